@@ -1,0 +1,205 @@
+//! The connection, authentication and the folder-tree calls.
+
+use std::sync::Arc;
+
+use cordvault_core::path::ConflictPolicy;
+use cordvault_proto::v1 as pb;
+use cordvault_proto::v1::auth_service_client::AuthServiceClient;
+use cordvault_proto::v1::file_service_client::FileServiceClient;
+use cordvault_proto::v1::transfer_service_client::TransferServiceClient;
+use tonic::metadata::MetadataValue;
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Status};
+
+use crate::error::{from_status, transport};
+use crate::{Error, Result};
+
+/// Largest message the SDK accepts or sends (chunks plus framing).
+pub(crate) const MAX_MESSAGE: usize = 80 * 1024 * 1024;
+
+/// A connection to a cordvault server; cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    channel: Channel,
+    token: Option<Arc<str>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub(crate) type Authed = InterceptedService<Channel, Bearer>;
+
+#[derive(Debug, Clone)]
+pub struct LoginResult {
+    pub token: String,
+    pub expires_at_ms: i64,
+    pub user: pb::User,
+}
+
+/// How to list a folder.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub page_size: u32,
+    pub page_token: String,
+    pub sort_by: pb::SortField,
+    pub descending: bool,
+}
+
+impl Client {
+    /// Connects to `endpoint`, e.g. `http://127.0.0.1:8080`.
+    pub async fn connect(endpoint: &str) -> Result<Client> {
+        let endpoint = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|err| Error::invalid_argument(format!("bad server address {endpoint:?}: {err}")))?
+            .tcp_nodelay(true)
+            .http2_adaptive_window(true)
+            .connect_timeout(std::time::Duration::from_secs(10));
+        let channel = endpoint.connect().await.map_err(transport)?;
+        Ok(Client { channel, token: None })
+    }
+
+    /// The same connection, authenticated with `token`.
+    pub fn with_token(&self, token: impl Into<String>) -> Client {
+        Client { channel: self.channel.clone(), token: Some(Arc::from(token.into())) }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn bearer(&self) -> Result<Bearer> {
+        let Some(token) = &self.token else {
+            return Ok(Bearer(None));
+        };
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Error::invalid_argument("the token contains characters a header cannot carry"))?;
+        Ok(Bearer(Some(value)))
+    }
+
+    pub(crate) fn auth_service(&self) -> Result<AuthServiceClient<Authed>> {
+        Ok(AuthServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
+    pub(crate) fn file_service(&self) -> Result<FileServiceClient<Authed>> {
+        Ok(FileServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
+    pub(crate) fn transfer_service(&self) -> Result<TransferServiceClient<Authed>> {
+        Ok(TransferServiceClient::with_interceptor(self.channel.clone(), self.bearer()?)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE))
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Result<pb::User> {
+        let request = pb::RegisterRequest { username: username.into(), password: password.into() };
+        let response = self.auth_service()?.register(request).await.map_err(from_status)?;
+        required(response.into_inner().user, "user")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginResult> {
+        let request = pb::LoginRequest { username: username.into(), password: password.into() };
+        let response = self.auth_service()?.login(request).await.map_err(from_status)?.into_inner();
+        Ok(LoginResult {
+            token: response.token,
+            expires_at_ms: response.expires_at_ms,
+            user: required(response.user, "user")?,
+        })
+    }
+
+    /// Changes the password; returns a fresh token (the current one stops working).
+    pub async fn update_password(&self, old_password: &str, new_password: &str) -> Result<String> {
+        let request =
+            pb::UpdatePasswordRequest { old_password: old_password.into(), new_password: new_password.into() };
+        let response = self.auth_service()?.update_password(request).await.map_err(from_status)?;
+        Ok(response.into_inner().token)
+    }
+
+    pub async fn who_am_i(&self) -> Result<pb::User> {
+        let response = self.auth_service()?.who_am_i(pb::WhoAmIRequest {}).await.map_err(from_status)?;
+        required(response.into_inner().user, "user")
+    }
+
+    pub async fn stat(&self, path: &str) -> Result<pb::Entry> {
+        let response = self.file_service()?.stat(pb::StatRequest { path: path.into() }).await.map_err(from_status)?;
+        required(response.into_inner().entry, "entry")
+    }
+
+    /// One page of a folder.
+    pub async fn list_page(&self, path: &str, options: &ListOptions) -> Result<pb::ListResponse> {
+        let request = pb::ListRequest {
+            path: path.into(),
+            page_size: options.page_size,
+            page_token: options.page_token.clone(),
+            sort_by: options.sort_by as i32,
+            descending: options.descending,
+        };
+        Ok(self.file_service()?.list(request).await.map_err(from_status)?.into_inner())
+    }
+
+    /// Every entry of a folder, page after page.
+    pub async fn list(&self, path: &str) -> Result<Vec<pb::Entry>> {
+        let mut options = ListOptions { page_size: 1000, ..Default::default() };
+        let mut entries = Vec::new();
+        loop {
+            let page = self.list_page(path, &options).await?;
+            entries.extend(page.entries);
+            if page.next_page_token.is_empty() {
+                return Ok(entries);
+            }
+            options.page_token = page.next_page_token;
+        }
+    }
+
+    pub async fn create_folder(&self, path: &str) -> Result<pb::Entry> {
+        let request = pb::CreateFolderRequest { path: path.into() };
+        let response = self.file_service()?.create_folder(request).await.map_err(from_status)?;
+        required(response.into_inner().entry, "entry")
+    }
+
+    pub async fn move_entry(&self, path: &str, destination_folder: &str, policy: ConflictPolicy) -> Result<pb::Entry> {
+        let request = pb::MoveRequest {
+            path: path.into(),
+            destination_folder: destination_folder.into(),
+            conflict_policy: policy_code(policy),
+        };
+        let response = self.file_service()?.r#move(request).await.map_err(from_status)?;
+        required(response.into_inner().entry, "entry")
+    }
+
+    pub async fn rename(&self, path: &str, new_name: &str, policy: ConflictPolicy) -> Result<pb::Entry> {
+        let request =
+            pb::RenameRequest { path: path.into(), new_name: new_name.into(), conflict_policy: policy_code(policy) };
+        let response = self.file_service()?.rename(request).await.map_err(from_status)?;
+        required(response.into_inner().entry, "entry")
+    }
+
+    /// Deletes a file or folder; returns how many entries went.
+    pub async fn delete(&self, path: &str, recursive: bool) -> Result<u64> {
+        let request = pb::DeleteRequest { path: path.into(), recursive };
+        let response = self.file_service()?.delete(request).await.map_err(from_status)?;
+        Ok(response.into_inner().deleted_entries)
+    }
+}
+
+pub(crate) fn policy_code(policy: ConflictPolicy) -> i32 {
+    match policy {
+        ConflictPolicy::Fail => pb::ConflictPolicy::Fail as i32,
+        ConflictPolicy::Rename => pb::ConflictPolicy::Rename as i32,
+        ConflictPolicy::Overwrite => pb::ConflictPolicy::Overwrite as i32,
+    }
+}
+
+pub(crate) fn required<T>(value: Option<T>, field: &str) -> Result<T> {
+    value.ok_or_else(|| Error::internal(format!("the server's answer lacks {field}")))
+}

@@ -1,0 +1,299 @@
+//! Uploads: N parallel chunk streams, automatic retry, and resume of an
+//! interrupted upload (the server finds the open session by path, size and
+//! SHA-256; only chunks it lacks are sent).
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cordvault_core::path::ConflictPolicy;
+use cordvault_core::range::chunk_len;
+use cordvault_proto::v1 as pb;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::client::{Client, policy_code, required};
+use crate::error::{from_status, io};
+use crate::{Error, Result};
+
+/// Progress of one transfer, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+}
+
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct UploadOptions {
+    /// Parallel chunk streams.
+    pub streams: usize,
+    pub conflict: ConflictPolicy,
+    /// Empty: the server guesses from the name.
+    pub mime_type: String,
+    /// Retries after failures that may pass (server restart, network).
+    pub max_retries: u32,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        UploadOptions {
+            streams: 4,
+            conflict: ConflictPolicy::Fail,
+            mime_type: String::new(),
+            max_retries: 8,
+            progress: None,
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone)]
+pub struct UploadReport {
+    pub entry: pb::Entry,
+    pub upload_id: String,
+    pub chunk_count: u64,
+    /// Chunks the server already held when this upload began (resume).
+    pub chunks_already_durable: u64,
+    /// Chunk frames this call sent, retries included.
+    pub chunks_sent: u64,
+    pub resumed: bool,
+}
+
+/// Where the bytes come from.
+#[derive(Clone)]
+enum Source {
+    File(Arc<std::fs::File>),
+    Memory(Bytes),
+}
+
+impl Source {
+    async fn read(&self, offset: u64, len: u64) -> Result<Bytes> {
+        match self {
+            Source::Memory(bytes) => Ok(bytes.slice(offset as usize..(offset + len) as usize)),
+            Source::File(file) => {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || {
+                    use std::os::unix::fs::FileExt;
+                    let mut buf = vec![0u8; len as usize];
+                    file.read_exact_at(&mut buf, offset)?;
+                    Ok(Bytes::from(buf))
+                })
+                .await
+                .map_err(|err| Error::internal(err.to_string()))?
+                .map_err(|err| io("reading the local file failed", err))
+            }
+        }
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+async fn file_sha256(file: Arc<std::fs::File>) -> Result<(u64, String)> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, &*file);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let read = reader.read(&mut buf)?;
+            if read == 0 {
+                break;
+            }
+            size += read as u64;
+            context.update(&buf[..read]);
+        }
+        Ok((size, hex::encode(context.finish().as_ref())))
+    })
+    .await
+    .map_err(|err| Error::internal(err.to_string()))?
+    .map_err(|err| io("reading the local file failed", err))
+}
+
+impl Client {
+    /// Uploads a local file to `remote` (a path whose folder exists).
+    pub async fn upload_file(&self, local: &Path, remote: &str, options: &UploadOptions) -> Result<UploadReport> {
+        let file = std::fs::File::open(local).map_err(|err| io(&format!("cannot open {}", local.display()), err))?;
+        let file = Arc::new(file);
+        let (size, sha256) = file_sha256(file.clone()).await?;
+        self.upload_source(Source::File(file), size, sha256, remote, options).await
+    }
+
+    /// Uploads bytes held in memory.
+    pub async fn upload_bytes(&self, data: Bytes, remote: &str, options: &UploadOptions) -> Result<UploadReport> {
+        let sha256 = sha256_hex(&data);
+        self.upload_source(Source::Memory(data.clone()), data.len() as u64, sha256, remote, options).await
+    }
+
+    async fn upload_source(
+        &self,
+        source: Source,
+        size: u64,
+        sha256: String,
+        remote: &str,
+        options: &UploadOptions,
+    ) -> Result<UploadReport> {
+        let request = pb::StartUploadRequest {
+            path: remote.into(),
+            size,
+            sha256,
+            conflict_policy: policy_code(options.conflict),
+            mime_type: options.mime_type.clone(),
+        };
+        let started = self.transfer_service()?.start_upload(request).await.map_err(from_status)?.into_inner();
+        let sent = Arc::new(AtomicU64::new(0));
+        let mut already_durable = None;
+        let mut attempt = 0;
+        loop {
+            let query = pb::QueryUploadRequest { upload_id: started.upload_id.clone() };
+            let state = self.transfer_service()?.query_upload(query).await.map_err(from_status)?.into_inner();
+            already_durable.get_or_insert(state.durable_chunks.len() as u64);
+            let missing = missing_chunks(state.chunk_count, &state.durable_chunks);
+            if missing.is_empty() {
+                break;
+            }
+            let done = size - missing.iter().map(|&index| chunk_len(size, state.chunk_size, index)).sum::<u64>();
+            let result = self
+                .send_chunks(&started.upload_id, &source, size, state.chunk_size, missing, done, options, &sent)
+                .await;
+            match result {
+                Ok(()) => {}
+                Err(err) if err.code.is_retryable() && attempt < options.max_retries => {
+                    attempt += 1;
+                    let pause = Duration::from_millis(200 * 2u64.pow(attempt.min(5)));
+                    tracing::warn!(error = %err, attempt, "upload interrupted; resuming");
+                    tokio::time::sleep(pause).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let commit = pb::CommitUploadRequest { upload_id: started.upload_id.clone() };
+        let entry = self.transfer_service()?.commit_upload(commit).await.map_err(from_status)?.into_inner().entry;
+        Ok(UploadReport {
+            entry: required(entry, "entry")?,
+            upload_id: started.upload_id,
+            chunk_count: started.chunk_count,
+            chunks_already_durable: already_durable.unwrap_or(0),
+            chunks_sent: sent.load(Ordering::Relaxed),
+            resumed: started.resumed,
+        })
+    }
+
+    /// Sends `missing` over `options.streams` parallel Upload streams.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_chunks(
+        &self,
+        upload_id: &str,
+        source: &Source,
+        size: u64,
+        chunk_size: u64,
+        missing: Vec<u64>,
+        done: u64,
+        options: &UploadOptions,
+        sent: &Arc<AtomicU64>,
+    ) -> Result<()> {
+        let queue = Arc::new(Mutex::new(VecDeque::from(missing)));
+        let done = Arc::new(AtomicU64::new(done));
+        let streams = options.streams.clamp(1, 64);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..streams {
+            let stream = ChunkStream {
+                client: self.clone(),
+                upload_id: upload_id.to_owned(),
+                source: source.clone(),
+                size,
+                chunk_size,
+                queue: queue.clone(),
+                done: done.clone(),
+                sent: sent.clone(),
+                progress: options.progress.clone(),
+            };
+            tasks.spawn(stream.run());
+        }
+        let mut first_error = None;
+        while let Some(result) = tasks.join_next().await {
+            let result = result.map_err(|err| Error::internal(format!("upload task failed: {err}"))).and_then(|r| r);
+            if let Err(err) = result {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn missing_chunks(chunk_count: u64, durable: &[u64]) -> Vec<u64> {
+    let durable: std::collections::HashSet<u64> = durable.iter().copied().collect();
+    (0..chunk_count).filter(|index| !durable.contains(index)).collect()
+}
+
+/// One Upload stream taking chunks from a shared queue.
+struct ChunkStream {
+    client: Client,
+    upload_id: String,
+    source: Source,
+    size: u64,
+    chunk_size: u64,
+    queue: Arc<Mutex<VecDeque<u64>>>,
+    done: Arc<AtomicU64>,
+    sent: Arc<AtomicU64>,
+    progress: Option<ProgressFn>,
+}
+
+/// Chunks one stream may have sent but not yet seen acknowledged.
+const IN_FLIGHT_PER_STREAM: usize = 2;
+
+impl ChunkStream {
+    async fn run(self) -> Result<()> {
+        let (frames, outbound) = mpsc::channel::<pb::UploadRequest>(1);
+        let mut transfer = self.client.transfer_service()?;
+        let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_PER_STREAM));
+        let feeder = {
+            let (source, queue, sent, permits) =
+                (self.source.clone(), self.queue.clone(), self.sent.clone(), permits.clone());
+            let (upload_id, size, chunk_size) = (self.upload_id.clone(), self.size, self.chunk_size);
+            tokio::spawn(async move {
+                loop {
+                    let permit = permits.acquire().await.map_err(|_| Error::internal("stream closed"))?;
+                    permit.forget();
+                    let next = queue.lock().expect("queue lock").pop_front();
+                    let Some(index) = next else { return Ok(()) };
+                    let len = chunk_len(size, chunk_size, index);
+                    let data = source.read(index * chunk_size, len).await?;
+                    let frame = pb::UploadRequest { upload_id: upload_id.clone(), chunk_index: index, data };
+                    if frames.send(frame).await.is_err() {
+                        // The stream broke; put the chunk back for the retry.
+                        queue.lock().expect("queue lock").push_front(index);
+                        return Ok(());
+                    }
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        };
+        let result = async {
+            let mut acks = transfer.upload(ReceiverStream::new(outbound)).await.map_err(from_status)?.into_inner();
+            while let Some(ack) = acks.message().await.map_err(from_status)? {
+                let len = chunk_len(self.size, self.chunk_size, ack.chunk_index);
+                let done = self.done.fetch_add(len, Ordering::Relaxed) + len;
+                if let Some(progress) = &self.progress {
+                    progress(Progress { done, total: self.size });
+                }
+                permits.add_permits(1);
+            }
+            Ok::<_, Error>(())
+        }
+        .await;
+        feeder.abort();
+        if let Ok(Err(err)) = feeder.await {
+            return Err(err);
+        }
+        result
+    }
+}

@@ -1,0 +1,11 @@
+//! The vocabulary every cordvault crate shares: the error code, names and
+//! paths of the folder tree, keys, the sealed chunk format and the arithmetic
+//! that maps byte ranges of a file onto chunks and blocks.
+
+pub mod chunk;
+pub mod crypto;
+pub mod error;
+pub mod path;
+pub mod range;
+
+pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,224 @@
+//! What cordvault's integration tests share: a real manager on a loopback
+//! port, over SQLite or a fresh PostgreSQL database, and helpers to make users.
+
+mod postgres;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cordvault_client::Client;
+use cordvault_server::{RunningServer, ServerConfig};
+
+pub use postgres::PgDatabase;
+
+/// The metadata backend a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// A PostgreSQL server URL (`postgres://user@host:port/`).
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when `CORDVAULT_TEST_POSTGRES` holds a server URL.
+    pub fn postgres_from_env() -> Option<Backend> {
+        std::env::var("CORDVAULT_TEST_POSTGRES").ok().filter(|url| !url.is_empty()).map(Backend::Postgres)
+    }
+}
+
+/// Runs a test function once per backend: `backend_tests!(my_test, other_test);`
+/// where each is `async fn(Backend)`. The PostgreSQL variant is skipped, saying
+/// so, when `CORDVAULT_TEST_POSTGRES` is not set.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    match $crate::Backend::postgres_from_env() {
+                        Some(backend) => super::$name(backend).await,
+                        None => eprintln!("skipped: CORDVAULT_TEST_POSTGRES is not set"),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Settings a test may change before starting a server.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub chunk_size: u64,
+    pub upload_idle_timeout: Duration,
+    pub janitor_interval: Duration,
+    pub encryption: bool,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        TestOptions {
+            chunk_size: 1024 * 1024,
+            upload_idle_timeout: Duration::from_secs(3600),
+            janitor_interval: Duration::from_secs(3600),
+            encryption: true,
+        }
+    }
+}
+
+/// A manager serving on 127.0.0.1 with its own data directory and database.
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub url: String,
+    pub options: TestOptions,
+    data_dir: tempfile::TempDir,
+    database: Option<PgDatabase>,
+    backend: Backend,
+}
+
+pub const ADMIN: (&str, &str) = ("admin", "admin-password");
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> TestServer {
+        TestServer::start_with(backend, TestOptions::default()).await
+    }
+
+    pub async fn start_with(backend: Backend, options: TestOptions) -> TestServer {
+        init_logging();
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let database = match &backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
+        };
+        let mut test = TestServer { server: None, url: String::new(), options, data_dir, database, backend };
+        test.boot("127.0.0.1:0").await;
+        test
+    }
+
+    fn config(&self, listen: &str) -> ServerConfig {
+        let keys = cordvault_server::keys::resolve(Default::default(), self.data_dir.path(), !self.options.encryption)
+            .expect("test keys");
+        ServerConfig {
+            listen: listen.to_owned(),
+            data_dir: self.data_dir.path().to_owned(),
+            database_url: self.database.as_ref().map(|db| db.url.clone()),
+            keys,
+            chunk_size: self.options.chunk_size,
+            upload_idle_timeout: self.options.upload_idle_timeout,
+            janitor_interval: self.options.janitor_interval,
+            token_ttl: Duration::from_secs(3600),
+        }
+    }
+
+    async fn boot(&mut self, listen: &str) {
+        let server = cordvault_server::start(self.config(listen)).await.expect("server starts");
+        self.url = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    /// Stops the server and starts it again on the same port and data.
+    pub async fn restart(&mut self) {
+        let server = self.server.take().expect("running");
+        let addr = server.addr;
+        server.shutdown().await;
+        self.boot(&addr.to_string()).await;
+    }
+
+    pub fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("running")
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    pub fn chunk_dir(&self) -> PathBuf {
+        self.data_dir.path().join("chunks")
+    }
+
+    /// An unauthenticated client.
+    pub async fn anonymous(&self) -> Client {
+        Client::connect(&self.url).await.expect("client connects")
+    }
+
+    /// The first user, an administrator (registered on first use).
+    pub async fn admin(&self) -> Client {
+        let client = self.anonymous().await;
+        if let Err(err) = client.register(ADMIN.0, ADMIN.1).await {
+            assert_eq!(err.code, cordvault_client::ErrorCode::Unauthenticated, "{err}");
+        }
+        let login = client.login(ADMIN.0, ADMIN.1).await.expect("admin login");
+        client.with_token(login.token)
+    }
+
+    /// A further user, created by the administrator; password is `<name>-password`.
+    pub async fn user(&self, name: &str) -> Client {
+        let admin = self.admin().await;
+        let password = format!("{name}-password");
+        admin.register(name, &password).await.expect("register user");
+        let login = admin.login(name, &password).await.expect("user login");
+        admin.with_token(login.token)
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        if let Some(database) = self.database.take() {
+            database.drop_database().await;
+        }
+    }
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+/// Deterministic pseudo-random bytes (xorshift), fast enough for GiBs.
+pub fn random_bytes(len: usize, seed: u64) -> bytes::Bytes {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    bytes::Bytes::from(out)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex_encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A raw gRPC channel, for tests that send what the SDK never would.
+pub async fn channel(url: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(url.to_owned()).expect("url").connect().await.expect("connect")
+}
+
+/// A request carrying `authorization: Bearer <token>`.
+pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().expect("header"));
+    request
+}

@@ -1,0 +1,18 @@
+//! Compiles proto/cordvault/v1 with protox (pure Rust, no protoc) and writes the
+//! descriptor set next to the generated code for server reflection.
+
+use std::path::PathBuf;
+
+const PROTO_FILES: &[&str] =
+    &["cordvault/v1/common.proto", "cordvault/v1/auth.proto", "cordvault/v1/file.proto", "cordvault/v1/transfer.proto"];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    println!("cargo:rerun-if-changed={}", proto_root.join("cordvault").display());
+
+    let descriptors = protox::compile(PROTO_FILES, [&proto_root])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(out_dir.join("cordvault_descriptor.bin"), prost::Message::encode_to_vec(&descriptors))?;
+    tonic_prost_build::configure().build_server(true).build_client(true).bytes(".").compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! AuthService over [`Accounts`].
+
+use std::sync::Arc;
+
+use cordvault_proto::v1 as pb;
+use cordvault_proto::v1::auth_service_server::AuthService;
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::status::{ApiResult, caller};
+use crate::services::accounts::Accounts;
+
+pub struct AuthApi {
+    pub accounts: Arc<Accounts>,
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthApi {
+    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+        let caller = caller(&request).ok();
+        let body = request.into_inner();
+        let user = self.accounts.register(caller.as_ref(), &body.username, &body.password).await.api()?;
+        Ok(Response::new(pb::RegisterResponse { user: Some(convert::user(&user)) }))
+    }
+
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        let body = request.into_inner();
+        let (user, issued) = self.accounts.login(&body.username, &body.password).await.api()?;
+        Ok(Response::new(pb::LoginResponse {
+            token: issued.token,
+            expires_at_ms: issued.expires_at_ms,
+            user: Some(convert::user(&user)),
+        }))
+    }
+
+    async fn update_password(
+        &self,
+        request: Request<pb::UpdatePasswordRequest>,
+    ) -> Result<Response<pb::UpdatePasswordResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let issued = self.accounts.update_password(&caller, &body.old_password, &body.new_password).await.api()?;
+        Ok(Response::new(pb::UpdatePasswordResponse { token: issued.token, expires_at_ms: issued.expires_at_ms }))
+    }
+
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
+        let caller = caller(&request)?;
+        let user = self.accounts.user(caller.user_id).await.api()?;
+        Ok(Response::new(pb::WhoAmIResponse { user: Some(convert::user(&user)) }))
+    }
+}

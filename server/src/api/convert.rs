@@ -1,0 +1,47 @@
+//! Conversions between protobuf messages and service types.
+
+use cordvault_core::path::ConflictPolicy;
+use cordvault_proto::v1 as pb;
+use tonic::Status;
+
+use crate::db::entries::SortBy;
+use crate::db::users::UserRow;
+use crate::services::tree::EntryInfo;
+
+pub fn entry(info: &EntryInfo) -> pb::Entry {
+    let row = &info.view.row;
+    pb::Entry {
+        id: row.id,
+        path: info.path.to_string(),
+        name: info.path.file_name().unwrap_or("").to_owned(),
+        kind: if row.is_folder { pb::EntryKind::Folder } else { pb::EntryKind::File } as i32,
+        size: row.size as u64,
+        mime_type: row.mime_type.clone(),
+        owner: info.view.owner.clone().unwrap_or_default(),
+        created_at_ms: row.created_at,
+        updated_at_ms: row.updated_at,
+        sha256: info.view.sha256.clone().unwrap_or_default(),
+    }
+}
+
+pub fn user(row: &UserRow) -> pb::User {
+    pb::User { id: row.id, username: row.username.clone(), is_admin: row.is_admin, created_at_ms: row.created_at }
+}
+
+pub fn conflict_policy(value: i32) -> Result<ConflictPolicy, Status> {
+    match pb::ConflictPolicy::try_from(value) {
+        Ok(pb::ConflictPolicy::Unspecified | pb::ConflictPolicy::Fail) => Ok(ConflictPolicy::Fail),
+        Ok(pb::ConflictPolicy::Rename) => Ok(ConflictPolicy::Rename),
+        Ok(pb::ConflictPolicy::Overwrite) => Ok(ConflictPolicy::Overwrite),
+        Err(_) => Err(Status::invalid_argument(format!("conflict_policy {value} is unknown"))),
+    }
+}
+
+pub fn sort_by(value: i32) -> Result<SortBy, Status> {
+    match pb::SortField::try_from(value) {
+        Ok(pb::SortField::Unspecified | pb::SortField::Name) => Ok(SortBy::Name),
+        Ok(pb::SortField::Size) => Ok(SortBy::Size),
+        Ok(pb::SortField::Updated) => Ok(SortBy::Updated),
+        Err(_) => Err(Status::invalid_argument(format!("sort_by {value} is unknown"))),
+    }
+}

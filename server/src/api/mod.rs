@@ -1,0 +1,8 @@
+//! Thin gRPC adapters: protobuf in, a service call, protobuf out.
+
+pub mod auth;
+pub mod authn;
+pub mod convert;
+pub mod file;
+pub mod status;
+pub mod transfer;

@@ -1,0 +1,43 @@
+//! The one place where service errors become gRPC statuses.
+
+use cordvault_core::{Error, ErrorCode};
+use tonic::{Code, Request, Status};
+
+use crate::services::access::Caller;
+
+pub fn to_status(err: Error) -> Status {
+    let code = match err.code {
+        ErrorCode::InvalidArgument => Code::InvalidArgument,
+        ErrorCode::NotFound => Code::NotFound,
+        ErrorCode::AlreadyExists => Code::AlreadyExists,
+        ErrorCode::PermissionDenied => Code::PermissionDenied,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+        ErrorCode::OutOfRange => Code::OutOfRange,
+        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+        ErrorCode::DataLoss => Code::DataLoss,
+        ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::Internal => Code::Internal,
+    };
+    Status::new(code, err.message)
+}
+
+/// `.api()?` turns a service result into one an RPC can return.
+pub trait ApiResult<T> {
+    fn api(self) -> Result<T, Status>;
+}
+
+impl<T> ApiResult<T> for Result<T, Error> {
+    fn api(self) -> Result<T, Status> {
+        self.map_err(to_status)
+    }
+}
+
+/// The authenticated caller, put there by the authentication layer.
+pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer token"))
+}

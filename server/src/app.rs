@@ -1,0 +1,169 @@
+//! Assembles the manager: database, chunk store, services, and one listener
+//! serving gRPC, gRPC-web and plain HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cordvault_core::chunk::ChunkCodec;
+use cordvault_core::crypto::SecretKey;
+use cordvault_proto::v1::auth_service_server::AuthServiceServer;
+use cordvault_proto::v1::file_service_server::FileServiceServer;
+use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
+use cordvault_store::{ChunkStore, LocalStore};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi};
+use crate::db::Db;
+use crate::keys::ServerKeys;
+use crate::services::accounts::Accounts;
+use crate::services::janitor::Janitor;
+use crate::services::reads::Reads;
+use crate::services::revocation::Revocations;
+use crate::services::tokens::TokenIssuer;
+use crate::services::tree::Tree;
+use crate::services::uploads::Uploads;
+
+/// Everything the manager needs to start, already decided.
+#[derive(Clone)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// None: a SQLite file in the data directory.
+    pub database_url: Option<String>,
+    pub keys: ServerKeys,
+    pub chunk_size: u64,
+    pub upload_idle_timeout: Duration,
+    pub janitor_interval: Duration,
+    pub token_ttl: Duration,
+}
+
+/// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub store: Arc<dyn ChunkStore>,
+    pub janitor: Arc<Janitor>,
+    stop: Option<oneshot::Sender<()>>,
+    serve: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.sweeper.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.serve).await;
+        self.serve.abort();
+    }
+
+    /// Waits until the server stops by itself (it does not, but for errors).
+    pub async fn wait_for_exit(&mut self) -> anyhow::Result<()> {
+        (&mut self.serve).await?.context("server failed")
+    }
+}
+
+const MIN_CHUNK_SIZE: u64 = 64 * 1024;
+const MAX_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
+
+pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&config.chunk_size) {
+        anyhow::bail!(
+            "CHUNK_SIZE must be between {MIN_CHUNK_SIZE} and {MAX_CHUNK_SIZE} bytes, not {}",
+            config.chunk_size
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    let database_url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => config.data_dir.join("cordvault.sqlite").display().to_string(),
+    };
+    let db = Db::connect(&database_url).await.context("cannot open the metadata database")?;
+    let sealed_chunk = ChunkCodec::Sealed(SecretKey::generate()).sealed_len(config.chunk_size);
+    let store: Arc<dyn ChunkStore> = Arc::new(
+        LocalStore::open(config.data_dir.join("chunks"))
+            .context("cannot open the local chunk store")?
+            .with_max_object_size(sealed_chunk),
+    );
+    let tokens = TokenIssuer::from_pem(&config.keys.private_pem, &config.keys.public_pem, config.token_ttl)?;
+
+    let revocations = Revocations::default();
+    let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone()));
+    let master = config.keys.master.clone();
+    let uploads = Arc::new(Uploads::new(
+        db.clone(),
+        store.clone(),
+        master.clone(),
+        config.chunk_size,
+        config.upload_idle_timeout,
+    ));
+    let reads = Arc::new(Reads::new(db.clone(), store.clone(), master));
+    let janitor = Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone()));
+
+    let max_message = config.chunk_size as usize + 1024 * 1024;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<AuthServiceServer<AuthApi>>().await;
+    health.set_serving::<FileServiceServer<FileApi>>().await;
+    health.set_serving::<TransferServiceServer<TransferApi>>().await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let mut routes = tonic::service::Routes::builder();
+    routes
+        .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone() }))
+        .add_service(FileServiceServer::new(FileApi { tree: Tree::new(db.clone()) }))
+        .add_service(
+            TransferServiceServer::new(TransferApi { uploads, reads, revocations })
+                .max_decoding_message_size(max_message)
+                .max_encoding_message_size(max_message),
+        )
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
+    let grpc = routes
+        .routes()
+        .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(accounts, authn::authenticate))
+        .layer(tonic_web::GrpcWebLayer::new());
+    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok\n" })).merge(grpc);
+
+    let listener =
+        TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serve = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let sweeper = tokio::spawn({
+        let janitor = janitor.clone();
+        let interval = config.janitor_interval;
+        async move {
+            let mut ticker = tokio::time::interval(interval);
+            loop {
+                ticker.tick().await;
+                if let Err(err) = janitor.sweep().await {
+                    tracing::warn!(error = %err, "clean-up sweep failed; will retry");
+                }
+            }
+        }
+    });
+    tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
+    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper })
+}

@@ -1,0 +1,242 @@
+//! The folder tree.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::schema::{contents, entries, purge_queue, users};
+use super::{Db, DbError, now_ms, run, transaction};
+
+/// The root folder, created by the first migration.
+pub const ROOT_ID: i64 = 1;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = entries)]
+pub struct EntryRow {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub name: String,
+    pub is_folder: bool,
+    pub owner_id: Option<i64>,
+    pub size: i64,
+    pub mime_type: String,
+    pub content_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An entry with what a listing shows beside it.
+#[derive(Debug, Clone)]
+pub struct EntryView {
+    pub row: EntryRow,
+    pub owner: Option<String>,
+    pub sha256: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = entries)]
+pub struct NewEntry<'a> {
+    pub parent_id: i64,
+    pub name: &'a str,
+    pub is_folder: bool,
+    pub owner_id: i64,
+    pub size: i64,
+    pub mime_type: &'a str,
+    pub content_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    Name,
+    Size,
+    Updated,
+}
+
+/// Entries joined with their owner's name and content hash.
+macro_rules! entry_views {
+    () => {
+        entries::table.left_join(users::table).left_join(contents::table).select((
+            EntryRow::as_select(),
+            users::username.nullable(),
+            contents::sha256.nullable(),
+        ))
+    };
+}
+
+type ViewTuple = (EntryRow, Option<String>, Option<String>);
+
+fn view((row, owner, sha256): ViewTuple) -> EntryView {
+    EntryView { row, owner, sha256 }
+}
+
+/// Queues a content for purge inside the caller's transaction.
+macro_rules! queue_purge {
+    ($conn:expr, $content_id:expr) => {
+        diesel::insert_into(purge_queue::table)
+            .values((purge_queue::content_id.eq($content_id), purge_queue::queued_at.eq(now_ms())))
+            .on_conflict_do_nothing()
+            .execute($conn)
+            .await
+    };
+}
+
+pub(crate) use queue_purge;
+
+impl Db {
+    pub async fn entry(&self, id: i64) -> Result<Option<EntryView>, DbError> {
+        run!(self, |conn| Ok(entry_views!()
+            .filter(entries::id.eq(id))
+            .first::<ViewTuple>(conn)
+            .await
+            .optional()?
+            .map(view)))
+    }
+
+    pub async fn child(&self, parent_id: i64, name: &str) -> Result<Option<EntryView>, DbError> {
+        run!(self, |conn| Ok(entry_views!()
+            .filter(entries::parent_id.eq(parent_id))
+            .filter(entries::name.eq(name))
+            .first::<ViewTuple>(conn)
+            .await
+            .optional()?
+            .map(view)))
+    }
+
+    /// Follows `names` from the root; None as soon as one is missing,
+    /// with how many names were found.
+    pub async fn walk(&self, names: &[String]) -> Result<Result<EntryView, usize>, DbError> {
+        run!(self, |conn| {
+            let mut current: EntryView =
+                entry_views!().filter(entries::id.eq(ROOT_ID)).first::<ViewTuple>(conn).await.map(view)?;
+            for (depth, name) in names.iter().enumerate() {
+                let next = entry_views!()
+                    .filter(entries::parent_id.eq(current.row.id))
+                    .filter(entries::name.eq(name))
+                    .first::<ViewTuple>(conn)
+                    .await
+                    .optional()?;
+                match next {
+                    Some(next) => current = view(next),
+                    None => return Ok(Err(depth)),
+                }
+            }
+            Ok(Ok(current))
+        })
+    }
+
+    pub async fn list_children(
+        &self,
+        parent_id: i64,
+        sort_by: SortBy,
+        descending: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<EntryView>, DbError> {
+        run!(self, |conn| {
+            let query =
+                entry_views!().filter(entries::parent_id.eq(parent_id)).order(entries::is_folder.desc()).into_boxed();
+            let query = match (sort_by, descending) {
+                (SortBy::Name, false) => query.then_order_by(entries::name.asc()),
+                (SortBy::Name, true) => query.then_order_by(entries::name.desc()),
+                (SortBy::Size, false) => query.then_order_by(entries::size.asc()),
+                (SortBy::Size, true) => query.then_order_by(entries::size.desc()),
+                (SortBy::Updated, false) => query.then_order_by(entries::updated_at.asc()),
+                (SortBy::Updated, true) => query.then_order_by(entries::updated_at.desc()),
+            };
+            let rows = query
+                .then_order_by(entries::name.asc())
+                .then_order_by(entries::id.asc())
+                .offset(offset)
+                .limit(limit)
+                .load::<ViewTuple>(conn)
+                .await?;
+            Ok(rows.into_iter().map(view).collect())
+        })
+    }
+
+    pub async fn insert_entry(&self, entry: NewEntry<'_>) -> Result<i64, DbError> {
+        run!(self, |conn| Ok(diesel::insert_into(entries::table)
+            .values(&entry)
+            .returning(entries::id)
+            .get_result(conn)
+            .await?))
+    }
+
+    /// Every entry below `id` (not `id` itself), level by level.
+    pub async fn descendants(&self, id: i64) -> Result<Vec<EntryRow>, DbError> {
+        run!(self, |conn| {
+            let mut found = Vec::new();
+            let mut level = vec![id];
+            while !level.is_empty() {
+                let mut next = Vec::new();
+                for batch in level.chunks(500) {
+                    let rows: Vec<EntryRow> = entries::table
+                        .filter(entries::parent_id.eq_any(batch))
+                        .select(EntryRow::as_select())
+                        .load(conn)
+                        .await?;
+                    next.extend(rows.iter().filter(|row| row.is_folder).map(|row| row.id));
+                    found.extend(rows);
+                }
+                level = next;
+            }
+            Ok(found)
+        })
+    }
+
+    /// Ids of the folders from the root down to `id`, `id` included.
+    pub async fn ancestry(&self, id: i64) -> Result<Vec<i64>, DbError> {
+        run!(self, |conn| {
+            let mut chain = vec![id];
+            let mut current = id;
+            while let Some(parent) =
+                entries::table.find(current).select(entries::parent_id).first::<Option<i64>>(conn).await?
+            {
+                chain.push(parent);
+                current = parent;
+            }
+            chain.reverse();
+            Ok(chain)
+        })
+    }
+
+    /// Moves and/or renames an entry; when `replaced` is given, that file is
+    /// deleted first in the same transaction and its content queued for purge.
+    pub async fn place_entry(
+        &self,
+        id: i64,
+        parent_id: i64,
+        name: &str,
+        replaced: Option<&EntryRow>,
+    ) -> Result<(), DbError> {
+        let name = name.to_owned();
+        let replaced = replaced.map(|row| (row.id, row.content_id));
+        transaction!(self, |conn| {
+            if let Some((replaced_id, content_id)) = replaced {
+                diesel::delete(entries::table.find(replaced_id)).execute(conn).await?;
+                if let Some(content_id) = content_id {
+                    queue_purge!(conn, content_id)?;
+                }
+            }
+            diesel::update(entries::table.find(id))
+                .set((entries::parent_id.eq(parent_id), entries::name.eq(&name), entries::updated_at.eq(now_ms())))
+                .execute(conn)
+                .await?;
+            Ok::<_, DbError>(())
+        })
+    }
+
+    /// Deletes entries (children before parents) and queues their contents for purge.
+    pub async fn delete_entries(&self, rows: Vec<EntryRow>) -> Result<(), DbError> {
+        transaction!(self, |conn| {
+            for row in rows.iter().rev() {
+                diesel::delete(entries::table.find(row.id)).execute(conn).await?;
+                if let Some(content_id) = row.content_id {
+                    queue_purge!(conn, content_id)?;
+                }
+            }
+            Ok::<_, DbError>(())
+        })
+    }
+}

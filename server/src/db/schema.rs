@@ -1,0 +1,89 @@
+//! Tables of both backends; the migrations in migrations/ create them.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        token_version -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    contents (id) {
+        id -> BigInt,
+        size -> BigInt,
+        chunk_size -> BigInt,
+        sha256 -> Text,
+        wrapped_key -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    entries (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        is_folder -> Bool,
+        owner_id -> Nullable<BigInt>,
+        size -> BigInt,
+        mime_type -> Text,
+        content_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upload_sessions (id) {
+        id -> Text,
+        owner_id -> BigInt,
+        parent_id -> BigInt,
+        name -> Text,
+        content_id -> BigInt,
+        conflict_policy -> Integer,
+        mime_type -> Text,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chunks (content_id, chunk_index) {
+        content_id -> BigInt,
+        chunk_index -> BigInt,
+        locator -> Text,
+        sealed_size -> BigInt,
+    }
+}
+
+diesel::table! {
+    purge_queue (content_id) {
+        content_id -> BigInt,
+        queued_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    orphan_chunks (locator) {
+        locator -> Text,
+        queued_at -> BigInt,
+    }
+}
+
+diesel::joinable!(entries -> users (owner_id));
+diesel::joinable!(entries -> contents (content_id));
+diesel::joinable!(upload_sessions -> contents (content_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    contents,
+    entries,
+    upload_sessions,
+    chunks,
+    purge_queue,
+    orphan_chunks,
+);

@@ -1,0 +1,35 @@
+use clap::Parser;
+use cordvault_server::config::{Cli, Command};
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let default_level = if cli.serve.debug_logging { "debug" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
+        .init();
+    if let Err(err) = run(cli).await {
+        eprintln!("cordvault-server: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Some(Command::Keygen) => {
+            print!("{}", cordvault_server::keys::env_file_text(&cordvault_server::keys::generate()));
+            Ok(())
+        }
+        Some(Command::Serve) | None => {
+            let config = cordvault_server::server_config(&cli.serve)?;
+            let mut server = cordvault_server::start(config).await?;
+            tokio::select! {
+                result = server.wait_for_exit() => result,
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
+    }
+}

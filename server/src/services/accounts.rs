@@ -1,0 +1,148 @@
+//! Accounts: registration, login, password changes, token checks.
+
+use std::sync::Arc;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use cordvault_core::{Error, Result};
+
+use super::access::{Caller, ensure_admin};
+use super::revocation::Revocations;
+use super::tokens::TokenIssuer;
+use crate::db::Db;
+use crate::db::users::UserRow;
+
+pub struct Accounts {
+    db: Db,
+    tokens: Arc<TokenIssuer>,
+    revocations: Revocations,
+}
+
+/// A fresh token and when it expires (Unix milliseconds).
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+pub fn validate_username(username: &str) -> Result<()> {
+    if username.is_empty() || username.len() > 32 {
+        return Err(Error::invalid_argument("username must be 1 to 32 characters long"));
+    }
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-');
+    if !username.chars().all(allowed) {
+        return Err(Error::invalid_argument("username may contain only lower-case letters, digits, '_', '.' and '-'"));
+    }
+    Ok(())
+}
+
+pub fn validate_password(password: &str) -> Result<()> {
+    let length = password.chars().count();
+    if !(8..=256).contains(&length) {
+        return Err(Error::invalid_argument("password must be 8 to 256 characters long"));
+    }
+    Ok(())
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|err| Error::internal(format!("hashing the password failed: {err}")))
+    })
+    .await
+    .map_err(|err| Error::internal(format!("hashing task failed: {err}")))?
+}
+
+async fn password_matches(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
+        .await
+        .unwrap_or(false)
+}
+
+impl Accounts {
+    pub fn new(db: Db, tokens: Arc<TokenIssuer>, revocations: Revocations) -> Self {
+        Accounts { db, tokens, revocations }
+    }
+
+    /// The first account needs no caller and becomes an administrator; later
+    /// ones need an administrator.
+    pub async fn register(&self, caller: Option<&Caller>, username: &str, password: &str) -> Result<UserRow> {
+        validate_username(username)?;
+        validate_password(password)?;
+        let first = self.db.user_count().await? == 0;
+        if !first {
+            let caller = caller.ok_or_else(|| {
+                Error::unauthenticated("registration is closed: an administrator must create further accounts")
+            })?;
+            ensure_admin(caller)?;
+        }
+        let hash = hash_password(password.to_owned()).await?;
+        match self.db.create_user(username, &hash, first).await {
+            Err(err) if err.is_unique_violation() => {
+                Err(Error::already_exists(format!("username {username:?} is taken")))
+            }
+            result => {
+                let user = result?;
+                tracing::info!(user_id = user.id, username = %user.username, is_admin = user.is_admin, "user registered");
+                Ok(user)
+            }
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Result<(UserRow, IssuedToken)> {
+        let wrong = || Error::unauthenticated("wrong username or password");
+        if username.is_empty() || password.is_empty() {
+            return Err(Error::invalid_argument("username and password are required"));
+        }
+        let user = self.db.user_by_name(username).await?.ok_or_else(wrong)?;
+        if !password_matches(password.to_owned(), user.password_hash.clone()).await {
+            return Err(wrong());
+        }
+        let token = self.issue(&user)?;
+        Ok((user, token))
+    }
+
+    /// Changes the caller's password, ends every older token and stream.
+    pub async fn update_password(
+        &self,
+        caller: &Caller,
+        old_password: &str,
+        new_password: &str,
+    ) -> Result<IssuedToken> {
+        validate_password(new_password)?;
+        let user = self.user(caller.user_id).await?;
+        if !password_matches(old_password.to_owned(), user.password_hash.clone()).await {
+            return Err(Error::permission_denied("the old password is wrong"));
+        }
+        let hash = hash_password(new_password.to_owned()).await?;
+        let version = self.db.set_password(user.id, &hash).await?;
+        self.revocations.revoke_before(user.id, version);
+        tracing::info!(user_id = user.id, "password changed; older tokens revoked");
+        let user = UserRow { token_version: version, ..user };
+        self.issue(&user)
+    }
+
+    pub async fn user(&self, user_id: i64) -> Result<UserRow> {
+        self.db.user_by_id(user_id).await?.ok_or_else(|| Error::unauthenticated("the account no longer exists"))
+    }
+
+    /// Checks a bearer token against the current token version.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        let claims = self.tokens.verify(token)?;
+        let user = self.user(claims.user_id).await?;
+        if user.token_version != claims.token_version {
+            return Err(Error::unauthenticated("the token was revoked by a password change; log in again"));
+        }
+        Ok(Caller {
+            user_id: user.id,
+            username: user.username,
+            is_admin: user.is_admin,
+            token_version: user.token_version,
+        })
+    }
+
+    fn issue(&self, user: &UserRow) -> Result<IssuedToken> {
+        let (token, expires_at_ms) = self.tokens.issue(user.id, user.token_version)?;
+        Ok(IssuedToken { token, expires_at_ms })
+    }
+}

@@ -1,0 +1,130 @@
+//! Reading files: any byte range, fetching and authenticating only the
+//! blocks it needs.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use cordvault_core::chunk::{BLOCK_SIZE, ChunkCodec, HEADER_LEN};
+use cordvault_core::crypto::MasterKey;
+use cordvault_core::path::TreePath;
+use cordvault_core::range::{chunk_len, chunk_slices};
+use cordvault_core::{Error, Result};
+use cordvault_store::{ChunkLocator, ChunkStore};
+
+use super::access::{Caller, ensure_can_read};
+use super::store_error;
+use super::tree::{EntryInfo, Tree};
+use super::uploads::codec_for;
+use crate::db::Db;
+use crate::db::chunks::ChunkRow;
+
+/// Most plaintext one read step returns: 16 blocks.
+pub const MAX_PIECE: u64 = 16 * BLOCK_SIZE;
+
+/// A file opened for reading: its chunk records and key.
+pub struct OpenFile {
+    pub info: EntryInfo,
+    size: u64,
+    chunk_size: u64,
+    codec: ChunkCodec,
+    chunks: Vec<ChunkRow>,
+    headers: Mutex<HashMap<u64, Bytes>>,
+    store: Arc<dyn ChunkStore>,
+}
+
+pub struct Reads {
+    db: Db,
+    tree: Tree,
+    store: Arc<dyn ChunkStore>,
+    master: Option<MasterKey>,
+}
+
+impl Reads {
+    pub fn new(db: Db, store: Arc<dyn ChunkStore>, master: Option<MasterKey>) -> Self {
+        let tree = Tree::new(db.clone());
+        Reads { db, tree, store, master }
+    }
+
+    pub async fn open(&self, caller: &Caller, path: &str) -> Result<OpenFile> {
+        let path = TreePath::parse(path)?;
+        let view = self.tree.resolve(&path).await?;
+        if view.row.is_folder {
+            return Err(Error::failed_precondition(format!("{path} is a folder")));
+        }
+        ensure_can_read(caller, &view.row, &path.to_string())?;
+        let content_id = view.row.content_id.ok_or_else(|| Error::data_loss(format!("{path} has no content")))?;
+        let content =
+            self.db.content(content_id).await?.ok_or_else(|| Error::not_found(format!("{path} was deleted")))?;
+        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let chunks = self.db.chunks_of(content_id).await?;
+        let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
+        if chunks.len() as u64 != cordvault_core::range::chunk_count(size, chunk_size) {
+            return Err(Error::data_loss(format!("{path} is missing chunk records")));
+        }
+        Ok(OpenFile {
+            info: EntryInfo { path, view },
+            size,
+            chunk_size,
+            codec,
+            chunks,
+            headers: Mutex::default(),
+            store: self.store.clone(),
+        })
+    }
+}
+
+impl OpenFile {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Reads from `range.start` up to `MAX_PIECE` bytes, stopping at the
+    /// chunk's end; call again from where it stopped.
+    pub async fn read_piece(&self, range: Range<u64>) -> Result<Bytes> {
+        let range = range.start..range.end.min(self.size).min(range.start + MAX_PIECE);
+        let Some(slice) = chunk_slices(range, self.chunk_size).next() else {
+            return Ok(Bytes::new());
+        };
+        let chunk = &self.chunks[slice.chunk_index as usize];
+        let locator = ChunkLocator(chunk.locator.clone());
+        let plain_len = chunk_len(self.size, self.chunk_size, slice.chunk_index);
+        let span = self.codec.span(plain_len, slice.within);
+        let (header, blocks) = match self.cached_header(slice.chunk_index) {
+            Some(header) => (header, self.fetch(&locator, span.blocks.clone()).await?),
+            // Reading from the chunk's start: header and blocks in one request.
+            None if span.blocks.start == HEADER_LEN => {
+                let both = self.fetch(&locator, 0..span.blocks.end).await?;
+                let header = both.slice(..(HEADER_LEN as usize).min(both.len()));
+                self.remember_header(slice.chunk_index, header.clone());
+                let rest = both.slice(header.len()..);
+                (header, rest)
+            }
+            None => {
+                let header = self.fetch(&locator, 0..HEADER_LEN).await?;
+                self.remember_header(slice.chunk_index, header.clone());
+                (header, self.fetch(&locator, span.blocks.clone()).await?)
+            }
+        };
+        let codec = self.codec.clone();
+        let index = slice.chunk_index;
+        let plaintext =
+            tokio::task::spawn_blocking(move || codec.open(index, plain_len, &header, &span, blocks.to_vec()))
+                .await
+                .map_err(|err| Error::internal(format!("decryption task failed: {err}")))??;
+        Ok(Bytes::from(plaintext))
+    }
+
+    fn remember_header(&self, chunk_index: u64, header: Bytes) {
+        self.headers.lock().expect("headers lock").insert(chunk_index, header);
+    }
+
+    fn cached_header(&self, chunk_index: u64) -> Option<Bytes> {
+        self.headers.lock().expect("headers lock").get(&chunk_index).cloned()
+    }
+
+    async fn fetch(&self, locator: &ChunkLocator, range: Range<u64>) -> Result<Bytes> {
+        self.store.get_range(locator, range).await.map_err(store_error)
+    }
+}

@@ -1,0 +1,277 @@
+//! The folder tree: resolving paths, listing, creating, moving, deleting.
+
+use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
+use cordvault_core::{Error, Result};
+
+use super::access::{Caller, ensure_can_create_in, ensure_can_modify};
+use crate::db::entries::{EntryRow, EntryView, NewEntry, ROOT_ID, SortBy};
+use crate::db::{Db, now_ms};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// How many "name (n)" alternatives to try before giving up.
+const MAX_NUMBERED_NAMES: u32 = 10_000;
+
+/// An entry and the path it was found at.
+#[derive(Debug, Clone)]
+pub struct EntryInfo {
+    pub path: TreePath,
+    pub view: EntryView,
+}
+
+/// Where a new or moved entry will go.
+pub enum NamePlan {
+    Free(String),
+    Replace(EntryRow),
+}
+
+#[derive(Clone)]
+pub struct Tree {
+    db: Db,
+}
+
+impl Tree {
+    pub fn new(db: Db) -> Self {
+        Tree { db }
+    }
+
+    pub async fn resolve(&self, path: &TreePath) -> Result<EntryView> {
+        match self.db.walk(path.names()).await? {
+            Ok(view) => Ok(view),
+            Err(found) => {
+                let missing: String = path.names()[..=found].iter().map(|name| format!("/{name}")).collect();
+                Err(Error::not_found(format!("{missing} does not exist")))
+            }
+        }
+    }
+
+    async fn resolve_folder(&self, path: &TreePath) -> Result<EntryView> {
+        let folder = self.resolve(path).await?;
+        if !folder.row.is_folder {
+            return Err(Error::failed_precondition(format!("{path} is a file, not a folder")));
+        }
+        Ok(folder)
+    }
+
+    pub async fn stat(&self, _caller: &Caller, path: &str) -> Result<EntryInfo> {
+        let path = TreePath::parse(path)?;
+        let view = self.resolve(&path).await?;
+        Ok(EntryInfo { path, view })
+    }
+
+    /// One page of a folder, folders first. Every user sees every name.
+    pub async fn list(
+        &self,
+        _caller: &Caller,
+        path: &str,
+        page_size: u32,
+        page_token: &str,
+        sort_by: SortBy,
+        descending: bool,
+    ) -> Result<(Vec<EntryInfo>, String)> {
+        let path = TreePath::parse(path)?;
+        let page_size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if n > MAX_PAGE_SIZE => {
+                return Err(Error::invalid_argument(format!("page_size {n} is over the limit of {MAX_PAGE_SIZE}")));
+            }
+            n => n,
+        };
+        let offset = parse_page_token(page_token)?;
+        let folder = self.resolve_folder(&path).await?;
+        // One extra row tells whether another page follows.
+        let mut views =
+            self.db.list_children(folder.row.id, sort_by, descending, offset, i64::from(page_size) + 1).await?;
+        let next_page_token = if views.len() > page_size as usize {
+            views.truncate(page_size as usize);
+            format!("p{}", offset + i64::from(page_size))
+        } else {
+            String::new()
+        };
+        let entries = views
+            .into_iter()
+            .map(|view| Ok(EntryInfo { path: path.join(&view.row.name)?, view }))
+            .collect::<Result<_>>()?;
+        Ok((entries, next_page_token))
+    }
+
+    /// Creates a folder and its missing parents; an existing folder is fine.
+    pub async fn create_folder(&self, caller: &Caller, path: &str) -> Result<EntryInfo> {
+        let path = TreePath::parse(path)?;
+        let mut current = self.resolve(&TreePath::root()).await?;
+        let mut current_path = TreePath::root();
+        for name in path.names() {
+            current_path = current_path.join(name)?;
+            ensure_can_create_in(caller, &current.row, &current_path.parent().to_string())?;
+            current = match self.db.child(current.row.id, name).await? {
+                Some(existing) => existing,
+                None => self.insert_folder(caller, current.row.id, name).await?,
+            };
+        }
+        if !current.row.is_folder {
+            return Err(Error::already_exists(format!("{path} exists and is a file")));
+        }
+        Ok(EntryInfo { path, view: current })
+    }
+
+    async fn insert_folder(&self, caller: &Caller, parent_id: i64, name: &str) -> Result<EntryView> {
+        let now = now_ms();
+        let folder = NewEntry {
+            parent_id,
+            name,
+            is_folder: true,
+            owner_id: caller.user_id,
+            size: 0,
+            mime_type: "",
+            content_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.db.insert_entry(folder).await {
+            // Someone created it at the same moment: use theirs.
+            Err(err) if err.is_unique_violation() => {}
+            result => {
+                result?;
+            }
+        }
+        self.db
+            .child(parent_id, name)
+            .await?
+            .ok_or_else(|| Error::unavailable("a folder vanished while it was being created; try again"))
+    }
+
+    /// Decides the name an entry gets in `parent_id` under `policy`.
+    /// `moving` is the entry being moved, which does not conflict with itself.
+    pub async fn plan_name(
+        &self,
+        caller: &Caller,
+        parent: &TreePath,
+        parent_id: i64,
+        name: &str,
+        policy: ConflictPolicy,
+        moving: Option<i64>,
+    ) -> Result<NamePlan> {
+        let Some(existing) = self.db.child(parent_id, name).await? else {
+            return Ok(NamePlan::Free(name.to_owned()));
+        };
+        if Some(existing.row.id) == moving {
+            return Ok(NamePlan::Free(name.to_owned()));
+        }
+        let target = parent.join(name)?;
+        match policy {
+            ConflictPolicy::Fail => Err(Error::already_exists(format!("{target} already exists"))),
+            ConflictPolicy::Rename => {
+                for n in 1..=MAX_NUMBERED_NAMES {
+                    let candidate = numbered_name(name, n);
+                    if self.db.child(parent_id, &candidate).await?.is_none() {
+                        return Ok(NamePlan::Free(candidate));
+                    }
+                }
+                Err(Error::already_exists(format!("no free name left for {target}")))
+            }
+            ConflictPolicy::Overwrite => {
+                if existing.row.is_folder {
+                    return Err(Error::already_exists(format!("{target} is a folder and cannot be overwritten")));
+                }
+                ensure_can_modify(caller, &existing.row, &[], &target.to_string())?;
+                Ok(NamePlan::Replace(existing.row))
+            }
+        }
+    }
+
+    pub async fn move_entry(
+        &self,
+        caller: &Caller,
+        path: &str,
+        destination: &str,
+        policy: ConflictPolicy,
+    ) -> Result<EntryInfo> {
+        let path = TreePath::parse(path)?;
+        let destination = TreePath::parse(destination)?;
+        let entry = self.resolve(&path).await?;
+        let name = path.file_name().unwrap_or_default().to_owned();
+        let folder = self.resolve_folder(&destination).await?;
+        self.ensure_modifiable(caller, &entry.row, &path).await?;
+        if entry.row.is_folder && self.db.ancestry(folder.row.id).await?.contains(&entry.row.id) {
+            return Err(Error::invalid_argument(format!("cannot move {path} into itself ({destination})")));
+        }
+        ensure_can_create_in(caller, &folder.row, &destination.to_string())?;
+        self.place(caller, entry.row.id, &destination, folder.row.id, &name, policy).await
+    }
+
+    pub async fn rename(
+        &self,
+        caller: &Caller,
+        path: &str,
+        new_name: &str,
+        policy: ConflictPolicy,
+    ) -> Result<EntryInfo> {
+        let path = TreePath::parse(path)?;
+        cordvault_core::path::validate_name(new_name)?;
+        let entry = self.resolve(&path).await?;
+        self.ensure_modifiable(caller, &entry.row, &path).await?;
+        let parent = path.parent();
+        let parent_id = entry.row.parent_id.unwrap_or(ROOT_ID);
+        self.place(caller, entry.row.id, &parent, parent_id, new_name, policy).await
+    }
+
+    async fn place(
+        &self,
+        caller: &Caller,
+        id: i64,
+        parent: &TreePath,
+        parent_id: i64,
+        name: &str,
+        policy: ConflictPolicy,
+    ) -> Result<EntryInfo> {
+        let plan = self.plan_name(caller, parent, parent_id, name, policy, Some(id)).await?;
+        let (name, replaced) = match plan {
+            NamePlan::Free(name) => (name, None),
+            NamePlan::Replace(existing) => (name.to_owned(), Some(existing)),
+        };
+        let target = parent.join(&name)?;
+        match self.db.place_entry(id, parent_id, &name, replaced.as_ref()).await {
+            Err(err) if err.is_unique_violation() => Err(Error::already_exists(format!("{target} already exists"))),
+            result => result.map_err(Error::from),
+        }?;
+        let view = self.db.entry(id).await?.ok_or_else(|| Error::not_found(format!("{target} vanished")))?;
+        Ok(EntryInfo { path: target, view })
+    }
+
+    pub async fn delete(&self, caller: &Caller, path: &str, recursive: bool) -> Result<u64> {
+        let path = TreePath::parse(path)?;
+        if path.is_root() {
+            return Err(Error::permission_denied("the root folder cannot be deleted"));
+        }
+        let entry = self.resolve(&path).await?;
+        let descendants = self.ensure_modifiable(caller, &entry.row, &path).await?;
+        if !descendants.is_empty() && !recursive {
+            return Err(Error::failed_precondition(format!("{path} is not empty; delete it recursively")));
+        }
+        let mut rows = vec![entry.row];
+        rows.extend(descendants);
+        let count = rows.len() as u64;
+        self.db.delete_entries(rows).await?;
+        tracing::info!(%path, entries = count, user = %caller.username, "deleted");
+        Ok(count)
+    }
+
+    /// Checks the caller may change `entry` (and, for a folder, everything
+    /// in it); returns what is inside.
+    async fn ensure_modifiable(&self, caller: &Caller, entry: &EntryRow, path: &TreePath) -> Result<Vec<EntryRow>> {
+        let descendants = if entry.is_folder { self.db.descendants(entry.id).await? } else { Vec::new() };
+        ensure_can_modify(caller, entry, &descendants, &path.to_string())?;
+        Ok(descendants)
+    }
+}
+
+fn parse_page_token(token: &str) -> Result<i64> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    token
+        .strip_prefix('p')
+        .and_then(|offset| offset.parse::<i64>().ok())
+        .filter(|offset| *offset >= 0)
+        .ok_or_else(|| Error::invalid_argument("page_token is not one this server issued"))
+}

@@ -1,0 +1,327 @@
+//! Uploads: sessions, durable chunks in any order, atomic commit.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use cordvault_core::chunk::{ChunkCodec, HEADER_LEN};
+use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
+use cordvault_core::path::{ConflictPolicy, TreePath};
+use cordvault_core::range::{chunk_count, chunk_len};
+use cordvault_core::{Error, Result};
+use cordvault_store::{ChunkLocator, ChunkStore};
+
+use super::access::{Caller, ensure_can_create_in};
+use super::hasher::ContentHasher;
+use super::store_error;
+use super::tree::{EntryInfo, NamePlan, Tree};
+use crate::db::chunks::ChunkRow;
+use crate::db::uploads::{CommitTarget, ContentRow, NewContent, UploadRow};
+use crate::db::{Db, now_ms};
+
+/// An upload session as the API describes it.
+pub struct UploadState {
+    pub upload: UploadRow,
+    pub content: ContentRow,
+    pub path: TreePath,
+    pub chunk_count: u64,
+    pub resumed: bool,
+}
+
+/// What this process keeps of a session besides the database row.
+struct LiveUpload {
+    codec: ChunkCodec,
+    hasher: Mutex<ContentHasher>,
+}
+
+pub struct Uploads {
+    db: Db,
+    tree: Tree,
+    store: Arc<dyn ChunkStore>,
+    master: Option<MasterKey>,
+    chunk_size: u64,
+    idle_timeout: Duration,
+    live: Mutex<HashMap<String, Arc<LiveUpload>>>,
+}
+
+pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<ChunkCodec> {
+    match master {
+        None if wrapped_key.is_empty() => Ok(ChunkCodec::Plain),
+        None => Err(Error::failed_precondition(
+            "this content is encrypted but the server runs without MESSAGE_ENCRYPTION_KEY",
+        )),
+        Some(master) => Ok(ChunkCodec::Sealed(master.unwrap(wrapped_key)?)),
+    }
+}
+
+fn validate_sha256(sha256: &str) -> Result<()> {
+    let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !valid {
+        return Err(Error::invalid_argument("sha256 must be 64 lower-case hex digits"));
+    }
+    Ok(())
+}
+
+impl Uploads {
+    pub fn new(
+        db: Db,
+        store: Arc<dyn ChunkStore>,
+        master: Option<MasterKey>,
+        chunk_size: u64,
+        idle_timeout: Duration,
+    ) -> Self {
+        let tree = Tree::new(db.clone());
+        Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default() }
+    }
+
+    pub fn chunk_size(&self) -> u64 {
+        self.chunk_size
+    }
+
+    fn expiry(&self) -> i64 {
+        now_ms() + self.idle_timeout.as_millis() as i64
+    }
+
+    pub async fn start(
+        &self,
+        caller: &Caller,
+        path: &str,
+        size: u64,
+        sha256: &str,
+        policy: ConflictPolicy,
+        mime_type: &str,
+    ) -> Result<UploadState> {
+        let path = TreePath::parse(path)?;
+        let name = path.file_name().ok_or_else(|| Error::invalid_argument("cannot upload to the root folder"))?;
+        validate_sha256(sha256)?;
+        let size_i64 = i64::try_from(size).map_err(|_| Error::invalid_argument("size is too large"))?;
+        let parent_path = path.parent();
+        let parent = self.tree.resolve(&parent_path).await?;
+        ensure_can_create_in(caller, &parent.row, &parent_path.to_string())?;
+        // Fail early on a taken name; commit decides again.
+        self.tree.plan_name(caller, &parent_path, parent.row.id, name, policy, None).await?;
+
+        if let Some((upload, content)) =
+            self.db.resumable_upload(caller.user_id, parent.row.id, name, size_i64, sha256).await?
+        {
+            let chunk_count = chunk_count(size, content.chunk_size as u64);
+            return Ok(UploadState { upload, content, path, chunk_count, resumed: true });
+        }
+        let wrapped_key = match &self.master {
+            Some(master) => master.wrap(&SecretKey::generate()),
+            None => Vec::new(),
+        };
+        let now = now_ms();
+        let mime_type = match mime_type {
+            "" => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
+            given => given.to_owned(),
+        };
+        let content = NewContent {
+            size: size_i64,
+            chunk_size: self.chunk_size as i64,
+            sha256: sha256.to_owned(),
+            wrapped_key,
+            created_at: now,
+        };
+        let session = UploadRow {
+            id: random_hex::<16>(),
+            owner_id: caller.user_id,
+            parent_id: parent.row.id,
+            name: name.to_owned(),
+            content_id: 0,
+            conflict_policy: policy_code(policy),
+            mime_type,
+            expires_at: self.expiry(),
+            created_at: now,
+        };
+        let (upload, content) = self.db.create_upload(content, session).await?;
+        tracing::info!(upload_id = %upload.id, %path, size, user = %caller.username, "upload started");
+        Ok(UploadState { upload, content, path, chunk_count: chunk_count(size, self.chunk_size), resumed: false })
+    }
+
+    /// The caller's session, with what this process caches of it.
+    async fn session(&self, caller: &Caller, upload_id: &str) -> Result<(UploadRow, ContentRow, Arc<LiveUpload>)> {
+        let missing = || Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"));
+        if upload_id.is_empty() {
+            return Err(Error::invalid_argument("upload_id is required"));
+        }
+        if upload_id.len() > 64 || !upload_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::not_found("no upload has this upload_id"));
+        }
+        let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(missing)?;
+        if upload.owner_id != caller.user_id {
+            return Err(Error::permission_denied(format!("upload {upload_id} belongs to another user")));
+        }
+        if let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
+            return Ok((upload, content, live.clone()));
+        }
+        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let live = Arc::new(LiveUpload { codec, hasher: Mutex::default() });
+        let live = self.live.lock().expect("uploads lock").entry(upload_id.to_owned()).or_insert(live).clone();
+        Ok((upload, content, live))
+    }
+
+    /// Stores one chunk durably and records it; returns once both are done.
+    pub async fn put_chunk(&self, caller: &Caller, upload_id: &str, index: u64, data: Bytes) -> Result<()> {
+        let (upload, content, live) = self.session(caller, upload_id).await?;
+        let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
+        let count = chunk_count(size, chunk_size);
+        if index >= count {
+            return Err(Error::invalid_argument(format!(
+                "chunk {index} is out of range: the upload has {count} chunks"
+            )));
+        }
+        let expected = chunk_len(size, chunk_size, index);
+        if data.len() as u64 != expected {
+            return Err(Error::invalid_argument(format!(
+                "chunk {index} must hold {expected} bytes, not {}",
+                data.len()
+            )));
+        }
+        let codec = live.codec.clone();
+        let plaintext = data.clone();
+        let sealed = tokio::task::spawn_blocking(move || codec.seal(index, &plaintext))
+            .await
+            .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
+        let sealed_size = sealed.len() as i64;
+        let locator = self.store.put(Bytes::from(sealed)).await.map_err(store_error)?;
+        let row =
+            ChunkRow { content_id: content.id, chunk_index: index as i64, locator: locator.0.clone(), sealed_size };
+        let replaced = match self.db.record_chunk(&upload.id, row, self.expiry()).await {
+            Ok(replaced) => replaced,
+            Err(err) => {
+                // Not recorded: the object must not linger in the store.
+                if let Err(cleanup) = self.store.delete(&locator).await {
+                    tracing::warn!(error = %cleanup, %locator, "could not delete an unrecorded chunk");
+                }
+                return Err(err.into());
+            }
+        };
+        let mut hasher = live.hasher.lock().expect("hasher lock");
+        if replaced {
+            // The hash may have taken the old copy: start over at commit.
+            *hasher = ContentHasher::default();
+        } else {
+            hasher.offer(index, data);
+        }
+        Ok(())
+    }
+
+    pub async fn query(&self, caller: &Caller, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
+        let (upload, content, _) = self.session(caller, upload_id).await?;
+        let durable = self.db.durable_chunks(content.id).await?.into_iter().map(|index| index as u64).collect();
+        let path = self.upload_path(&upload).await?;
+        let chunk_count = chunk_count(content.size as u64, content.chunk_size as u64);
+        Ok((UploadState { upload, content, path, chunk_count, resumed: true }, durable))
+    }
+
+    async fn upload_path(&self, upload: &UploadRow) -> Result<TreePath> {
+        let mut names = Vec::new();
+        for id in self.db.ancestry(upload.parent_id).await?.into_iter().skip(1) {
+            let entry = self.db.entry(id).await?.ok_or_else(|| Error::not_found("the upload's folder was deleted"))?;
+            names.push(entry.row.name);
+        }
+        names.push(upload.name.clone());
+        TreePath::parse(&format!("/{}", names.join("/")))
+    }
+
+    /// Makes the upload a file: every chunk present, SHA-256 matching.
+    pub async fn commit(&self, caller: &Caller, upload_id: &str) -> Result<EntryInfo> {
+        let (upload, content, live) = self.session(caller, upload_id).await?;
+        let count = chunk_count(content.size as u64, content.chunk_size as u64);
+        let durable = self.db.durable_chunks(content.id).await?;
+        if durable.len() as u64 != count {
+            return Err(Error::failed_precondition(format!(
+                "{} of {count} chunks are missing; send them, then commit",
+                count - durable.len() as u64
+            )));
+        }
+        let digest = self.finish_hash(&content, &live).await?;
+        if digest != content.sha256 {
+            self.forget(upload_id);
+            return Err(Error::invalid_argument(format!(
+                "content SHA-256 is {digest}, not the announced {}; upload it again",
+                content.sha256
+            )));
+        }
+        let path = self.upload_path(&upload).await?;
+        let parent = path.parent();
+        let policy = policy_from_code(upload.conflict_policy);
+        let target = match self.tree.plan_name(caller, &parent, upload.parent_id, &upload.name, policy, None).await? {
+            NamePlan::Free(name) => CommitTarget::New { name },
+            NamePlan::Replace(existing) => CommitTarget::Overwrite(existing),
+        };
+        let entry_id = match self.db.commit_upload(&upload, &content, count as i64, target).await {
+            Err(err) if err.is_unique_violation() => {
+                return Err(Error::already_exists(format!("{path} was created meanwhile; commit again")));
+            }
+            result => result?,
+        };
+        self.forget(upload_id);
+        let view = self.db.entry(entry_id).await?.ok_or_else(|| Error::not_found("the committed file vanished"))?;
+        let path = parent.join(&view.row.name)?;
+        tracing::info!(%upload_id, %path, size = content.size, "upload committed");
+        Ok(EntryInfo { path, view })
+    }
+
+    /// Completes the whole-file hash, reading back what was not hashed on the way.
+    async fn finish_hash(&self, content: &ContentRow, live: &LiveUpload) -> Result<String> {
+        let mut hasher = std::mem::take(&mut *live.hasher.lock().expect("hasher lock"));
+        let count = chunk_count(content.size as u64, content.chunk_size as u64);
+        if hasher.next_index() < count {
+            let chunks = self.db.chunks_of(content.id).await?;
+            for index in hasher.next_index()..count {
+                let plaintext = match hasher.take_pending(index) {
+                    Some(plaintext) => plaintext,
+                    None => self.read_back(content, &live.codec, &chunks[index as usize]).await?,
+                };
+                hasher.feed_next(&plaintext);
+            }
+        }
+        Ok(hasher.finish_hex())
+    }
+
+    async fn read_back(&self, content: &ContentRow, codec: &ChunkCodec, chunk: &ChunkRow) -> Result<Bytes> {
+        let index = chunk.chunk_index as u64;
+        let plain_len = chunk_len(content.size as u64, content.chunk_size as u64, index);
+        let sealed = self
+            .store
+            .get_range(&ChunkLocator(chunk.locator.clone()), 0..chunk.sealed_size as u64)
+            .await
+            .map_err(store_error)?;
+        let span = codec.span(plain_len, 0..plain_len);
+        let header = sealed.slice(..(HEADER_LEN as usize).min(sealed.len()));
+        let blocks = sealed.slice((span.blocks.start as usize).min(sealed.len())..).to_vec();
+        Ok(Bytes::from(codec.open(index, plain_len, &header, &span, blocks)?))
+    }
+
+    pub async fn abort(&self, caller: &Caller, upload_id: &str) -> Result<()> {
+        self.session(caller, upload_id).await?;
+        self.db.drop_upload(upload_id).await?;
+        self.forget(upload_id);
+        tracing::info!(%upload_id, "upload aborted");
+        Ok(())
+    }
+
+    /// Drops what this process caches of a session.
+    pub fn forget(&self, upload_id: &str) {
+        self.live.lock().expect("uploads lock").remove(upload_id);
+    }
+}
+
+fn policy_code(policy: ConflictPolicy) -> i32 {
+    match policy {
+        ConflictPolicy::Fail => 1,
+        ConflictPolicy::Rename => 2,
+        ConflictPolicy::Overwrite => 3,
+    }
+}
+
+fn policy_from_code(code: i32) -> ConflictPolicy {
+    match code {
+        2 => ConflictPolicy::Rename,
+        3 => ConflictPolicy::Overwrite,
+        _ => ConflictPolicy::Fail,
+    }
+}
