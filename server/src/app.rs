@@ -144,13 +144,9 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let serve = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let serve = tokio::spawn(crate::listener::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
     let sweeper = tokio::spawn({
         let janitor = janitor.clone();
         let interval = config.janitor_interval;

@@ -6,6 +6,7 @@ pub mod app;
 pub mod config;
 pub mod db;
 pub mod keys;
+mod listener;
 pub mod services;
 
 pub use app::{RunningServer, ServerConfig, start};

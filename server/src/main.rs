@@ -1,4 +1,9 @@
 use clap::Parser;
+
+// Chunk-sized buffers churn through many threads; mimalloc hands their
+// memory back instead of parking it in per-thread arenas as glibc does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cordvault_server::config::{Cli, Command};
 
 #[tokio::main]

@@ -147,9 +147,17 @@ impl Client {
         Ok(self.file_service()?.list(request).await.map_err(from_status)?.into_inner())
     }
 
-    /// Every entry of a folder, page after page.
+    /// Every entry of a folder, page after page, in the server's default order.
     pub async fn list(&self, path: &str) -> Result<Vec<pb::Entry>> {
-        let mut options = ListOptions { page_size: 1000, ..Default::default() };
+        self.list_all(path, ListOptions::default()).await
+    }
+
+    /// Every entry of a folder in the order `options` asks for; its page
+    /// token is where to start.
+    pub async fn list_all(&self, path: &str, mut options: ListOptions) -> Result<Vec<pb::Entry>> {
+        if options.page_size == 0 {
+            options.page_size = 1000;
+        }
         let mut entries = Vec::new();
         loop {
             let page = self.list_page(path, &options).await?;

@@ -143,8 +143,21 @@ impl Client {
         reader.read(offset, length).await
     }
 
-    /// Downloads `remote` into `local`, optionally a range, optionally resuming.
+    /// Downloads `remote` into `local`, optionally a range, optionally
+    /// resuming. A resumed file that turns out not to match (the local part
+    /// came from other content) is downloaded again from the start.
     pub async fn download_to(&self, remote: &str, local: &Path, options: &DownloadOptions) -> Result<DownloadReport> {
+        match self.download_once(remote, local, options).await {
+            Err(err) if err.code == crate::ErrorCode::DataLoss && options.resume && options.range.is_none() => {
+                tracing::warn!(error = %err, "resumed download does not match; starting over");
+                let fresh = DownloadOptions { resume: false, ..options.clone() };
+                self.download_once(remote, local, &fresh).await
+            }
+            result => result,
+        }
+    }
+
+    async fn download_once(&self, remote: &str, local: &Path, options: &DownloadOptions) -> Result<DownloadReport> {
         let entry = self.stat(remote).await?;
         let kept = match (options.resume, options.range) {
             (true, None) => match tokio::fs::metadata(local).await {

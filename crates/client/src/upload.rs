@@ -202,7 +202,8 @@ impl Client {
     ) -> Result<()> {
         let queue = Arc::new(Mutex::new(VecDeque::from(missing)));
         let done = Arc::new(AtomicU64::new(done));
-        let streams = options.streams.clamp(1, 64);
+        // No more streams than chunks to send.
+        let streams = options.streams.clamp(1, 64).min(queue.lock().expect("queue lock").len().max(1));
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..streams {
             let stream = ChunkStream {

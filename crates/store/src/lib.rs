@@ -5,6 +5,7 @@
 //! database. Every store passes the same [`conformance`] suite.
 
 pub mod conformance;
+mod direct;
 mod error;
 mod local;
 

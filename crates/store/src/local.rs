@@ -1,9 +1,7 @@
 //! A chunk store in a local directory: one file per object.
 
 use std::fs::{self, File};
-use std::io::Write;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -72,9 +70,7 @@ impl ChunkStore for LocalStore {
         let path = self.object_path(&locator)?;
         let tmp = self.root.join("tmp").join(&locator.0);
         blocking(move || {
-            let mut file = File::create(&tmp)?;
-            file.write_all(&data)?;
-            file.sync_data()?;
+            crate::direct::write_durable(&tmp, &data)?;
             let dir = path.parent().expect("object paths have a parent");
             fs::create_dir_all(dir)?;
             fs::rename(&tmp, &path)?;
@@ -90,19 +86,15 @@ impl ChunkStore for LocalStore {
         let path = self.object_path(locator)?;
         let locator = locator.clone();
         blocking(move || {
-            let file = match File::open(&path) {
-                Ok(file) => file,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::NotFound(locator));
-                }
-                Err(err) => return Err(err.into()),
-            };
-            let size = file.metadata()?.len();
-            let end = range.end.min(size);
-            let start = range.start.min(end);
-            let mut buf = vec![0u8; (end - start) as usize];
-            file.read_exact_at(&mut buf, start)?;
-            Ok(Bytes::from(buf))
+            if !path.exists() {
+                return Err(StoreError::NotFound(locator));
+            }
+            let len = (range.end.saturating_sub(range.start)).min(usize::MAX as u64) as usize;
+            match crate::direct::read_at(&path, range.start, len) {
+                Ok(bytes) => Ok(Bytes::from(bytes)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Err(StoreError::NotFound(locator)),
+                Err(err) => Err(err.into()),
+            }
         })
         .await
     }

@@ -96,7 +96,8 @@ impl OpenFile {
             // Reading from the chunk's start: header and blocks in one request.
             None if span.blocks.start == HEADER_LEN => {
                 let both = self.fetch(&locator, 0..span.blocks.end).await?;
-                let header = both.slice(..(HEADER_LEN as usize).min(both.len()));
+                // A copy: a slice would keep the whole fetched buffer alive in the cache.
+                let header = Bytes::copy_from_slice(&both[..(HEADER_LEN as usize).min(both.len())]);
                 self.remember_header(slice.chunk_index, header.clone());
                 let rest = both.slice(header.len()..);
                 (header, rest)

@@ -1,0 +1,43 @@
+//! One module per group of commands; `run` dispatches.
+
+mod account;
+mod get;
+mod put;
+pub mod tree;
+
+use anyhow::{Context, Result};
+use cordvault_client::ErrorCode;
+
+use crate::cli::{Cli, Command};
+use crate::failure::api_code;
+use crate::session::{Session, TokenOrigin};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let session = Session::open(&cli.global).await?;
+    let client = &session.client;
+    // Registering the first account is the one thing done without a token.
+    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_));
+    let result = match cli.command {
+        Command::Register(args) => account::register(&session, args).await,
+        Command::Login(args) => account::login(&session, args).await,
+        Command::Whoami => account::who_am_i(&session).await,
+        Command::Passwd(args) => account::change_password(&session, args).await,
+        Command::Ls(args) => tree::list(client, args).await,
+        Command::Mkdir(args) => tree::make_folder(client, args).await,
+        Command::Mv(args) => tree::move_entry(client, args).await,
+        Command::Rename(args) => tree::rename(client, args).await,
+        Command::Rm(args) => tree::remove(client, args).await,
+        Command::Put(args) => put::run(client, args).await,
+        Command::Get(args) => get::run(client, args).await,
+    };
+    match result {
+        Err(err)
+            if may_need_login
+                && session.token_origin == TokenOrigin::None
+                && api_code(&err) == Some(ErrorCode::Unauthenticated) =>
+        {
+            Err(err).with_context(|| format!("not logged in to {}", session.server))
+        }
+        result => result,
+    }
+}

@@ -1,0 +1,314 @@
+//! The `cordvault` binary against a real server, on SQLite and PostgreSQL.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes, sha256_hex};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+
+backend_tests!(round_trip, interrupted_put_resumes, errors_are_one_line, get_range);
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Runs the binary as one user would: its own config directory, no token or
+/// password inherited from the environment.
+struct Cli {
+    server_url: String,
+    config_dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new(server: &TestServer) -> Cli {
+        Cli { server_url: server.url.clone(), config_dir: tempfile::tempdir().expect("config dir") }
+    }
+
+    /// A CLI logged in as the first user (an administrator).
+    async fn logged_in(server: &TestServer) -> Cli {
+        let cli = Cli::new(server);
+        cli.ok(&["register", "admin", "--password", PASSWORD]).await;
+        cli.ok(&["login", "admin", "--password", PASSWORD]).await;
+        cli
+    }
+
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordvault"));
+        command
+            .args(args)
+            .env("CORDVAULT_SERVER", &self.server_url)
+            .env("CORDVAULT_CONFIG_DIR", self.config_dir.path())
+            .env_remove("CORDVAULT_TOKEN")
+            .env_remove("CORDVAULT_PASSWORD")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        command
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().await.expect("the CLI runs")
+    }
+
+    async fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).await.unwrap();
+        child.wait_with_output().await.unwrap()
+    }
+
+    /// Stdout of a command that must succeed.
+    async fn ok(&self, args: &[&str]) -> String {
+        succeeded(args, self.run(args).await)
+    }
+
+    /// The one stderr line of a command that must fail.
+    async fn fails(&self, args: &[&str]) -> String {
+        failed_with_one_line(args, self.run(args).await)
+    }
+}
+
+fn succeeded(args: &[&str], output: Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "cordvault {args:?} failed ({}): {stderr}", output.status);
+    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+}
+
+fn failed_with_one_line(args: &[&str], output: Output) -> String {
+    let stderr = String::from_utf8(output.stderr).expect("stderr is UTF-8");
+    assert!(!output.status.success(), "cordvault {args:?} should fail; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "cordvault {args:?} panicked: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "cordvault {args:?} should fail with one line, not: {stderr}");
+    assert!(lines[0].starts_with("cordvault: "), "cordvault {args:?}: {stderr}");
+    lines[0].to_owned()
+}
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|line| serde_json::from_str(line).expect("one JSON object per line")).collect()
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
+async fn file_sha256(path: PathBuf) -> String {
+    tokio::task::spawn_blocking(move || sha256_hex(&std::fs::read(&path).expect("read back"))).await.unwrap()
+}
+
+/// Writes `count` small files (0..4000 bytes), every tenth one in `nested/`.
+async fn write_small_files(dir: &Path, count: u64) {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(dir.join("nested")).unwrap();
+        let sizes = random_bytes(count as usize * 2, 99);
+        for index in 0..count {
+            let at = index as usize * 2;
+            let size = u16::from_le_bytes([sizes[at], sizes[at + 1]]) % 4000;
+            let name = if index % 10 == 0 { format!("nested/file-{index}.dat") } else { format!("file-{index}.dat") };
+            std::fs::write(dir.join(name), random_bytes(size.into(), 1000 + index)).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path.strip_prefix(dir).unwrap().to_owned());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+async fn round_trip(backend: Backend) {
+    let started = Instant::now();
+    let options = TestOptions { chunk_size: 4 << 20, ..Default::default() };
+    let server = TestServer::start_with(backend, options).await;
+    let cli = Cli::new(&server);
+    let args = ["register", "admin"];
+    succeeded(&args, cli.run_with_stdin(&args, &format!("{PASSWORD}\n")).await);
+    cli.ok(&["login", "admin", "--password", PASSWORD]).await;
+    let credentials = cli.config_dir.path().join("credentials.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&credentials).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(cli.ok(&["whoami"]).await.trim(), "admin (administrator)");
+    cli.ok(&["mkdir", "-p", "/a/b"]).await;
+
+    let local = tempfile::tempdir().unwrap();
+    let big = local.path().join("big.bin");
+    let big_data = random_bytes(300 << 20, 1);
+    tokio::fs::write(&big, &big_data).await.unwrap();
+    let big_sha = sha256_hex(&big_data);
+    drop(big_data);
+    let small = local.path().join("small");
+    write_small_files(&small, 1000).await;
+    println!("fixtures ready after {:?}", started.elapsed());
+
+    let reports = json_lines(&cli.ok(&["put", text(&big), "/a/b", "--json"]).await);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["path"], "/a/b/big.bin");
+    assert_eq!(reports[0]["chunk_count"], 75);
+    assert_eq!(reports[0]["skipped"], false);
+    println!("big put after {:?}", started.elapsed());
+    // Small files cost round trips, not bandwidth: more at once is faster.
+    let reports = json_lines(&cli.ok(&["put", text(&small), "/a", "--json", "--parallel", "16"]).await);
+    assert_eq!(reports.len(), 1000);
+    assert!(reports.iter().all(|report| report["skipped"] == false));
+    println!("small put after {:?}", started.elapsed());
+
+    assert_eq!(cli.ok(&["ls", "/a"]).await, "b/\nsmall/\n");
+    assert_eq!(cli.ok(&["ls", "/a/b"]).await, "big.bin\n");
+    let long = cli.ok(&["ls", "-l", "/a/b"]).await;
+    assert!(long.contains("file") && long.contains(&(300u64 << 20).to_string()) && long.contains("admin"), "{long}");
+    let listed = cli.ok(&["ls", "/a/small"]).await;
+    assert!(listed.starts_with("nested/\n") && listed.lines().count() == 901, "{listed}");
+
+    // Files already there with the same content are skipped.
+    let again = json_lines(&cli.ok(&["put", text(&small), "/a", "--json"]).await);
+    assert!(again.len() == 1000 && again.iter().all(|report| report["skipped"] == true));
+    println!("skipping put after {:?}", started.elapsed());
+
+    let back = tempfile::tempdir().unwrap();
+    cli.ok(&["get", "/a/b/big.bin", text(back.path())]).await;
+    assert_eq!(file_sha256(back.path().join("big.bin")).await, big_sha);
+    println!("big get after {:?}", started.elapsed());
+    cli.ok(&["get", "-r", "/a/small", text(back.path()), "--parallel", "16"]).await;
+    println!("small get after {:?}", started.elapsed());
+    let originals = files_under(&small);
+    assert_eq!(originals.len(), 1000);
+    assert_eq!(files_under(&back.path().join("small")), originals);
+    for relative in originals {
+        let (original, copy) = (small.join(&relative), back.path().join("small").join(&relative));
+        assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&original).unwrap(), "{}", relative.display());
+    }
+    println!("compared after {:?}", started.elapsed());
+    server.shutdown().await;
+    println!("round trip took {:?}", started.elapsed());
+}
+
+/// Chunk objects the server holds (its `tmp` staging directory excluded).
+fn stored_chunks(chunk_dir: &Path) -> usize {
+    let Ok(shards) = std::fs::read_dir(chunk_dir) else { return 0 };
+    shards
+        .filter_map(Result::ok)
+        .filter(|shard| shard.file_name() != "tmp" && shard.path().is_dir())
+        .map(|shard| std::fs::read_dir(shard.path()).map(|objects| objects.count()).unwrap_or(0))
+        .sum()
+}
+
+async fn interrupted_put_resumes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let cli = Cli::logged_in(&server).await;
+    let local = tempfile::tempdir().unwrap();
+    let big = local.path().join("big.bin");
+    let data = random_bytes(200 << 20, 2);
+    tokio::fs::write(&big, &data).await.unwrap();
+    let sha = sha256_hex(&data);
+    drop(data);
+
+    let args = ["put", text(&big), "/big.bin", "--json", "--streams", "2"];
+    let mut first = cli.command(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // A few chunks past 20: an object may be stored but not yet recorded
+    // as durable when the process dies.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while stored_chunks(&server.chunk_dir()) < 24 {
+        assert!(first.try_wait().unwrap().is_none(), "the upload ended before it could be interrupted");
+        assert!(Instant::now() < deadline, "the upload made no progress");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.kill().await.unwrap();
+
+    let report = json_lines(&cli.ok(&args).await).remove(0);
+    assert_eq!(report["resumed"], true, "{report}");
+    assert_eq!(report["skipped"], false, "{report}");
+    assert_eq!(report["chunk_count"], 200, "{report}");
+    let durable = report["chunks_already_durable"].as_u64().unwrap();
+    assert!((20..200).contains(&durable), "{report}");
+    assert_eq!(report["chunks_sent"].as_u64().unwrap(), 200 - durable, "only the missing chunks go: {report}");
+
+    let back = local.path().join("back.bin");
+    cli.ok(&["get", "/big.bin", text(&back)]).await;
+    assert_eq!(file_sha256(back).await, sha);
+    server.shutdown().await;
+}
+
+async fn errors_are_one_line(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let cli = Cli::new(&server);
+    let line = cli.fails(&["whoami"]).await;
+    assert!(line.contains("not logged in") && line.contains("cordvault login"), "{line}");
+    cli.ok(&["register", "admin", "--password", PASSWORD]).await;
+    let line = cli.fails(&["login", "admin", "--password", "not the password"]).await;
+    assert!(line.contains("wrong username or password"), "{line}");
+    cli.ok(&["login", "admin", "--password", PASSWORD]).await;
+
+    let line = cli.fails(&["ls", "/nope"]).await;
+    assert!(line.contains("/nope"), "{line}");
+    let local = tempfile::tempdir().unwrap();
+    let line = cli.fails(&["get", "/missing.bin", text(&local.path().join("x"))]).await;
+    assert!(line.contains("/missing.bin"), "{line}");
+    let missing = local.path().join("does-not-exist");
+    let line = cli.fails(&["put", text(&missing), "/"]).await;
+    assert!(line.contains(text(&missing)), "{line}");
+    let line = cli.fails(&["mkdir", "/p/q"]).await;
+    assert!(line.contains("-p"), "{line}");
+    cli.ok(&["mkdir", "/p"]).await;
+    cli.fails(&["mkdir", "/p"]).await;
+    cli.ok(&["mkdir", "-p", "/p"]).await;
+    let line = cli.fails(&["get", "/p", text(local.path())]).await;
+    assert!(line.contains("-r"), "{line}");
+
+    let file = local.path().join("f.txt");
+    std::fs::write(&file, b"one").unwrap();
+    cli.ok(&["put", text(&file), "/p/f.txt"]).await;
+    std::fs::write(&file, b"two").unwrap();
+    let line = cli.fails(&["put", text(&file), "/p/f.txt"]).await;
+    assert!(line.contains("--overwrite"), "{line}");
+    cli.ok(&["put", text(&file), "/p/f.txt", "--overwrite"]).await;
+    cli.fails(&["rm", "/p"]).await;
+    cli.ok(&["rm", "-r", "/p"]).await;
+
+    let unreachable = ["--server", "http://127.0.0.1:1", "ls"];
+    let line = failed_with_one_line(&unreachable, cli.run(&unreachable).await);
+    assert!(line.contains("127.0.0.1:1"), "{line}");
+    let output = cli.run(&["--token", "garbage", "whoami"]).await;
+    let line = failed_with_one_line(&["whoami"], output);
+    assert!(line.contains("cordvault login"), "{line}");
+    server.shutdown().await;
+}
+
+async fn get_range(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let cli = Cli::logged_in(&server).await;
+    let local = tempfile::tempdir().unwrap();
+    let file = local.path().join("data.bin");
+    let data = random_bytes(3 * (1 << 20) + 10_000, 3);
+    std::fs::write(&file, &data).unwrap();
+    cli.ok(&["put", text(&file), "/data.bin"]).await;
+
+    let part = local.path().join("part.bin");
+    cli.ok(&["get", "/data.bin", text(&part), "--range", "100-199"]).await;
+    assert_eq!(std::fs::read(&part).unwrap(), &data[100..=199]);
+    // Across a chunk boundary, and open-ended to the end.
+    let boundary = (1 << 20) - 10;
+    let range = format!("{boundary}-{}", boundary + 19);
+    cli.ok(&["get", "/data.bin", text(&part), "--range", &range]).await;
+    assert_eq!(std::fs::read(&part).unwrap(), &data[boundary..boundary + 20]);
+    let tail_start = data.len() - 10;
+    cli.ok(&["get", "/data.bin", text(&part), "--range", &format!("{tail_start}-")]).await;
+    assert_eq!(std::fs::read(&part).unwrap(), &data[tail_start..]);
+
+    let past_end = format!("{}-", data.len());
+    cli.fails(&["get", "/data.bin", text(&part), "--range", &past_end]).await;
+    server.shutdown().await;
+}
