@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
-const PROTO_FILES: &[&str] =
-    &["cordvault/v1/common.proto", "cordvault/v1/auth.proto", "cordvault/v1/file.proto", "cordvault/v1/transfer.proto"];
+const PROTO_FILES: &[&str] = &[
+    "cordvault/v1/common.proto",
+    "cordvault/v1/auth.proto",
+    "cordvault/v1/file.proto",
+    "cordvault/v1/transfer.proto",
+    "cordvault/v1/worker.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -13,6 +18,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let descriptors = protox::compile(PROTO_FILES, [&proto_root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(out_dir.join("cordvault_descriptor.bin"), prost::Message::encode_to_vec(&descriptors))?;
-    tonic_prost_build::configure().build_server(true).build_client(true).bytes(".").compile_fds(descriptors)?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        // No transport constructors: WorkerService.Connect would clash with `connect`.
+        .build_transport(false)
+        .bytes(".")
+        .compile_fds(descriptors)?;
     Ok(())
 }

@@ -12,12 +12,13 @@ use cordvault_core::crypto::SecretKey;
 use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
+use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
 use cordvault_store::{ChunkStore, LocalStore};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi};
+use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi, worker::WorkerApi};
 use crate::db::Db;
 use crate::keys::ServerKeys;
 use crate::services::accounts::Accounts;
@@ -27,6 +28,7 @@ use crate::services::revocation::Revocations;
 use crate::services::tokens::TokenIssuer;
 use crate::services::tree::Tree;
 use crate::services::uploads::Uploads;
+use crate::services::workers::WorkerRegistry;
 
 /// Everything the manager needs to start, already decided.
 #[derive(Clone)]
@@ -40,6 +42,8 @@ pub struct ServerConfig {
     pub upload_idle_timeout: Duration,
     pub janitor_interval: Duration,
     pub token_ttl: Duration,
+    pub heartbeat_interval: Duration,
+    pub orphan_grace: Duration,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -51,6 +55,7 @@ pub struct RunningServer {
     stop: Option<oneshot::Sender<()>>,
     serve: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    pub workers: Arc<WorkerRegistry>,
 }
 
 impl RunningServer {
@@ -97,21 +102,31 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let revocations = Revocations::default();
     let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone()));
     let master = config.keys.master.clone();
+    let workers = Arc::new(WorkerRegistry::new(config.keys.service_password.clone(), config.heartbeat_interval));
     let uploads = Arc::new(Uploads::new(
         db.clone(),
         store.clone(),
         master.clone(),
         config.chunk_size,
         config.upload_idle_timeout,
+        workers.clone(),
     ));
     let reads = Arc::new(Reads::new(db.clone(), store.clone(), master));
-    let janitor = Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone()));
+    let janitor = Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone(), config.orphan_grace));
+    let chunk_dir = std::fs::canonicalize(config.data_dir.join("chunks"))?;
+    let worker_api = WorkerApi {
+        registry: workers.clone(),
+        uploads: uploads.clone(),
+        chunk_size: config.chunk_size,
+        chunk_store: format!("local:{}", chunk_dir.display()),
+    };
 
     let max_message = config.chunk_size as usize + 1024 * 1024;
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AuthServiceServer<AuthApi>>().await;
     health.set_serving::<FileServiceServer<FileApi>>().await;
     health.set_serving::<TransferServiceServer<TransferApi>>().await;
+    health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -130,6 +145,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
                 .max_decoding_message_size(max_message)
                 .max_encoding_message_size(max_message),
         )
+        .add_service(WorkerServiceServer::new(worker_api))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);
@@ -148,18 +164,23 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         let _ = stopped.await;
     }));
     let sweeper = tokio::spawn({
-        let janitor = janitor.clone();
-        let interval = config.janitor_interval;
+        let (janitor, workers) = (janitor.clone(), workers.clone());
+        let (interval, heartbeat) = (config.janitor_interval, config.heartbeat_interval);
         async move {
-            let mut ticker = tokio::time::interval(interval);
+            let mut sweeps = tokio::time::interval(interval);
+            let mut heartbeats = tokio::time::interval(heartbeat);
             loop {
-                ticker.tick().await;
-                if let Err(err) = janitor.sweep().await {
-                    tracing::warn!(error = %err, "clean-up sweep failed; will retry");
+                tokio::select! {
+                    _ = sweeps.tick() => {
+                        if let Err(err) = janitor.sweep().await {
+                            tracing::warn!(error = %err, "clean-up sweep failed; will retry");
+                        }
+                    }
+                    _ = heartbeats.tick() => workers.drop_silent(),
                 }
             }
         }
     });
     tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
-    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper })
+    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper, workers })
 }

@@ -62,6 +62,13 @@ pub struct ServeArgs {
     /// Seconds between clean-up sweeps.
     #[arg(long, env = "JANITOR_INTERVAL_SECS", default_value_t = 60)]
     pub janitor_interval_secs: u64,
+    /// Seconds between worker heartbeats; a worker silent for three is dropped.
+    #[arg(long, env = "HEARTBEAT_INTERVAL_SECS", default_value_t = 5)]
+    pub heartbeat_interval_secs: u64,
+    /// Seconds a store object may exist without a chunk record before the
+    /// clean-up sweep deletes it.
+    #[arg(long, env = "ORPHAN_GRACE_SECS", default_value_t = 3600)]
+    pub orphan_grace_secs: u64,
     /// Seconds a login token stays valid.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub token_ttl_secs: u64,

@@ -23,5 +23,7 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         upload_idle_timeout: args.upload_idle_timeout(),
         janitor_interval: std::time::Duration::from_secs(args.janitor_interval_secs.max(1)),
         token_ttl: std::time::Duration::from_secs(args.token_ttl_secs),
+        heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_interval_secs.max(1)),
+        orphan_grace: std::time::Duration::from_secs(args.orphan_grace_secs),
     })
 }

@@ -24,6 +24,8 @@ pub(crate) const MAX_MESSAGE: usize = 80 * 1024 * 1024;
 pub struct Client {
     channel: Channel,
     token: Option<Arc<str>>,
+    /// Connections to upload workers, by address.
+    endpoints: Arc<std::sync::Mutex<std::collections::HashMap<String, Channel>>>,
 }
 
 #[derive(Clone)]
@@ -65,12 +67,36 @@ impl Client {
             .http2_adaptive_window(true)
             .connect_timeout(std::time::Duration::from_secs(10));
         let channel = endpoint.connect().await.map_err(transport)?;
-        Ok(Client { channel, token: None })
+        Ok(Client { channel, token: None, endpoints: Arc::default() })
     }
 
     /// The same connection, authenticated with `token`.
     pub fn with_token(&self, token: impl Into<String>) -> Client {
-        Client { channel: self.channel.clone(), token: Some(Arc::from(token.into())) }
+        Client {
+            channel: self.channel.clone(),
+            token: Some(Arc::from(token.into())),
+            endpoints: self.endpoints.clone(),
+        }
+    }
+
+    /// A client for another server (an upload worker), connected lazily and
+    /// kept for reuse.
+    pub(crate) fn for_endpoint(&self, address: &str) -> Result<Client> {
+        let mut endpoints = self.endpoints.lock().expect("endpoints lock");
+        let channel = match endpoints.get(address) {
+            Some(channel) => channel.clone(),
+            None => {
+                let channel = Endpoint::from_shared(address.to_owned())
+                    .map_err(|err| Error::invalid_argument(format!("bad worker address {address:?}: {err}")))?
+                    .tcp_nodelay(true)
+                    .http2_adaptive_window(true)
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .connect_lazy();
+                endpoints.insert(address.to_owned(), channel.clone());
+                channel
+            }
+        };
+        Ok(Client { channel, token: None, endpoints: self.endpoints.clone() })
     }
 
     pub fn token(&self) -> Option<&str> {

@@ -21,6 +21,6 @@ pub use cordvault_core::{Error, ErrorCode};
 pub use cordvault_proto::v1 as proto;
 pub use download::{DownloadOptions, DownloadReport, RemoteReader};
 pub use error::from_status;
-pub use upload::{Progress, ProgressFn, UploadOptions, UploadReport};
+pub use upload::{Progress, ProgressFn, UploadAttempt, UploadOptions, UploadReport};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

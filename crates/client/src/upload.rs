@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use crate::client::{Client, policy_code, required};
 use crate::error::{from_status, io};
-use crate::{Error, Result};
+use crate::{Error, ErrorCode, Result};
 
 /// Progress of one transfer, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +37,9 @@ pub struct UploadOptions {
     pub mime_type: String,
     /// Retries after failures that may pass (server restart, network).
     pub max_retries: u32,
+    /// How long a stream may wait for an acknowledgement before it gives
+    /// up on its server (a hung worker) and the upload moves on.
+    pub ack_timeout: Duration,
     pub progress: Option<ProgressFn>,
 }
 
@@ -47,6 +50,7 @@ impl Default for UploadOptions {
             conflict: ConflictPolicy::Fail,
             mime_type: String::new(),
             max_retries: 8,
+            ack_timeout: Duration::from_secs(60),
             progress: None,
         }
     }
@@ -63,6 +67,19 @@ pub struct UploadReport {
     /// Chunk frames this call sent, retries included.
     pub chunks_sent: u64,
     pub resumed: bool,
+    /// Each pass over the missing chunks, in order.
+    pub attempts: Vec<UploadAttempt>,
+}
+
+/// One pass of an upload over the chunks still missing.
+#[derive(Debug, Clone)]
+pub struct UploadAttempt {
+    /// The worker that took the chunks; empty: the manager itself.
+    pub endpoint: String,
+    /// Chunks durable when the pass began.
+    pub durable_before: u64,
+    /// Chunk frames sent in the pass.
+    pub sent: u64,
 }
 
 /// Where the bytes come from.
@@ -148,43 +165,104 @@ impl Client {
             conflict_policy: policy_code(options.conflict),
             mime_type: options.mime_type.clone(),
         };
-        let started = self.transfer_service()?.start_upload(request).await.map_err(from_status)?.into_inner();
+        let first = self.transfer_service()?.start_upload(request.clone()).await.map_err(from_status)?.into_inner();
         let sent = Arc::new(AtomicU64::new(0));
-        let mut already_durable = None;
-        let mut attempt = 0;
+        let mut attempts: Vec<UploadAttempt> = Vec::new();
+        let mut started = Some(first.clone());
+        let mut failures = 0;
         loop {
-            let query = pb::QueryUploadRequest { upload_id: started.upload_id.clone() };
-            let state = self.transfer_service()?.query_upload(query).await.map_err(from_status)?.into_inner();
-            already_durable.get_or_insert(state.durable_chunks.len() as u64);
-            let missing = missing_chunks(state.chunk_count, &state.durable_chunks);
-            if missing.is_empty() {
-                break;
-            }
-            let done = size - missing.iter().map(|&index| chunk_len(size, state.chunk_size, index)).sum::<u64>();
-            let result = self
-                .send_chunks(&started.upload_id, &source, size, state.chunk_size, missing, done, options, &sent)
-                .await;
+            let result =
+                self.upload_attempt(&request, started.take(), &source, size, options, &sent, &mut attempts).await;
             match result {
-                Ok(()) => {}
-                Err(err) if err.code.is_retryable() && attempt < options.max_retries => {
-                    attempt += 1;
-                    let pause = Duration::from_millis(200 * 2u64.pow(attempt.min(5)));
-                    tracing::warn!(error = %err, attempt, "upload interrupted; resuming");
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(err) if err.code.is_retryable() && failures < options.max_retries => {
+                    failures += 1;
+                    let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                    tracing::warn!(error = %err, failures, "upload interrupted; resuming");
                     tokio::time::sleep(pause).await;
                 }
                 Err(err) => return Err(err),
             }
         }
-        let commit = pb::CommitUploadRequest { upload_id: started.upload_id.clone() };
+        let commit = pb::CommitUploadRequest { upload_id: first.upload_id.clone() };
         let entry = self.transfer_service()?.commit_upload(commit).await.map_err(from_status)?.into_inner().entry;
         Ok(UploadReport {
             entry: required(entry, "entry")?,
-            upload_id: started.upload_id,
-            chunk_count: started.chunk_count,
-            chunks_already_durable: already_durable.unwrap_or(0),
+            upload_id: first.upload_id,
+            chunk_count: first.chunk_count,
+            chunks_already_durable: attempts.first().map_or(first.chunk_count, |attempt| attempt.durable_before),
             chunks_sent: sent.load(Ordering::Relaxed),
-            resumed: started.resumed,
+            resumed: first.resumed,
+            attempts,
         })
+    }
+
+    /// One pass: (re)start the session to learn where chunks go, ask which
+    /// are durable, send the rest. Ok(true) once nothing is missing.
+    #[allow(clippy::too_many_arguments)]
+    async fn upload_attempt(
+        &self,
+        request: &pb::StartUploadRequest,
+        started: Option<pb::StartUploadResponse>,
+        source: &Source,
+        size: u64,
+        options: &UploadOptions,
+        sent: &Arc<AtomicU64>,
+        attempts: &mut Vec<UploadAttempt>,
+    ) -> Result<bool> {
+        let started = match started {
+            Some(started) => started,
+            // Starting again finds the same session and routes it afresh.
+            None => self.transfer_service()?.start_upload(request.clone()).await.map_err(from_status)?.into_inner(),
+        };
+        let query = pb::QueryUploadRequest { upload_id: started.upload_id.clone() };
+        let state = self.transfer_service()?.query_upload(query).await.map_err(from_status)?.into_inner();
+        let missing = missing_chunks(state.chunk_count, &state.durable_chunks);
+        if missing.is_empty() {
+            if attempts.is_empty() {
+                attempts.push(UploadAttempt {
+                    endpoint: started.upload_endpoint,
+                    durable_before: state.chunk_count,
+                    sent: 0,
+                });
+            }
+            return Ok(true);
+        }
+        let target = self.chunk_target(&started.upload_endpoint, &started.upload_token)?;
+        let done = size - missing.iter().map(|&index| chunk_len(size, state.chunk_size, index)).sum::<u64>();
+        let sent_before = sent.load(Ordering::Relaxed);
+        let durable_before = state.durable_chunks.len() as u64;
+        let result =
+            target.send_chunks(&started.upload_id, source, size, state.chunk_size, missing, done, options, sent).await;
+        attempts.push(UploadAttempt {
+            endpoint: started.upload_endpoint.clone(),
+            durable_before,
+            sent: sent.load(Ordering::Relaxed) - sent_before,
+        });
+        match result {
+            Ok(()) => Ok(false),
+            // A worker that lost the upload, its key or its manager: go back
+            // to the manager for a route.
+            Err(err)
+                if !started.upload_endpoint.is_empty()
+                    && !matches!(
+                        err.code,
+                        ErrorCode::InvalidArgument | ErrorCode::NotFound | ErrorCode::PermissionDenied
+                    ) =>
+            {
+                Err(Error::unavailable(format!("worker {}: {}", started.upload_endpoint, err.message)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Where chunks go: this server, or a worker with the upload token.
+    fn chunk_target(&self, endpoint: &str, token: &str) -> Result<Client> {
+        if endpoint.is_empty() {
+            return Ok(self.clone());
+        }
+        Ok(self.for_endpoint(endpoint)?.with_token(token))
     }
 
     /// Sends `missing` over `options.streams` parallel Upload streams.
@@ -216,6 +294,7 @@ impl Client {
                 done: done.clone(),
                 sent: sent.clone(),
                 progress: options.progress.clone(),
+                ack_timeout: options.ack_timeout,
             };
             tasks.spawn(stream.run());
         }
@@ -246,6 +325,7 @@ struct ChunkStream {
     done: Arc<AtomicU64>,
     sent: Arc<AtomicU64>,
     progress: Option<ProgressFn>,
+    ack_timeout: Duration,
 }
 
 /// Chunks one stream may have sent but not yet seen acknowledged.
@@ -280,7 +360,12 @@ impl ChunkStream {
         };
         let result = async {
             let mut acks = transfer.upload(ReceiverStream::new(outbound)).await.map_err(from_status)?.into_inner();
-            while let Some(ack) = acks.message().await.map_err(from_status)? {
+            loop {
+                let ack = tokio::time::timeout(self.ack_timeout, acks.message())
+                    .await
+                    .map_err(|_| Error::unavailable("no acknowledgement in time; the server seems stuck"))?
+                    .map_err(from_status)?;
+                let Some(ack) = ack else { break };
                 let len = chunk_len(self.size, self.chunk_size, ack.chunk_index);
                 let done = self.done.fetch_add(len, Ordering::Relaxed) + len;
                 if let Some(progress) = &self.progress {

@@ -7,5 +7,6 @@ pub mod crypto;
 pub mod error;
 pub mod path;
 pub mod range;
+pub mod token;
 
 pub use error::{Error, ErrorCode, Result};

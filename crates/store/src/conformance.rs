@@ -62,7 +62,10 @@ async fn list_tracks_objects(store: &dyn ChunkStore) {
     let kept = store.put(pattern(100, 4)).await.expect("put kept");
     let gone = store.put(pattern(100, 5)).await.expect("put gone");
     store.delete(&gone).await.expect("delete");
-    let listed: HashSet<_> = store.list().await.expect("list").into_iter().collect();
+    let before_put = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let listed = store.list().await.expect("list");
+    assert!(listed.iter().all(|object| object.stored_at > before_put), "stored_at is plausible");
+    let listed: HashSet<_> = listed.into_iter().map(|object| object.locator).collect();
     assert!(listed.contains(&kept), "list misses a stored object");
     assert!(!listed.contains(&gone), "list shows a deleted object");
     store.delete(&kept).await.expect("delete");

@@ -42,5 +42,24 @@ pub trait ChunkStore: Send + Sync + std::fmt::Debug + 'static {
     async fn delete(&self, locator: &ChunkLocator) -> Result<(), StoreError>;
 
     /// Every object the store holds, for consistency checks.
-    async fn list(&self) -> Result<Vec<ChunkLocator>, StoreError>;
+    async fn list(&self) -> Result<Vec<StoredObject>, StoreError>;
+}
+
+/// An object as [`ChunkStore::list`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub locator: ChunkLocator,
+    /// When it was stored; orphan sweeps spare young objects whose record
+    /// may still be on its way.
+    pub stored_at: std::time::SystemTime,
+}
+
+/// Opens a store from its description: `local:/path/to/chunks`.
+pub fn open(spec: &str, max_object_size: u64) -> Result<std::sync::Arc<dyn ChunkStore>, StoreError> {
+    match spec.split_once(':') {
+        Some(("local", path)) if !path.is_empty() => {
+            Ok(std::sync::Arc::new(LocalStore::open(path)?.with_max_object_size(max_object_size)))
+        }
+        _ => Err(StoreError::Misconfigured(format!("unknown chunk store {spec:?} (expected local:/path)"))),
+    }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use cordvault_core::crypto::random_hex;
 
-use crate::{ChunkLocator, ChunkStore, StoreError};
+use crate::{ChunkLocator, ChunkStore, StoreError, StoredObject};
 
 /// Objects live at `root/ab/abcdef…` (32 hex digits); writes go through
 /// `root/tmp` and a rename, so a crash never leaves a half-written object
@@ -108,7 +108,7 @@ impl ChunkStore for LocalStore {
         .await
     }
 
-    async fn list(&self) -> Result<Vec<ChunkLocator>, StoreError> {
+    async fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         let root = self.root.clone();
         blocking(move || {
             let mut locators = Vec::new();
@@ -118,10 +118,13 @@ impl ChunkStore for LocalStore {
                     continue;
                 }
                 for object in fs::read_dir(shard.path())? {
-                    locators.push(ChunkLocator(object?.file_name().to_string_lossy().into_owned()));
+                    let object = object?;
+                    let stored_at = object.metadata()?.modified()?;
+                    let locator = ChunkLocator(object.file_name().to_string_lossy().into_owned());
+                    locators.push(StoredObject { locator, stored_at });
                 }
             }
-            locators.sort();
+            locators.sort_by(|a, b| a.locator.cmp(&b.locator));
             Ok(locators)
         })
         .await

@@ -1,6 +1,7 @@
 //! What cordvault's integration tests share: a real manager on a loopback
 //! port, over SQLite or a fresh PostgreSQL database, and helpers to make users.
 
+pub mod cluster;
 mod postgres;
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,8 @@ impl TestServer {
             upload_idle_timeout: self.options.upload_idle_timeout,
             janitor_interval: self.options.janitor_interval,
             token_ttl: Duration::from_secs(3600),
+            heartbeat_interval: Duration::from_secs(1),
+            orphan_grace: Duration::from_secs(3600),
         }
     }
 

@@ -11,8 +11,10 @@ use tonic::Status;
 use super::status::to_status;
 use crate::services::accounts::Accounts;
 
-/// Methods that may be called without a token.
-const PUBLIC_METHODS: &[&str] = &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login"];
+/// Methods that may be called without a token. Workers authenticate with
+/// the service password inside their Connect stream.
+const PUBLIC_METHODS: &[&str] =
+    &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login", "/cordvault.v1.WorkerService/Connect"];
 
 pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();

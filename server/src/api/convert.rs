@@ -7,6 +7,7 @@ use tonic::Status;
 use crate::db::entries::SortBy;
 use crate::db::users::UserRow;
 use crate::services::tree::EntryInfo;
+use crate::services::uploads::UploadState;
 
 pub fn entry(info: &EntryInfo) -> pb::Entry {
     let row = &info.view.row;
@@ -43,5 +44,16 @@ pub fn sort_by(value: i32) -> Result<SortBy, Status> {
         Ok(pb::SortField::Size) => Ok(SortBy::Size),
         Ok(pb::SortField::Updated) => Ok(SortBy::Updated),
         Err(_) => Err(Status::invalid_argument(format!("sort_by {value} is unknown"))),
+    }
+}
+
+pub fn query_response(state: &UploadState, durable_chunks: Vec<u64>) -> pb::QueryUploadResponse {
+    pb::QueryUploadResponse {
+        path: state.path.to_string(),
+        size: state.content.size as u64,
+        chunk_size: state.content.chunk_size as u64,
+        chunk_count: state.chunk_count,
+        durable_chunks,
+        expires_at_ms: state.upload.expires_at,
     }
 }

@@ -6,3 +6,4 @@ pub mod convert;
 pub mod file;
 pub mod status;
 pub mod transfer;
+pub mod worker;

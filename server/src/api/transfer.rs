@@ -42,9 +42,10 @@ fn upload_response(state: &UploadState) -> pb::StartUploadResponse {
         upload_id: state.upload.id.clone(),
         chunk_size: state.content.chunk_size as u64,
         chunk_count: state.chunk_count,
-        upload_endpoint: String::new(),
+        upload_endpoint: state.route.as_ref().map(|route| route.endpoint.clone()).unwrap_or_default(),
         resumed: state.resumed,
         expires_at_ms: state.upload.expires_at,
+        upload_token: state.route.as_ref().map(|route| route.token.clone()).unwrap_or_default(),
     }
 }
 
@@ -113,14 +114,7 @@ impl TransferService for TransferApi {
     ) -> Result<Response<pb::QueryUploadResponse>, Status> {
         let caller = caller(&request)?;
         let (state, durable_chunks) = self.uploads.query(&caller, &request.get_ref().upload_id).await.api()?;
-        Ok(Response::new(pb::QueryUploadResponse {
-            path: state.path.to_string(),
-            size: state.content.size as u64,
-            chunk_size: state.content.chunk_size as u64,
-            chunk_count: state.chunk_count,
-            durable_chunks,
-            expires_at_ms: state.upload.expires_at,
-        }))
+        Ok(Response::new(convert::query_response(&state, durable_chunks)))
     }
 
     async fn commit_upload(

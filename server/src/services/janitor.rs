@@ -1,7 +1,9 @@
 //! Background clean-up: idle upload sessions expire, and contents nobody
 //! uses any more lose their chunks in the store.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use cordvault_core::Result;
 use cordvault_store::{ChunkLocator, ChunkStore, StoreError};
@@ -13,11 +15,14 @@ pub struct Janitor {
     db: Db,
     store: Arc<dyn ChunkStore>,
     uploads: Arc<Uploads>,
+    /// Objects younger than this are spared by the orphan sweep: their
+    /// record may still be on its way.
+    orphan_grace: Duration,
 }
 
 impl Janitor {
-    pub fn new(db: Db, store: Arc<dyn ChunkStore>, uploads: Arc<Uploads>) -> Self {
-        Janitor { db, store, uploads }
+    pub fn new(db: Db, store: Arc<dyn ChunkStore>, uploads: Arc<Uploads>, orphan_grace: Duration) -> Self {
+        Janitor { db, store, uploads, orphan_grace }
     }
 
     /// One pass: expire idle sessions, purge unused contents and orphan copies.
@@ -44,6 +49,27 @@ impl Janitor {
         for locator in self.db.orphan_batch().await? {
             self.delete_object(&locator).await?;
             self.db.forget_orphan(&locator).await?;
+        }
+        self.sweep_unrecorded().await
+    }
+
+    /// Deletes store objects no chunk record names: left by a crash between
+    /// a store write and its record (a worker or the manager killed, a lost
+    /// answer). Objects are listed before records are read, so a record that
+    /// lands meanwhile is seen.
+    async fn sweep_unrecorded(&self) -> Result<()> {
+        let objects = self.store.list().await.map_err(super::store_error)?;
+        if objects.is_empty() {
+            return Ok(());
+        }
+        let recorded: HashSet<String> = self.db.all_locators().await?.into_iter().collect();
+        let cutoff = SystemTime::now() - self.orphan_grace;
+        for object in objects {
+            if recorded.contains(&object.locator.0) || object.stored_at > cutoff {
+                continue;
+            }
+            self.delete_object(&object.locator.0).await?;
+            tracing::info!(locator = %object.locator, "deleted an unrecorded chunk");
         }
         Ok(())
     }

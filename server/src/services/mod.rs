@@ -10,6 +10,7 @@ pub mod revocation;
 pub mod tokens;
 pub mod tree;
 pub mod uploads;
+pub mod workers;
 
 use cordvault_store::StoreError;
 

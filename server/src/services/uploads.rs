@@ -16,6 +16,7 @@ use super::access::{Caller, ensure_can_create_in};
 use super::hasher::ContentHasher;
 use super::store_error;
 use super::tree::{EntryInfo, NamePlan, Tree};
+use super::workers::{UploadRoute, WorkerRegistry};
 use crate::db::chunks::ChunkRow;
 use crate::db::uploads::{CommitTarget, ContentRow, NewContent, UploadRow};
 use crate::db::{Db, now_ms};
@@ -27,6 +28,8 @@ pub struct UploadState {
     pub path: TreePath,
     pub chunk_count: u64,
     pub resumed: bool,
+    /// The worker that takes the chunks; None: this manager does.
+    pub route: Option<UploadRoute>,
 }
 
 /// What this process keeps of a session besides the database row.
@@ -43,6 +46,7 @@ pub struct Uploads {
     chunk_size: u64,
     idle_timeout: Duration,
     live: Mutex<HashMap<String, Arc<LiveUpload>>>,
+    workers: Arc<WorkerRegistry>,
 }
 
 pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<ChunkCodec> {
@@ -70,9 +74,10 @@ impl Uploads {
         master: Option<MasterKey>,
         chunk_size: u64,
         idle_timeout: Duration,
+        workers: Arc<WorkerRegistry>,
     ) -> Self {
         let tree = Tree::new(db.clone());
-        Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default() }
+        Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default(), workers }
     }
 
     pub fn chunk_size(&self) -> u64 {
@@ -106,7 +111,8 @@ impl Uploads {
             self.db.resumable_upload(caller.user_id, parent.row.id, name, size_i64, sha256).await?
         {
             let chunk_count = chunk_count(size, content.chunk_size as u64);
-            return Ok(UploadState { upload, content, path, chunk_count, resumed: true });
+            let route = self.route(&upload, &content)?;
+            return Ok(UploadState { upload, content, path, chunk_count, resumed: true, route });
         }
         let wrapped_key = match &self.master {
             Some(master) => master.wrap(&SecretKey::generate()),
@@ -137,7 +143,75 @@ impl Uploads {
         };
         let (upload, content) = self.db.create_upload(content, session).await?;
         tracing::info!(upload_id = %upload.id, %path, size, user = %caller.username, "upload started");
-        Ok(UploadState { upload, content, path, chunk_count: chunk_count(size, self.chunk_size), resumed: false })
+        let route = self.route(&upload, &content)?;
+        Ok(UploadState {
+            upload,
+            content,
+            path,
+            chunk_count: chunk_count(size, self.chunk_size),
+            resumed: false,
+            route,
+        })
+    }
+
+    /// Hands the upload (and its data key) to a worker, if one is connected.
+    fn route(&self, upload: &UploadRow, content: &ContentRow) -> Result<Option<UploadRoute>> {
+        let data_key = match codec_for(self.master.as_ref(), &content.wrapped_key)? {
+            ChunkCodec::Sealed(key) => key.as_bytes().to_vec(),
+            ChunkCodec::Plain => Vec::new(),
+        };
+        let token_expiry = now_ms() + self.idle_timeout.as_millis() as i64;
+        Ok(self.workers.route(&upload.id, content.size as u64, content.chunk_size as u64, &data_key, token_expiry))
+    }
+
+    /// Records a chunk a worker stored for `upload_id`.
+    pub async fn record_worker_chunk(
+        &self,
+        upload_id: &str,
+        index: u64,
+        locator: &str,
+        sealed_size: u64,
+    ) -> Result<()> {
+        let (_, content) = self.db.upload(upload_id).await?.ok_or_else(|| {
+            Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
+        })?;
+        let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
+        if index >= chunk_count(size, chunk_size) {
+            return Err(Error::invalid_argument(format!("chunk {index} is out of range")));
+        }
+        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let expected = codec.sealed_len(chunk_len(size, chunk_size, index));
+        if sealed_size != expected {
+            return Err(Error::invalid_argument(format!(
+                "sealed chunk {index} is {sealed_size} bytes, not {expected}"
+            )));
+        }
+        let row = ChunkRow {
+            content_id: content.id,
+            chunk_index: index as i64,
+            locator: locator.to_owned(),
+            sealed_size: sealed_size as i64,
+        };
+        let replaced = self.db.record_chunk(upload_id, row, self.expiry()).await?;
+        if replaced && let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
+            *live.hasher.lock().expect("hasher lock") = ContentHasher::default();
+        }
+        Ok(())
+    }
+
+    /// QueryUpload on behalf of the worker serving the upload.
+    pub async fn query_for_worker(&self, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
+        let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(|| {
+            Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
+        })?;
+        self.describe(upload, content).await
+    }
+
+    async fn describe(&self, upload: UploadRow, content: ContentRow) -> Result<(UploadState, Vec<u64>)> {
+        let durable = self.db.durable_chunks(content.id).await?.into_iter().map(|index| index as u64).collect();
+        let path = self.upload_path(&upload).await?;
+        let chunk_count = chunk_count(content.size as u64, content.chunk_size as u64);
+        Ok((UploadState { upload, content, path, chunk_count, resumed: true, route: None }, durable))
     }
 
     /// The caller's session, with what this process caches of it.
@@ -210,10 +284,7 @@ impl Uploads {
 
     pub async fn query(&self, caller: &Caller, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
         let (upload, content, _) = self.session(caller, upload_id).await?;
-        let durable = self.db.durable_chunks(content.id).await?.into_iter().map(|index| index as u64).collect();
-        let path = self.upload_path(&upload).await?;
-        let chunk_count = chunk_count(content.size as u64, content.chunk_size as u64);
-        Ok((UploadState { upload, content, path, chunk_count, resumed: true }, durable))
+        self.describe(upload, content).await
     }
 
     async fn upload_path(&self, upload: &UploadRow) -> Result<TreePath> {
@@ -307,6 +378,7 @@ impl Uploads {
     /// Drops what this process caches of a session.
     pub fn forget(&self, upload_id: &str) {
         self.live.lock().expect("uploads lock").remove(upload_id);
+        self.workers.release(upload_id);
     }
 }
 

@@ -1,0 +1,67 @@
+//! Upload tokens: a capability naming one upload and an expiry, signed by the
+//! manager and checked by an upload worker without a database.
+//!
+//! `v1.<upload id>.<expiry, Unix ms>.<hex HMAC-SHA256>`
+
+use ring::hmac;
+
+use crate::{Error, Result};
+
+/// The key both sides hold; the manager derives it from its secrets.
+#[derive(Clone)]
+pub struct UploadTokenKey(hmac::Key);
+
+impl UploadTokenKey {
+    pub fn new(secret: &[u8]) -> Self {
+        UploadTokenKey(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+
+    /// Derives the key from the service password, so that it survives restarts.
+    pub fn derive(service_password: &str) -> (Self, Vec<u8>) {
+        let secret =
+            hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, b"cordvault upload token v1"), service_password.as_bytes());
+        (UploadTokenKey::new(secret.as_ref()), secret.as_ref().to_vec())
+    }
+
+    pub fn sign(&self, upload_id: &str, expires_at_ms: i64) -> String {
+        let payload = format!("v1.{upload_id}.{expires_at_ms}");
+        let tag = hmac::sign(&self.0, payload.as_bytes());
+        format!("{payload}.{}", hex::encode(tag.as_ref()))
+    }
+
+    /// Checks a token for `upload_id` at time `now_ms`.
+    pub fn verify(&self, token: &str, upload_id: &str, now_ms: i64) -> Result<()> {
+        let invalid = || Error::unauthenticated("the upload token is not valid for this upload");
+        let (payload, tag) = token.rsplit_once('.').ok_or_else(invalid)?;
+        let tag = hex::decode(tag).map_err(|_| invalid())?;
+        hmac::verify(&self.0, payload.as_bytes(), &tag).map_err(|_| invalid())?;
+        let mut parts = payload.splitn(3, '.');
+        let (version, id, expiry) = (parts.next(), parts.next(), parts.next());
+        if version != Some("v1") || id != Some(upload_id) {
+            return Err(invalid());
+        }
+        let expiry: i64 = expiry.and_then(|expiry| expiry.parse().ok()).ok_or_else(invalid)?;
+        if expiry < now_ms {
+            return Err(Error::unauthenticated("the upload token has expired; start the upload again"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_name_one_upload_and_expire() {
+        let (key, _) = UploadTokenKey::derive("service password");
+        let token = key.sign("abc", 1_000);
+        assert!(key.verify(&token, "abc", 999).is_ok());
+        assert!(key.verify(&token, "abd", 999).is_err());
+        assert!(key.verify(&token, "abc", 1_001).is_err());
+        let forged = token.replace("1000", "9999");
+        assert!(key.verify(&forged, "abc", 999).is_err());
+        let (other, _) = UploadTokenKey::derive("another password");
+        assert!(other.verify(&token, "abc", 999).is_err());
+    }
+}

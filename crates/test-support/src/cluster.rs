@@ -1,0 +1,199 @@
+//! Real processes: a manager and upload workers started from their binaries,
+//! for tests that kill and restart them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use cordvault_client::Client;
+
+use crate::{ADMIN, Backend, PgDatabase};
+
+/// The path of a workspace binary, building it first if it is missing.
+/// `CORDVAULT_BIN_DIR` points elsewhere (benchmarks use target/release).
+pub fn workspace_binary(name: &str, package: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("CORDVAULT_BIN_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let binary = target.join("debug").join(name);
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status =
+            Command::new(cargo).args(["build", "-p", package, "--bin", name]).status().expect("run cargo build");
+        assert!(status.success(), "building {name} failed");
+    }
+    binary
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `cordvault-server` process with its own data directory and database.
+pub struct ManagerProcess {
+    child: Option<Child>,
+    pub url: String,
+    pub port: u16,
+    pub service_password: String,
+    data_dir: tempfile::TempDir,
+    database: Option<PgDatabase>,
+    extra_env: Vec<(String, String)>,
+}
+
+impl ManagerProcess {
+    /// Starts a manager; `extra_env` adds settings such as JANITOR_INTERVAL_SECS.
+    pub async fn start(backend: &Backend, extra_env: &[(&str, &str)]) -> ManagerProcess {
+        let database = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
+        };
+        let port = free_port();
+        let mut manager = ManagerProcess {
+            child: None,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            service_password: "test-service-password".into(),
+            data_dir: tempfile::tempdir().unwrap(),
+            database,
+            extra_env: extra_env.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
+        };
+        manager.spawn().await;
+        manager
+    }
+
+    async fn spawn(&mut self) {
+        let mut command = Command::new(workspace_binary("cordvault-server", "cordvault-server"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATA_DIR", self.data_dir.path())
+            .env("LISTEN_ADDRESS", format!("127.0.0.1:{}", self.port))
+            .env("SERVICE_PASSWORD", &self.service_password)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .envs(self.extra_env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(database) = &self.database {
+            command.env("DATABASE_URL", &database.url);
+        }
+        self.child = Some(command.spawn().expect("start cordvault-server"));
+        wait_until_serving(&self.url).await;
+    }
+
+    /// SIGKILL: no clean-up of any kind.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, data and database.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.spawn().await;
+    }
+
+    pub fn chunk_dir(&self) -> PathBuf {
+        self.data_dir.path().join("chunks")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// The administrator (registered on first use).
+    pub async fn admin(&self) -> Client {
+        let client = Client::connect(&self.url).await.expect("connect");
+        let _ = client.register(ADMIN.0, ADMIN.1).await;
+        let login = client.login(ADMIN.0, ADMIN.1).await.expect("admin login");
+        client.with_token(login.token)
+    }
+}
+
+impl Drop for ManagerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn wait_until_serving(url: &str) {
+    for _ in 0..200 {
+        if Client::connect(url).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not start serving");
+}
+
+/// A `cordvault-worker upload` process.
+pub struct WorkerProcess {
+    child: Option<Child>,
+    pub url: String,
+}
+
+impl WorkerProcess {
+    pub async fn start(manager: &ManagerProcess, capacity: u32) -> WorkerProcess {
+        WorkerProcess::start_with_password(manager, capacity, &manager.service_password).await
+    }
+
+    pub async fn start_with_password(manager: &ManagerProcess, capacity: u32, password: &str) -> WorkerProcess {
+        let port = free_port();
+        let child = Command::new(workspace_binary("cordvault-worker", "cordvault-upload-worker"))
+            .arg("upload")
+            .env_clear()
+            .env("MANAGER_ADDRESS", &manager.url)
+            .env("SERVICE_PASSWORD", password)
+            .env("PORT", port.to_string())
+            .env("CAPACITY", capacity.to_string())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cordvault-worker");
+        WorkerProcess { child: Some(child), url: format!("http://127.0.0.1:{port}") }
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends a signal by name (STOP, CONT, ...).
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit by itself; returns its exit status and stderr.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<(std::process::ExitStatus, String)> {
+        let child = self.child.as_mut()?;
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut stderr = String::new();
+                if let Some(mut pipe) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = pipe.read_to_string(&mut stderr);
+                }
+                self.child = None;
+                return Some((status, stderr));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,196 @@
+//! WorkerService: the workers' Connect stream, and the live worker list.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use cordvault_proto::v1 as pb;
+use cordvault_proto::v1::connect_request::Message as FromWorker;
+use cordvault_proto::v1::connect_response::Message as ToWorkerMessage;
+use cordvault_proto::v1::worker_service_server::WorkerService;
+use futures::Stream;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::status::{caller, to_status};
+use crate::services::uploads::Uploads;
+use crate::services::workers::{ToWorker, WorkerEvent, WorkerInfo, WorkerRegistry};
+
+pub struct WorkerApi {
+    pub registry: Arc<WorkerRegistry>,
+    pub uploads: Arc<Uploads>,
+    pub chunk_size: u64,
+    /// The chunk store as workers open it, e.g. "local:/srv/data/chunks".
+    pub chunk_store: String,
+}
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn info(worker: &WorkerInfo) -> pb::WorkerInfo {
+    pb::WorkerInfo {
+        worker_id: worker.id.clone(),
+        kind: pb::WorkerKind::Upload as i32,
+        address: worker.address.clone(),
+        capacity: worker.capacity,
+        active_uploads: worker.active_uploads,
+    }
+}
+
+fn response(message: ToWorkerMessage) -> pb::ConnectResponse {
+    pb::ConnectResponse { message: Some(message) }
+}
+
+fn status_fields(result: Result<(), cordvault_core::Error>) -> (i32, String) {
+    match result {
+        Ok(()) => (0, String::new()),
+        Err(err) => {
+            let status = to_status(err);
+            (status.code() as i32, status.message().to_owned())
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl WorkerService for WorkerApi {
+    type ConnectStream = ResponseStream<pb::ConnectResponse>;
+
+    async fn connect(
+        &self,
+        request: Request<Streaming<pb::ConnectRequest>>,
+    ) -> Result<Response<Self::ConnectStream>, Status> {
+        let peer = request.remote_addr();
+        let mut inbound = request.into_inner();
+        let hello = match inbound.message().await? {
+            Some(pb::ConnectRequest { message: Some(FromWorker::Hello(hello)) }) => hello,
+            _ => return Err(Status::invalid_argument("a worker's first message must be Hello")),
+        };
+        if hello.kind != pb::WorkerKind::Upload as i32 {
+            return Err(Status::invalid_argument("this manager only takes upload workers"));
+        }
+        let registration = match self.registry.register(&hello.service_password, &hello.address, hello.capacity) {
+            Ok(registration) => registration,
+            Err(err) => {
+                tracing::warn!(?peer, address = %hello.address, reason = %err.message, "worker refused");
+                return Err(to_status(err));
+            }
+        };
+        let worker_id = registration.worker_id.clone();
+        let (replies, outbound) = mpsc::channel::<Result<pb::ConnectResponse, Status>>(64);
+        let welcome = pb::Welcome {
+            worker_id: worker_id.clone(),
+            chunk_size: self.chunk_size,
+            chunk_store: self.chunk_store.clone(),
+            upload_token_key: registration.token_secret.clone().into(),
+            heartbeat_interval_secs: self.registry.heartbeat_interval.as_secs().max(1) as u32,
+        };
+        let _ = replies.send(Ok(response(ToWorkerMessage::Welcome(welcome)))).await;
+
+        // Assignments and releases from the registry go out on the same stream.
+        let forward = replies.clone();
+        let mut messages = registration.messages;
+        tokio::spawn(async move {
+            while let Some(message) = messages.recv().await {
+                let message = match message {
+                    ToWorker::Assign { upload_id, size, chunk_size, data_key } => {
+                        ToWorkerMessage::Assign(pb::Assign { upload_id, size, chunk_size, data_key: data_key.into() })
+                    }
+                    ToWorker::Release { upload_id } => ToWorkerMessage::Release(pb::Release { upload_id }),
+                };
+                if forward.send(Ok(response(message))).await.is_err() {
+                    return;
+                }
+            }
+        });
+
+        let (registry, uploads) = (self.registry.clone(), self.uploads.clone());
+        tokio::spawn(async move {
+            while let Ok(Some(message)) = inbound.message().await {
+                registry.heartbeat(&worker_id);
+                match message.message {
+                    Some(FromWorker::ChunkStored(stored)) => {
+                        let (uploads, replies) = (uploads.clone(), replies.clone());
+                        tokio::spawn(async move {
+                            let result = uploads
+                                .record_worker_chunk(
+                                    &stored.upload_id,
+                                    stored.chunk_index,
+                                    &stored.locator,
+                                    stored.sealed_size,
+                                )
+                                .await;
+                            let (code, message) = status_fields(result);
+                            let recorded = pb::ChunkRecorded { request_id: stored.request_id, code, message };
+                            let _ = replies.send(Ok(response(ToWorkerMessage::ChunkRecorded(recorded)))).await;
+                        });
+                    }
+                    Some(FromWorker::QueryChunks(query)) => {
+                        let (uploads, replies) = (uploads.clone(), replies.clone());
+                        tokio::spawn(async move {
+                            let result = uploads.query_for_worker(&query.upload_id).await;
+                            let (upload, result) = match result {
+                                Ok((state, durable)) => (Some(super::convert::query_response(&state, durable)), Ok(())),
+                                Err(err) => (None, Err(err)),
+                            };
+                            let (code, message) = status_fields(result);
+                            let durable = pb::ChunksDurable { request_id: query.request_id, code, message, upload };
+                            let _ = replies.send(Ok(response(ToWorkerMessage::ChunksDurable(durable)))).await;
+                        });
+                    }
+                    Some(FromWorker::Heartbeat(_)) | Some(FromWorker::Hello(_)) | None => {}
+                }
+            }
+            registry.unregister(&worker_id);
+        });
+
+        // The stream also ends when the registry drops the worker.
+        let killed = registration.killed;
+        let stream = ReceiverStream::new(outbound).take_until(async move {
+            let _ = killed.await;
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn list_workers(
+        &self,
+        request: Request<pb::ListWorkersRequest>,
+    ) -> Result<Response<pb::ListWorkersResponse>, Status> {
+        caller(&request)?;
+        let workers = self.registry.list().iter().map(info).collect();
+        Ok(Response::new(pb::ListWorkersResponse { workers }))
+    }
+
+    type WatchWorkersStream = ResponseStream<pb::WatchWorkersResponse>;
+
+    async fn watch_workers(
+        &self,
+        request: Request<pb::WatchWorkersRequest>,
+    ) -> Result<Response<Self::WatchWorkersStream>, Status> {
+        caller(&request)?;
+        let (present, mut events) = self.registry.watch();
+        let (sender, receiver) = mpsc::channel(64);
+        tokio::spawn(async move {
+            use pb::watch_workers_response::Change;
+            let event = |change: Change, worker: &WorkerInfo| {
+                Ok(pb::WatchWorkersResponse { change: change as i32, worker: Some(info(worker)) })
+            };
+            for worker in &present {
+                if sender.send(event(Change::Present, worker)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let message = match events.recv().await {
+                    Ok(WorkerEvent::Joined(worker)) => event(Change::Joined, &worker),
+                    Ok(WorkerEvent::Left(worker)) => event(Change::Left, &worker),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                if sender.send(message).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}

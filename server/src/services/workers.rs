@@ -1,0 +1,225 @@
+//! Connected workers: who they are, what each serves, and which one takes
+//! the next upload (the least loaded). The registry lives in memory; upload
+//! state lives in the database, so a restart loses nothing but the
+//! connections, which workers re-establish.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cordvault_core::crypto::random_hex;
+use cordvault_core::token::UploadTokenKey;
+use cordvault_core::{Error, Result};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// A connected worker as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub address: String,
+    pub capacity: u32,
+    pub active_uploads: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum WorkerEvent {
+    Joined(WorkerInfo),
+    Left(WorkerInfo),
+}
+
+/// Messages the manager sends a worker.
+#[derive(Debug, Clone)]
+pub enum ToWorker {
+    Assign { upload_id: String, size: u64, chunk_size: u64, data_key: Vec<u8> },
+    Release { upload_id: String },
+}
+
+/// Where a client sends an upload's chunks.
+#[derive(Debug, Clone)]
+pub struct UploadRoute {
+    pub endpoint: String,
+    pub token: String,
+}
+
+struct Connected {
+    address: String,
+    capacity: u32,
+    uploads: HashSet<String>,
+    last_seen: Instant,
+    sender: mpsc::Sender<ToWorker>,
+    /// Dropping it ends the worker's stream.
+    _kill: oneshot::Sender<()>,
+}
+
+impl Connected {
+    fn info(&self, id: &str) -> WorkerInfo {
+        WorkerInfo {
+            id: id.to_owned(),
+            address: self.address.clone(),
+            capacity: self.capacity,
+            active_uploads: self.uploads.len() as u32,
+        }
+    }
+
+    fn load(&self) -> f64 {
+        self.uploads.len() as f64 / f64::from(self.capacity.max(1))
+    }
+}
+
+pub struct WorkerRegistry {
+    workers: Mutex<HashMap<String, Connected>>,
+    events: broadcast::Sender<WorkerEvent>,
+    service_password: String,
+    token_key: UploadTokenKey,
+    token_secret: Vec<u8>,
+    pub heartbeat_interval: Duration,
+}
+
+/// What a newly registered worker needs.
+pub struct Registration {
+    pub worker_id: String,
+    pub messages: mpsc::Receiver<ToWorker>,
+    pub killed: oneshot::Receiver<()>,
+    pub token_secret: Vec<u8>,
+}
+
+impl WorkerRegistry {
+    pub fn new(service_password: String, heartbeat_interval: Duration) -> Self {
+        let (token_key, token_secret) = UploadTokenKey::derive(&service_password);
+        WorkerRegistry {
+            workers: Mutex::default(),
+            events: broadcast::channel(256).0,
+            service_password,
+            token_key,
+            token_secret,
+            heartbeat_interval,
+        }
+    }
+
+    pub fn token_key(&self) -> &UploadTokenKey {
+        &self.token_key
+    }
+
+    /// Admits a worker that knows the service password.
+    pub fn register(&self, service_password: &str, address: &str, capacity: u32) -> Result<Registration> {
+        // Comparing digests keeps the comparison's timing independent of
+        // how much of the password was right.
+        let digest = |password: &str| ring::digest::digest(&ring::digest::SHA256, password.as_bytes());
+        let matches = digest(service_password).as_ref() == digest(&self.service_password).as_ref();
+        if !matches {
+            return Err(Error::permission_denied("wrong service password"));
+        }
+        if address.is_empty() {
+            return Err(Error::invalid_argument("a worker must say its own address"));
+        }
+        let worker_id = random_hex::<8>();
+        let (sender, messages) = mpsc::channel(256);
+        let (kill, killed) = oneshot::channel();
+        let worker = Connected {
+            address: address.to_owned(),
+            capacity: capacity.max(1),
+            uploads: HashSet::new(),
+            last_seen: Instant::now(),
+            sender,
+            _kill: kill,
+        };
+        let info = worker.info(&worker_id);
+        self.workers.lock().expect("workers lock").insert(worker_id.clone(), worker);
+        let _ = self.events.send(WorkerEvent::Joined(info));
+        tracing::info!(%worker_id, %address, capacity, "worker joined");
+        Ok(Registration { worker_id, messages, killed, token_secret: self.token_secret.clone() })
+    }
+
+    pub fn unregister(&self, worker_id: &str) {
+        let removed = self.workers.lock().expect("workers lock").remove(worker_id);
+        if let Some(worker) = removed {
+            let info = worker.info(worker_id);
+            tracing::info!(%worker_id, address = %info.address, uploads = info.active_uploads, "worker left");
+            let _ = self.events.send(WorkerEvent::Left(info));
+        }
+    }
+
+    pub fn heartbeat(&self, worker_id: &str) {
+        if let Some(worker) = self.workers.lock().expect("workers lock").get_mut(worker_id) {
+            worker.last_seen = Instant::now();
+        }
+    }
+
+    /// Drops workers silent for three heartbeat intervals; their uploads go
+    /// to others when clients come back for them.
+    pub fn drop_silent(&self) {
+        let limit = self.heartbeat_interval * 3;
+        let silent: Vec<String> = self
+            .workers
+            .lock()
+            .expect("workers lock")
+            .iter()
+            .filter(|(_, worker)| worker.last_seen.elapsed() > limit)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for worker_id in silent {
+            tracing::warn!(%worker_id, "worker missed its heartbeats; dropping it");
+            self.unregister(&worker_id);
+        }
+    }
+
+    /// Routes an upload to a worker: the one already serving it, else the
+    /// least loaded. None when no worker is connected.
+    pub fn route(
+        &self,
+        upload_id: &str,
+        size: u64,
+        chunk_size: u64,
+        data_key: &[u8],
+        expires_at_ms: i64,
+    ) -> Option<UploadRoute> {
+        let mut workers = self.workers.lock().expect("workers lock");
+        if let Some(worker) = workers.values().find(|worker| worker.uploads.contains(upload_id)) {
+            return Some(UploadRoute {
+                endpoint: worker.address.clone(),
+                token: self.token_key.sign(upload_id, expires_at_ms),
+            });
+        }
+        let mut candidates: Vec<(&String, &mut Connected)> = workers.iter_mut().collect();
+        candidates.sort_by(|a, b| a.1.load().total_cmp(&b.1.load()).then_with(|| a.0.cmp(b.0)));
+        for (worker_id, worker) in candidates {
+            let assign =
+                ToWorker::Assign { upload_id: upload_id.to_owned(), size, chunk_size, data_key: data_key.to_vec() };
+            if worker.sender.try_send(assign).is_err() {
+                continue;
+            }
+            worker.uploads.insert(upload_id.to_owned());
+            tracing::info!(%upload_id, %worker_id, "upload assigned");
+            return Some(UploadRoute {
+                endpoint: worker.address.clone(),
+                token: self.token_key.sign(upload_id, expires_at_ms),
+            });
+        }
+        None
+    }
+
+    /// The upload is over: its worker forgets the key.
+    pub fn release(&self, upload_id: &str) {
+        let mut workers = self.workers.lock().expect("workers lock");
+        for worker in workers.values_mut() {
+            if worker.uploads.remove(upload_id) {
+                let _ = worker.sender.try_send(ToWorker::Release { upload_id: upload_id.to_owned() });
+            }
+        }
+    }
+
+    pub fn list(&self) -> Vec<WorkerInfo> {
+        let workers = self.workers.lock().expect("workers lock");
+        let mut list: Vec<WorkerInfo> = workers.iter().map(|(id, worker)| worker.info(id)).collect();
+        list.sort_by(|a, b| a.address.cmp(&b.address));
+        list
+    }
+
+    /// The workers now, and every change from this moment on.
+    pub fn watch(&self) -> (Vec<WorkerInfo>, broadcast::Receiver<WorkerEvent>) {
+        let workers = self.workers.lock().expect("workers lock");
+        let receiver = self.events.subscribe();
+        let list = workers.iter().map(|(id, worker)| worker.info(id)).collect();
+        (list, receiver)
+    }
+}

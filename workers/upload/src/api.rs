@@ -1,0 +1,176 @@
+//! The worker's TransferService: Upload, PutChunk and QueryUpload, each
+//! authorized by the upload token the manager issued for that upload.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cordvault_core::range::{chunk_count, chunk_len};
+use cordvault_core::{Error, ErrorCode, Result};
+use cordvault_proto::v1 as pb;
+use cordvault_proto::v1::transfer_service_server::TransferService;
+use cordvault_store::ChunkLocator;
+use futures::Stream;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+use crate::link::Link;
+
+pub struct WorkerTransferApi {
+    pub link: Arc<Link>,
+}
+
+type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn to_status(err: Error) -> Status {
+    let code = match err.code {
+        ErrorCode::InvalidArgument => Code::InvalidArgument,
+        ErrorCode::NotFound => Code::NotFound,
+        ErrorCode::AlreadyExists => Code::AlreadyExists,
+        ErrorCode::PermissionDenied => Code::PermissionDenied,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+        ErrorCode::OutOfRange => Code::OutOfRange,
+        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+        ErrorCode::DataLoss => Code::DataLoss,
+        ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::Internal => Code::Internal,
+    };
+    Status::new(code, err.message)
+}
+
+fn upload_token<T>(request: &Request<T>) -> Result<String, Status> {
+    let value = request
+        .metadata()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <upload token>"))?;
+    Ok(value.to_owned())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl WorkerTransferApi {
+    /// Seals and stores one chunk, then has the manager record it.
+    async fn put_chunk(&self, token: &str, upload_id: &str, index: u64, data: Bytes) -> Result<()> {
+        let session = self.link.session()?;
+        session.token_key.verify(token, upload_id, now_ms())?;
+        let assignment = self.link.wait_for_assignment(upload_id).await.ok_or_else(|| {
+            Error::unavailable(format!(
+                "upload {upload_id} is not assigned to this worker; start it again on the manager"
+            ))
+        })?;
+        let count = chunk_count(assignment.size, assignment.chunk_size);
+        if index >= count {
+            return Err(Error::invalid_argument(format!(
+                "chunk {index} is out of range: the upload has {count} chunks"
+            )));
+        }
+        let expected = chunk_len(assignment.size, assignment.chunk_size, index);
+        if data.len() as u64 != expected {
+            return Err(Error::invalid_argument(format!(
+                "chunk {index} must hold {expected} bytes, not {}",
+                data.len()
+            )));
+        }
+        let codec = assignment.codec.clone();
+        let sealed = tokio::task::spawn_blocking(move || codec.seal(index, &data))
+            .await
+            .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
+        let sealed_size = sealed.len() as u64;
+        let locator = session
+            .store
+            .put(Bytes::from(sealed))
+            .await
+            .map_err(|err| Error::unavailable(format!("the chunk store failed: {err}")))?;
+        match self.link.record_chunk(upload_id, index, &locator.0, sealed_size).await {
+            Ok(()) => Ok(()),
+            // Unknown outcome: the manager may have recorded it. Keep the
+            // object; the manager's orphan sweep removes it if not.
+            Err(err) if err.code == ErrorCode::Unavailable => Err(err),
+            Err(err) => {
+                if let Err(cleanup) = session.store.delete(&ChunkLocator(locator.0.clone())).await {
+                    tracing::warn!(error = %cleanup, %locator, "could not delete a refused chunk");
+                }
+                Err(err)
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl TransferService for WorkerTransferApi {
+    async fn start_upload(
+        &self,
+        _: Request<pb::StartUploadRequest>,
+    ) -> Result<Response<pb::StartUploadResponse>, Status> {
+        Err(Status::unimplemented("start uploads on the manager"))
+    }
+
+    type UploadStream = ResponseStream<pb::UploadResponse>;
+
+    async fn upload(
+        &self,
+        request: Request<Streaming<pb::UploadRequest>>,
+    ) -> Result<Response<Self::UploadStream>, Status> {
+        let token = upload_token(&request)?;
+        let mut inbound = request.into_inner();
+        let api = WorkerTransferApi { link: self.link.clone() };
+        let (sender, receiver) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Ok(Some(frame)) = inbound.message().await {
+                let index = frame.chunk_index;
+                let stored = api.put_chunk(&token, &frame.upload_id, index, frame.data).await;
+                let reply = stored.map(|()| pb::UploadResponse { chunk_index: index }).map_err(to_status);
+                let failed = reply.is_err();
+                if sender.send(reply).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn put_chunk(&self, request: Request<pb::PutChunkRequest>) -> Result<Response<pb::PutChunkResponse>, Status> {
+        let token = upload_token(&request)?;
+        let body = request.into_inner();
+        self.put_chunk(&token, &body.upload_id, body.chunk_index, body.data).await.map_err(to_status)?;
+        Ok(Response::new(pb::PutChunkResponse { chunk_index: body.chunk_index }))
+    }
+
+    async fn query_upload(
+        &self,
+        request: Request<pb::QueryUploadRequest>,
+    ) -> Result<Response<pb::QueryUploadResponse>, Status> {
+        let token = upload_token(&request)?;
+        let upload_id = &request.get_ref().upload_id;
+        let session = self.link.session().map_err(to_status)?;
+        session.token_key.verify(&token, upload_id, now_ms()).map_err(to_status)?;
+        let upload = self.link.query(upload_id).await.map_err(to_status)?;
+        Ok(Response::new(upload))
+    }
+
+    async fn commit_upload(
+        &self,
+        _: Request<pb::CommitUploadRequest>,
+    ) -> Result<Response<pb::CommitUploadResponse>, Status> {
+        Err(Status::unimplemented("commit uploads on the manager"))
+    }
+
+    async fn abort_upload(
+        &self,
+        _: Request<pb::AbortUploadRequest>,
+    ) -> Result<Response<pb::AbortUploadResponse>, Status> {
+        Err(Status::unimplemented("abort uploads on the manager"))
+    }
+
+    type ReadStream = ResponseStream<pb::ReadResponse>;
+
+    async fn read(&self, _: Request<Streaming<pb::ReadRequest>>) -> Result<Response<Self::ReadStream>, Status> {
+        Err(Status::unimplemented("read files from the manager"))
+    }
+}
