@@ -13,12 +13,13 @@ use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
-use cordvault_store::{ChunkStore, LocalStore};
+use cordvault_store::{ChunkStore, DiscordStore, LocalStore};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi, worker::WorkerApi};
+use crate::config::StoreChoice;
 use crate::db::Db;
 use crate::keys::ServerKeys;
 use crate::services::accounts::Accounts;
@@ -44,6 +45,7 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     pub heartbeat_interval: Duration,
     pub orphan_grace: Duration,
+    pub store: StoreChoice,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -77,6 +79,33 @@ impl RunningServer {
 const MIN_CHUNK_SIZE: u64 = 64 * 1024;
 const MAX_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
 
+/// Opens the configured chunk store, checks it, and describes it for workers.
+pub async fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn ChunkStore>, String)> {
+    let sealed_chunk = ChunkCodec::Sealed(SecretKey::generate()).sealed_len(config.chunk_size);
+    let (store, spec): (Arc<dyn ChunkStore>, String) = match &config.store {
+        StoreChoice::Local => {
+            let dir = config.data_dir.join("chunks");
+            let store =
+                LocalStore::open(&dir).context("cannot open the local chunk store")?.with_max_object_size(sealed_chunk);
+            let spec = format!("local:{}", std::fs::canonicalize(&dir)?.display());
+            (Arc::new(store), spec)
+        }
+        StoreChoice::Discord(discord) => {
+            let store = DiscordStore::new(discord.clone())?;
+            if sealed_chunk > store.max_object_size() {
+                anyhow::bail!(
+                    "CHUNK_SIZE {} seals to {sealed_chunk} bytes, over Discord's attachment limit of {} bytes",
+                    config.chunk_size,
+                    store.max_object_size()
+                );
+            }
+            store.verify().await.context("the Discord chunk store is not usable")?;
+            (Arc::new(store), format!("discord:{}", serde_json::to_string(discord)?))
+        }
+    };
+    Ok((store, spec))
+}
+
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&config.chunk_size) {
         anyhow::bail!(
@@ -91,12 +120,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         None => config.data_dir.join("cordvault.sqlite").display().to_string(),
     };
     let db = Db::connect(&database_url).await.context("cannot open the metadata database")?;
-    let sealed_chunk = ChunkCodec::Sealed(SecretKey::generate()).sealed_len(config.chunk_size);
-    let store: Arc<dyn ChunkStore> = Arc::new(
-        LocalStore::open(config.data_dir.join("chunks"))
-            .context("cannot open the local chunk store")?
-            .with_max_object_size(sealed_chunk),
-    );
+    let (store, chunk_store_spec) = open_store(&config).await?;
     let tokens = TokenIssuer::from_pem(&config.keys.private_pem, &config.keys.public_pem, config.token_ttl)?;
 
     let revocations = Revocations::default();
@@ -113,12 +137,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     ));
     let reads = Arc::new(Reads::new(db.clone(), store.clone(), master));
     let janitor = Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone(), config.orphan_grace));
-    let chunk_dir = std::fs::canonicalize(config.data_dir.join("chunks"))?;
     let worker_api = WorkerApi {
         registry: workers.clone(),
         uploads: uploads.clone(),
         chunk_size: config.chunk_size,
-        chunk_store: format!("local:{}", chunk_dir.display()),
+        chunk_store: chunk_store_spec,
     };
 
     let max_message = config.chunk_size as usize + 1024 * 1024;

@@ -5,7 +5,30 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use cordvault_store::DiscordConfig;
+
 use crate::keys::KeySettings;
+
+/// Where chunks live.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    Local,
+    Discord(DiscordConfig),
+}
+
+impl StoreChoice {
+    pub fn default_chunk_size(&self) -> u64 {
+        match self {
+            StoreChoice::Local => 4 * 1024 * 1024,
+            // Sealed, 8 MiB stays below Discord's 10 MiB attachment limit.
+            StoreChoice::Discord(_) => 8 * 1024 * 1024,
+        }
+    }
+}
+
+fn split_list(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default().split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault-server", version, about = "The cordvault manager: gRPC API, metadata and chunk transfer")]
@@ -22,6 +45,12 @@ pub enum Command {
     Serve,
     /// Prints a .env with fresh keys.
     Keygen,
+    /// Compares the chunk records with what the chunk store holds.
+    Check {
+        /// Deletes orphaned store objects (ones no record names).
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,9 +82,24 @@ pub struct ServeArgs {
     /// Password workers present when they connect.
     #[arg(long, env = "SERVICE_PASSWORD", hide_env_values = true)]
     pub service_password: Option<String>,
-    /// Plaintext bytes per chunk.
-    #[arg(long, env = "CHUNK_SIZE", default_value_t = 4 * 1024 * 1024)]
-    pub chunk_size: u64,
+    /// Plaintext bytes per chunk; default 4 MiB locally, 8 MiB on Discord.
+    #[arg(long, env = "CHUNK_SIZE")]
+    pub chunk_size: Option<u64>,
+    /// Where chunks live: `local` (DATA_DIR/chunks) or `discord`.
+    #[arg(long, env = "CHUNK_STORE", default_value = "local")]
+    pub chunk_store: String,
+    /// Bot token(s) for the Discord store, comma-separated.
+    #[arg(long, env = "DISCORD_BOT_TOKEN", hide_env_values = true)]
+    pub discord_bot_token: Option<String>,
+    /// Channel ids the Discord store posts in, comma-separated.
+    #[arg(long, env = "DISCORD_CHANNEL_IDS")]
+    pub discord_channel_ids: Option<String>,
+    /// Another Discord API base, such as cordvault-discord-emulator.
+    #[arg(long, env = "DISCORD_API_BASE")]
+    pub discord_api_base: Option<String>,
+    /// Never delete Discord messages, even of purged chunks.
+    #[arg(long, env = "DISCORD_KEEP_MESSAGES")]
+    pub discord_keep_messages: bool,
     /// Seconds an upload session may stay idle before it and its chunks go.
     #[arg(long, env = "UPLOAD_IDLE_TIMEOUT_SECS", default_value_t = 24 * 3600)]
     pub upload_idle_timeout_secs: u64,
@@ -92,6 +136,41 @@ impl ServeArgs {
             (Some(port), Some((host, _))) => format!("{host}:{port}"),
             (Some(port), None) => format!("{}:{port}", self.listen),
             (None, _) => self.listen.clone(),
+        }
+    }
+
+    /// The chunk store these flags describe; the error names every missing setting.
+    pub fn store_choice(&self) -> anyhow::Result<StoreChoice> {
+        match self.chunk_store.as_str() {
+            "local" => Ok(StoreChoice::Local),
+            "discord" => {
+                let mut missing = Vec::new();
+                let tokens: Vec<String> = split_list(self.discord_bot_token.as_deref());
+                let channels = split_list(self.discord_channel_ids.as_deref());
+                if tokens.is_empty() {
+                    missing.push("DISCORD_BOT_TOKEN");
+                }
+                if channels.is_empty() {
+                    missing.push("DISCORD_CHANNEL_IDS");
+                }
+                if !missing.is_empty() {
+                    anyhow::bail!("CHUNK_STORE=discord needs {}", missing.join(" and "));
+                }
+                let channels = channels
+                    .iter()
+                    .map(|id| {
+                        id.parse::<u64>()
+                            .map_err(|_| anyhow::anyhow!("DISCORD_CHANNEL_IDS: {id:?} is not a channel id"))
+                    })
+                    .collect::<anyhow::Result<Vec<u64>>>()?;
+                Ok(StoreChoice::Discord(DiscordConfig {
+                    tokens,
+                    channels,
+                    api_base: self.discord_api_base.clone(),
+                    keep_messages: self.discord_keep_messages,
+                }))
+            }
+            other => anyhow::bail!("CHUNK_STORE must be local or discord, not {other:?}"),
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod check;
 pub mod config;
 pub mod db;
 pub mod keys;
@@ -14,16 +15,29 @@ pub use app::{RunningServer, ServerConfig, start};
 /// Turns parsed flags into a [`ServerConfig`], resolving the keys.
 pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
     let keys = keys::resolve(args.key_settings(), &args.data_dir, args.disable_encryption)?;
+    let store = args.store_choice()?;
     Ok(ServerConfig {
         listen: args.listen_address(),
         data_dir: args.data_dir.clone(),
         database_url: args.database_url.clone(),
         keys,
-        chunk_size: args.chunk_size,
+        chunk_size: args.chunk_size.unwrap_or_else(|| store.default_chunk_size()),
+        store,
         upload_idle_timeout: args.upload_idle_timeout(),
         janitor_interval: std::time::Duration::from_secs(args.janitor_interval_secs.max(1)),
         token_ttl: std::time::Duration::from_secs(args.token_ttl_secs),
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_interval_secs.max(1)),
         orphan_grace: std::time::Duration::from_secs(args.orphan_grace_secs),
     })
+}
+
+/// Runs the consistency check against the configured database and store.
+pub async fn check_store(config: &ServerConfig, repair: bool) -> anyhow::Result<check::CheckReport> {
+    let database_url = match &config.database_url {
+        Some(url) => url.clone(),
+        None => config.data_dir.join("cordvault.sqlite").display().to_string(),
+    };
+    let db = db::Db::connect(&database_url).await?;
+    let (store, _) = app::open_store(config).await?;
+    check::check(&db, store.as_ref(), repair).await
 }

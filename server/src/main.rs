@@ -28,6 +28,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", cordvault_server::keys::env_file_text(&cordvault_server::keys::generate()));
             Ok(())
         }
+        Some(Command::Check { repair }) => {
+            let config = cordvault_server::server_config(&cli.serve)?;
+            let report = cordvault_server::check_store(&config, repair).await?;
+            println!("missing chunks (recorded, not in the store): {}", report.missing.len());
+            for locator in &report.missing {
+                println!("  missing  {locator}");
+            }
+            println!("orphaned objects (in the store, not recorded): {}", report.orphaned.len());
+            for locator in &report.orphaned {
+                println!("  orphan   {locator}");
+            }
+            if repair {
+                println!("deleted {} orphaned objects", report.repaired);
+            }
+            if !report.missing.is_empty() {
+                anyhow::bail!("{} recorded chunks are missing from the store", report.missing.len());
+            }
+            Ok(())
+        }
         Some(Command::Serve) | None => {
             let config = cordvault_server::server_config(&cli.serve)?;
             let mut server = cordvault_server::start(config).await?;

@@ -6,6 +6,8 @@
 
 pub mod conformance;
 mod direct;
+pub mod discord;
+mod discord_limits;
 mod error;
 mod local;
 
@@ -14,6 +16,7 @@ use std::ops::Range;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use discord::{DiscordConfig, DiscordStore};
 pub use error::StoreError;
 pub use local::LocalStore;
 
@@ -54,12 +57,18 @@ pub struct StoredObject {
     pub stored_at: std::time::SystemTime,
 }
 
-/// Opens a store from its description: `local:/path/to/chunks`.
+/// Opens a store from its description: `local:/path/to/chunks`, or
+/// `discord:` followed by a [`DiscordConfig`] in JSON.
 pub fn open(spec: &str, max_object_size: u64) -> Result<std::sync::Arc<dyn ChunkStore>, StoreError> {
     match spec.split_once(':') {
         Some(("local", path)) if !path.is_empty() => {
             Ok(std::sync::Arc::new(LocalStore::open(path)?.with_max_object_size(max_object_size)))
         }
-        _ => Err(StoreError::Misconfigured(format!("unknown chunk store {spec:?} (expected local:/path)"))),
+        Some(("discord", json)) => {
+            let config: DiscordConfig = serde_json::from_str(json)
+                .map_err(|err| StoreError::Misconfigured(format!("bad Discord store settings: {err}")))?;
+            Ok(discord::shared(DiscordStore::new(config)?))
+        }
+        _ => Err(StoreError::Misconfigured("unknown chunk store (expected local:/path or discord:{…})".into())),
     }
 }

@@ -2,6 +2,7 @@
 //! port, over SQLite or a fresh PostgreSQL database, and helpers to make users.
 
 pub mod cluster;
+pub mod discord;
 mod postgres;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +60,7 @@ pub struct TestOptions {
     pub upload_idle_timeout: Duration,
     pub janitor_interval: Duration,
     pub encryption: bool,
+    pub store: cordvault_server::config::StoreChoice,
 }
 
 impl Default for TestOptions {
@@ -68,6 +70,7 @@ impl Default for TestOptions {
             upload_idle_timeout: Duration::from_secs(3600),
             janitor_interval: Duration::from_secs(3600),
             encryption: true,
+            store: cordvault_server::config::StoreChoice::Local,
         }
     }
 }
@@ -90,6 +93,11 @@ impl TestServer {
     }
 
     pub async fn start_with(backend: Backend, options: TestOptions) -> TestServer {
+        TestServer::try_start_with(backend, options).await.expect("server starts")
+    }
+
+    /// Like [`TestServer::start_with`], for tests of start-up failures.
+    pub async fn try_start_with(backend: Backend, options: TestOptions) -> anyhow::Result<TestServer> {
         init_logging();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let database = match &backend {
@@ -97,8 +105,8 @@ impl TestServer {
             Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
         };
         let mut test = TestServer { server: None, url: String::new(), options, data_dir, database, backend };
-        test.boot("127.0.0.1:0").await;
-        test
+        test.boot("127.0.0.1:0").await?;
+        Ok(test)
     }
 
     fn config(&self, listen: &str) -> ServerConfig {
@@ -115,13 +123,15 @@ impl TestServer {
             token_ttl: Duration::from_secs(3600),
             heartbeat_interval: Duration::from_secs(1),
             orphan_grace: Duration::from_secs(3600),
+            store: self.options.store.clone(),
         }
     }
 
-    async fn boot(&mut self, listen: &str) {
-        let server = cordvault_server::start(self.config(listen)).await.expect("server starts");
+    async fn boot(&mut self, listen: &str) -> anyhow::Result<()> {
+        let server = cordvault_server::start(self.config(listen)).await?;
         self.url = format!("http://{}", server.addr);
         self.server = Some(server);
+        Ok(())
     }
 
     /// Stops the server and starts it again on the same port and data.
@@ -129,7 +139,7 @@ impl TestServer {
         let server = self.server.take().expect("running");
         let addr = server.addr;
         server.shutdown().await;
-        self.boot(&addr.to_string()).await;
+        self.boot(&addr.to_string()).await.expect("server restarts");
     }
 
     pub fn running(&self) -> &RunningServer {

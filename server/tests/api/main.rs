@@ -2,6 +2,7 @@
 //! `CORDVAULT_TEST_POSTGRES` is set, on PostgreSQL.
 
 mod accounts;
+mod discord;
 mod malformed;
 mod permissions;
 mod transfer;
