@@ -4,11 +4,59 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use cordvault_server::config::{DiscordConfig, StoreChoice};
+use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
 use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes, sha256_hex};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-backend_tests!(round_trip, interrupted_put_resumes, errors_are_one_line, get_range);
+backend_tests!(
+    round_trip,
+    interrupted_put_resumes,
+    errors_are_one_line,
+    get_range,
+    round_trip_through_discord,
+    interrupted_put_through_discord_resumes,
+);
+
+/// A Discord store on the emulator, with attachment URLs that expire every
+/// few seconds.
+async fn discord_server(backend: Backend, chunk_size: u64) -> (TestServer, RunningEmulator) {
+    let config = EmulatorConfig { url_lifetime: Duration::from_secs(3), ..Default::default() };
+    let emulator = RunningEmulator::start(config).await;
+    let store = DiscordConfig {
+        tokens: emulator.emulator.config().tokens.clone(),
+        channels: emulator.emulator.config().channels.clone(),
+        api_base: Some(emulator.url.clone()),
+        keep_messages: false,
+    };
+    let options = TestOptions { chunk_size, store: StoreChoice::Discord(store), ..Default::default() };
+    (TestServer::start_with(backend, options).await, emulator)
+}
+
+async fn round_trip(backend: Backend) {
+    let options = TestOptions { chunk_size: 4 << 20, ..Default::default() };
+    round_trip_on(TestServer::start_with(backend, options).await, 75).await;
+}
+
+async fn round_trip_through_discord(backend: Backend) {
+    let (server, emulator) = discord_server(backend, 8 << 20).await;
+    round_trip_on(server, 38).await;
+    // The big file's chunks and one per non-empty small file.
+    assert!(emulator.emulator.messages().len() > 900, "chunks live on the emulator");
+}
+
+async fn interrupted_put_resumes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let chunk_dir = server.chunk_dir();
+    interrupted_put_resumes_on(server, move || stored_chunks(&chunk_dir)).await;
+}
+
+async fn interrupted_put_through_discord_resumes(backend: Backend) {
+    let (server, emulator) = discord_server(backend, 1 << 20).await;
+    let messages = emulator.emulator.clone();
+    interrupted_put_resumes_on(server, move || messages.messages().len()).await;
+}
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -130,10 +178,10 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-async fn round_trip(backend: Backend) {
+/// The whole CLI tour: register, log in, mkdir, put a 300 MiB file and a
+/// directory of 1,000 small files, ls, get them back, compare.
+async fn round_trip_on(server: TestServer, big_chunks: u64) {
     let started = Instant::now();
-    let options = TestOptions { chunk_size: 4 << 20, ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
     let cli = Cli::new(&server);
     let args = ["register", "admin"];
     succeeded(&args, cli.run_with_stdin(&args, &format!("{PASSWORD}\n")).await);
@@ -157,7 +205,7 @@ async fn round_trip(backend: Backend) {
     let reports = json_lines(&cli.ok(&["put", text(&big), "/a/b", "--json"]).await);
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["path"], "/a/b/big.bin");
-    assert_eq!(reports[0]["chunk_count"], 75);
+    assert_eq!(reports[0]["chunk_count"], big_chunks);
     assert_eq!(reports[0]["skipped"], false);
     println!("big put after {:?}", started.elapsed());
     // Small files cost round trips, not bandwidth: more at once is faster.
@@ -206,8 +254,9 @@ fn stored_chunks(chunk_dir: &Path) -> usize {
         .sum()
 }
 
-async fn interrupted_put_resumes(backend: Backend) {
-    let server = TestServer::start(backend).await;
+/// Kills a put once `stored()` objects are in the store, runs it again, and
+/// checks that only the missing chunks were sent.
+async fn interrupted_put_resumes_on(server: TestServer, stored: impl Fn() -> usize) {
     let cli = Cli::logged_in(&server).await;
     let local = tempfile::tempdir().unwrap();
     let big = local.path().join("big.bin");
@@ -221,7 +270,7 @@ async fn interrupted_put_resumes(backend: Backend) {
     // A few chunks past 20: an object may be stored but not yet recorded
     // as durable when the process dies.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while stored_chunks(&server.chunk_dir()) < 24 {
+    while stored() < 24 {
         assert!(first.try_wait().unwrap().is_none(), "the upload ended before it could be interrupted");
         assert!(Instant::now() < deadline, "the upload made no progress");
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -57,6 +57,19 @@ pub struct StoredObject {
     pub stored_at: std::time::SystemTime,
 }
 
+/// The same store description with other Discord channels, for a worker
+/// given channels of its own; other stores are unchanged.
+pub fn with_discord_channels(spec: &str, channels: &[u64]) -> Result<String, StoreError> {
+    let Some(json) = spec.strip_prefix("discord:") else {
+        return Ok(spec.to_owned());
+    };
+    let mut config: DiscordConfig = serde_json::from_str(json)
+        .map_err(|err| StoreError::Misconfigured(format!("bad Discord store settings: {err}")))?;
+    config.channels = channels.to_vec();
+    let json = serde_json::to_string(&config).map_err(|err| StoreError::Misconfigured(err.to_string()))?;
+    Ok(format!("discord:{json}"))
+}
+
 /// Opens a store from its description: `local:/path/to/chunks`, or
 /// `discord:` followed by a [`DiscordConfig`] in JSON.
 pub fn open(spec: &str, max_object_size: u64) -> Result<std::sync::Arc<dyn ChunkStore>, StoreError> {

@@ -142,6 +142,15 @@ impl WorkerProcess {
     }
 
     pub async fn start_with_password(manager: &ManagerProcess, capacity: u32, password: &str) -> WorkerProcess {
+        WorkerProcess::spawn(manager, capacity, password, &[]).await
+    }
+
+    /// A worker with extra settings, such as DISCORD_CHANNEL_IDS.
+    pub async fn start_with_env(manager: &ManagerProcess, capacity: u32, env: &[(&str, &str)]) -> WorkerProcess {
+        WorkerProcess::spawn(manager, capacity, &manager.service_password, env).await
+    }
+
+    async fn spawn(manager: &ManagerProcess, capacity: u32, password: &str, env: &[(&str, &str)]) -> WorkerProcess {
         let port = free_port();
         let child = Command::new(workspace_binary("cordvault-worker", "cordvault-upload-worker"))
             .arg("upload")
@@ -151,6 +160,7 @@ impl WorkerProcess {
             .env("PORT", port.to_string())
             .env("CAPACITY", capacity.to_string())
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

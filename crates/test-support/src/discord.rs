@@ -103,6 +103,7 @@ pub struct Emulator {
     next_id: AtomicU64,
     limits: Mutex<Limits>,
     violations: AtomicU64,
+    violation_log: Mutex<Vec<String>>,
     requests: AtomicU64,
     rate_limited: AtomicU64,
     random: Mutex<u64>,
@@ -138,6 +139,7 @@ impl RunningEmulator {
             next_id: AtomicU64::new(1),
             limits: Mutex::default(),
             violations: AtomicU64::new(0),
+            violation_log: Mutex::default(),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             random: Mutex::new(0x9E37_79B9_7F4A_7C15),
@@ -175,6 +177,11 @@ impl Emulator {
     /// Requests sent before the `retry_after` the emulator had announced.
     pub fn violations(&self) -> u64 {
         self.violations.load(Ordering::Relaxed)
+    }
+
+    /// What each violation was: bucket and timing.
+    pub fn violation_log(&self) -> Vec<String> {
+        self.violation_log.lock().unwrap().clone()
     }
 
     pub fn requests(&self) -> u64 {
@@ -259,13 +266,17 @@ impl Emulator {
         let mut limits = self.limits.lock().unwrap();
         // A request counts as a violation when it arrives before the
         // announced retry_after and long enough after the 429 that the
-        // client had it (requests already in flight do not count).
+        // client had it: requests already on their way (a megabyte body
+        // takes a while on a busy machine) do not count.
         for key in [&bucket, &global] {
             if let Some((answered, until)) = limits.blocked_until.get(key)
-                && now > *answered + Duration::from_millis(20)
+                && now > *answered + Duration::from_millis(100)
                 && now + Duration::from_millis(5) < *until
             {
                 self.violations.fetch_add(1, Ordering::Relaxed);
+                let early = until.duration_since(now);
+                let since = now.duration_since(*answered);
+                self.violation_log.lock().unwrap().push(format!("{key}: {since:?} after the 429, {early:?} early"));
             }
         }
         if self.chance(self.config.inject_429) {

@@ -18,11 +18,13 @@ pub struct Janitor {
     /// Objects younger than this are spared by the orphan sweep: their
     /// record may still be on its way.
     orphan_grace: Duration,
+    /// Listing a whole store is expensive on Discord: at most once per grace period.
+    last_unrecorded_sweep: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Janitor {
     pub fn new(db: Db, store: Arc<dyn ChunkStore>, uploads: Arc<Uploads>, orphan_grace: Duration) -> Self {
-        Janitor { db, store, uploads, orphan_grace }
+        Janitor { db, store, uploads, orphan_grace, last_unrecorded_sweep: std::sync::Mutex::default() }
     }
 
     /// One pass: expire idle sessions, purge unused contents and orphan copies.
@@ -58,6 +60,13 @@ impl Janitor {
     /// answer). Objects are listed before records are read, so a record that
     /// lands meanwhile is seen.
     async fn sweep_unrecorded(&self) -> Result<()> {
+        {
+            let mut last = self.last_unrecorded_sweep.lock().expect("sweep lock");
+            if last.is_some_and(|last| last.elapsed() < self.orphan_grace) {
+                return Ok(());
+            }
+            *last = Some(std::time::Instant::now());
+        }
         let objects = self.store.list().await.map_err(super::store_error)?;
         if objects.is_empty() {
             return Ok(());

@@ -16,6 +16,7 @@ backend_tests!(
     nothing_readable_reaches_discord,
     check_finds_missing_and_orphaned_chunks,
     bad_discord_settings_stop_start_up,
+    purged_chunks_leave_discord_unless_kept,
 );
 
 fn store_config(emulator: &RunningEmulator) -> DiscordConfig {
@@ -209,4 +210,22 @@ async fn bad_discord_settings_stop_start_up(backend: Backend) {
 
     let message = start(store_config(&emulator), 10 * 1024 * 1024).await;
     assert!(message.contains("CHUNK_SIZE") && message.contains("attachment limit"), "{message}");
+}
+
+async fn purged_chunks_leave_discord_unless_kept(backend: Backend) {
+    for keep_messages in [false, true] {
+        let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
+        let mut options = options(&emulator, 256 * 1024);
+        options.store = StoreChoice::Discord(DiscordConfig { keep_messages, ..store_config(&emulator) });
+        let server = TestServer::start_with(backend.clone(), options).await;
+        let admin = server.admin().await;
+        admin.upload_bytes(random_bytes(700 * 1024, 2), "/gone.bin", &UploadOptions::default()).await.unwrap();
+        let posted = emulator.emulator.messages().len();
+        assert_eq!(posted, 3);
+        admin.delete("/gone.bin", false).await.unwrap();
+        server.running().janitor.sweep().await.unwrap();
+        let left = emulator.emulator.messages().len();
+        assert_eq!(left, if keep_messages { posted } else { 0 }, "keep_messages = {keep_messages}");
+        server.shutdown().await;
+    }
 }

@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub own_address: Option<String>,
     /// Uploads taken at once.
     pub capacity: u32,
+    /// Discord channels of this worker's own, instead of the manager's.
+    pub discord_channels: Option<Vec<u64>>,
 }
 
 pub struct RunningWorker {
@@ -70,6 +72,7 @@ pub async fn start(config: WorkerConfig) -> anyhow::Result<RunningWorker> {
         config.service_password.clone(),
         own_address,
         config.capacity,
+        config.discord_channels.clone(),
     ));
     let linker = tokio::spawn(link.clone().run());
     let api = api::WorkerTransferApi { link: link.clone() };

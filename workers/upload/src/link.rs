@@ -43,6 +43,7 @@ pub struct Link {
     service_password: String,
     own_address: String,
     capacity: u32,
+    discord_channels: Option<Vec<u64>>,
     session: watch::Sender<Option<Arc<Session>>>,
     assignments: Mutex<HashMap<String, Arc<Assignment>>>,
     outgoing: Mutex<Option<mpsc::Sender<pb::ConnectRequest>>>,
@@ -54,12 +55,19 @@ pub struct Link {
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Link {
-    pub fn new(manager_address: String, service_password: String, own_address: String, capacity: u32) -> Self {
+    pub fn new(
+        manager_address: String,
+        service_password: String,
+        own_address: String,
+        capacity: u32,
+        discord_channels: Option<Vec<u64>>,
+    ) -> Self {
         Link {
             manager_address,
             service_password,
             own_address,
             capacity,
+            discord_channels,
             session: watch::channel(None).0,
             assignments: Mutex::default(),
             outgoing: Mutex::default(),
@@ -148,8 +156,13 @@ impl Link {
             Ok(_) => return Err(ConnectError::Lost("the manager did not answer Hello with Welcome".into())),
             Err(status) => return Err(classify(status)),
         };
-        let store = cordvault_store::open(&welcome.chunk_store, u64::MAX)
-            .map_err(|err| ConnectError::Lost(format!("cannot open the chunk store {}: {err}", welcome.chunk_store)))?;
+        let spec = match &self.discord_channels {
+            Some(channels) => cordvault_store::with_discord_channels(&welcome.chunk_store, channels),
+            None => Ok(welcome.chunk_store.clone()),
+        };
+        let store = spec
+            .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
+            .map_err(|err| ConnectError::Refused(format!("cannot open the chunk store: {err}")))?;
         let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key) };
         *self.outgoing.lock().expect("outgoing lock") = Some(sender.clone());
         self.session.send_replace(Some(Arc::new(session)));

@@ -37,6 +37,10 @@ struct UploadArgs {
     /// Uploads taken at once.
     #[arg(long, env = "CAPACITY", default_value_t = 1)]
     capacity: u32,
+    /// Discord channel ids of this worker's own (the original gave each
+    /// upload service its channel); default: the manager's.
+    #[arg(long, env = "DISCORD_CHANNEL_IDS", value_delimiter = ',')]
+    discord_channel_ids: Option<Vec<u64>>,
     /// Logs at debug level.
     #[arg(long, env = "DEBUG_LOGGING")]
     debug_logging: bool,
@@ -58,6 +62,7 @@ async fn main() {
         listen: format!("{}:{}", args.host, args.port),
         own_address: args.own_address,
         capacity: args.capacity.max(1),
+        discord_channels: args.discord_channel_ids,
     };
     let result = async {
         let mut worker = cordvault_upload_worker::start(config).await?;

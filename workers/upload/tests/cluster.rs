@@ -19,6 +19,7 @@ backend_tests!(
     a_wrong_password_is_refused,
     workers_can_be_watched,
     a_silent_worker_is_dropped,
+    a_worker_posts_in_its_own_discord_channel,
 );
 
 const CHUNK: &str = "1048576";
@@ -243,4 +244,30 @@ async fn a_silent_worker_is_dropped(backend: Backend) {
     // Woken up, it notices it was dropped and joins again.
     frozen.signal("CONT");
     wait_for_workers(&admin, &manager, 2).await;
+}
+
+async fn a_worker_posts_in_its_own_discord_channel(backend: Backend) {
+    use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
+    let config = emulator.emulator.config().clone();
+    let (managers_channel, workers_channel) = (config.channels[0].to_string(), config.channels[1].to_string());
+    let settings = [
+        ("CHUNK_SIZE", CHUNK),
+        ("CHUNK_STORE", "discord"),
+        ("DISCORD_BOT_TOKEN", config.tokens[0].as_str()),
+        ("DISCORD_CHANNEL_IDS", managers_channel.as_str()),
+        ("DISCORD_API_BASE", emulator.url.as_str()),
+    ];
+    let manager = ManagerProcess::start(&backend, &settings).await;
+    let worker = WorkerProcess::start_with_env(&manager, 1, &[("DISCORD_CHANNEL_IDS", workers_channel.as_str())]).await;
+    let admin = manager.admin().await;
+    wait_for_workers(&admin, &manager, 1).await;
+
+    let data = random_bytes(3 * 1024 * 1024, 4);
+    let report = admin.upload_bytes(data.clone(), "/own-channel.bin", &UploadOptions::default()).await.unwrap();
+    assert_eq!(report.attempts.last().unwrap().endpoint, worker.url);
+    assert_eq!(admin.read_range("/own-channel.bin", 0, 0).await.unwrap(), data);
+    let messages = emulator.emulator.messages();
+    assert_eq!(messages.len(), 3);
+    assert!(messages.iter().all(|message| message.channel_id == config.channels[1]), "the worker used its own channel");
 }
