@@ -9,6 +9,8 @@ const PROTO_FILES: &[&str] = &[
     "cordvault/v1/file.proto",
     "cordvault/v1/transfer.proto",
     "cordvault/v1/worker.proto",
+    "cordvault/v1/admin.proto",
+    "cordvault/v1/link.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

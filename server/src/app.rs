@@ -9,8 +9,10 @@ use std::time::Duration;
 use anyhow::Context;
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
+use cordvault_proto::v1::admin_service_server::AdminServiceServer;
 use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
+use cordvault_proto::v1::link_service_server::LinkServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
 use cordvault_store::{ChunkStore, DiscordStore, LocalStore};
@@ -18,15 +20,24 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::api::admin::AdminApi;
+use crate::api::link::LinkApi;
 use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi, worker::WorkerApi};
 use crate::config::StoreChoice;
 use crate::db::Db;
+use crate::http::HttpState;
 use crate::keys::ServerKeys;
 use crate::services::accounts::Accounts;
+use crate::services::admin::Admin;
+use crate::services::events::Events;
+use crate::services::folders::Folders;
 use crate::services::janitor::Janitor;
+use crate::services::links::Links;
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
+use crate::services::sharing::Sharing;
 use crate::services::tokens::TokenIssuer;
+use crate::services::trash::Trash;
 use crate::services::tree::Tree;
 use crate::services::uploads::Uploads;
 use crate::services::workers::WorkerRegistry;
@@ -46,6 +57,10 @@ pub struct ServerConfig {
     pub heartbeat_interval: Duration,
     pub orphan_grace: Duration,
     pub store: StoreChoice,
+    pub trash_retention: Duration,
+    pub hide_unreadable: bool,
+    /// A download whose client stops reading for this long is dropped.
+    pub download_stall_timeout: Duration,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -127,16 +142,29 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone()));
     let master = config.keys.master.clone();
     let workers = Arc::new(WorkerRegistry::new(config.keys.service_password.clone(), config.heartbeat_interval));
+    let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
+    let tree = Tree::new(db.clone()).hiding_unreadable(config.hide_unreadable).with_events(events.clone());
+    let trash = Trash::new(tree.clone(), config.trash_retention);
     let uploads = Arc::new(Uploads::new(
-        db.clone(),
+        tree.clone(),
         store.clone(),
         master.clone(),
         config.chunk_size,
         config.upload_idle_timeout,
         workers.clone(),
     ));
-    let reads = Arc::new(Reads::new(db.clone(), store.clone(), master));
-    let janitor = Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone(), config.orphan_grace));
+    let reads = Arc::new(Reads::new(tree.clone(), store.clone(), master));
+    let janitor =
+        Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone(), trash.clone(), config.orphan_grace));
+    let admin_api = AdminApi { admin: Admin::new(db.clone(), uploads.clone(), revocations.clone()) };
+    let file_api = FileApi {
+        tree: tree.clone(),
+        trash,
+        folders: Folders::new(tree.clone()),
+        sharing: Sharing::new(tree.clone()),
+        events,
+        revocations: revocations.clone(),
+    };
     let worker_api = WorkerApi {
         registry: workers.clone(),
         uploads: uploads.clone(),
@@ -147,7 +175,9 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let max_message = config.chunk_size as usize + 1024 * 1024;
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AuthServiceServer<AuthApi>>().await;
+    health.set_serving::<AdminServiceServer<AdminApi>>().await;
     health.set_serving::<FileServiceServer<FileApi>>().await;
+    health.set_serving::<LinkServiceServer<LinkApi>>().await;
     health.set_serving::<TransferServiceServer<TransferApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -159,10 +189,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
+    let (http_accounts, http_reads) = (accounts.clone(), reads.clone());
+    let links = Links::new(tree.clone(), &config.keys);
     let mut routes = tonic::service::Routes::builder();
     routes
         .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone() }))
-        .add_service(FileServiceServer::new(FileApi { tree: Tree::new(db.clone()) }))
+        .add_service(AdminServiceServer::new(admin_api))
+        .add_service(FileServiceServer::new(file_api))
+        .add_service(LinkServiceServer::new(LinkApi { links: links.clone() }))
         .add_service(
             TransferServiceServer::new(TransferApi { uploads, reads, revocations })
                 .max_decoding_message_size(max_message)
@@ -177,7 +211,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .into_axum_router()
         .layer(axum::middleware::from_fn_with_state(accounts, authn::authenticate))
         .layer(tonic_web::GrpcWebLayer::new());
-    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok\n" })).merge(grpc);
+    let http = crate::http::routes(HttpState {
+        accounts: http_accounts,
+        tree: tree.clone(),
+        reads: http_reads,
+        links,
+        stall_timeout: config.download_stall_timeout,
+    });
+    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok\n" })).merge(http).merge(grpc);
 
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;

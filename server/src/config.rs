@@ -113,6 +113,15 @@ pub struct ServeArgs {
     /// clean-up sweep deletes it.
     #[arg(long, env = "ORPHAN_GRACE_SECS", default_value_t = 3600)]
     pub orphan_grace_secs: u64,
+    /// Days a deleted entry stays in the trash before it is purged.
+    #[arg(long, env = "TRASH_RETENTION_DAYS", default_value_t = 30)]
+    pub trash_retention_days: u64,
+    /// Listings show only entries the caller may read (default: every name, as the original).
+    #[arg(long, env = "HIDE_UNREADABLE")]
+    pub hide_unreadable: bool,
+    /// Seconds a share link download may stall before the server drops it.
+    #[arg(long, env = "DOWNLOAD_STALL_TIMEOUT_SECS", default_value_t = 60)]
+    pub download_stall_timeout_secs: u64,
     /// Seconds a login token stays valid.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub token_ttl_secs: u64,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod check;
 pub mod config;
 pub mod db;
+pub mod http;
 pub mod keys;
 mod listener;
 pub mod services;
@@ -28,6 +29,9 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         token_ttl: std::time::Duration::from_secs(args.token_ttl_secs),
         heartbeat_interval: std::time::Duration::from_secs(args.heartbeat_interval_secs.max(1)),
         orphan_grace: std::time::Duration::from_secs(args.orphan_grace_secs),
+        trash_retention: std::time::Duration::from_secs(args.trash_retention_days * 24 * 3600),
+        hide_unreadable: args.hide_unreadable,
+        download_stall_timeout: std::time::Duration::from_secs(args.download_stall_timeout_secs.max(1)),
     })
 }
 

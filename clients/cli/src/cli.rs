@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::byte_range::ByteRange;
+use crate::commands::admin::AdminCommand;
+use crate::commands::link::LinkCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault", version, about = "Store, organise and fetch files on a cordvault server")]
@@ -49,6 +51,12 @@ pub enum Command {
     Put(PutArgs),
     /// Download a file or a folder tree
     Get(GetArgs),
+    /// Administer accounts (administrators only)
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Share links: create, list and revoke them
+    #[command(subcommand)]
+    Link(LinkCommand),
 }
 
 impl Command {

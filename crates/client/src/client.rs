@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use cordvault_core::path::ConflictPolicy;
 use cordvault_proto::v1 as pb;
+use cordvault_proto::v1::admin_service_client::AdminServiceClient;
 use cordvault_proto::v1::auth_service_client::AuthServiceClient;
 use cordvault_proto::v1::file_service_client::FileServiceClient;
+use cordvault_proto::v1::link_service_client::LinkServiceClient;
 use cordvault_proto::v1::transfer_service_client::TransferServiceClient;
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
@@ -28,8 +30,9 @@ pub struct Client {
     endpoints: Arc<std::sync::Mutex<std::collections::HashMap<String, Channel>>>,
 }
 
+/// Adds the token to every call.
 #[derive(Clone)]
-pub(crate) struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
+pub struct Bearer(Option<MetadataValue<tonic::metadata::Ascii>>);
 
 impl Interceptor for Bearer {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
@@ -40,7 +43,7 @@ impl Interceptor for Bearer {
     }
 }
 
-pub(crate) type Authed = InterceptedService<Channel, Bearer>;
+pub type Authed = InterceptedService<Channel, Bearer>;
 
 #[derive(Debug, Clone)]
 pub struct LoginResult {
@@ -111,6 +114,21 @@ impl Client {
             .parse()
             .map_err(|_| Error::invalid_argument("the token contains characters a header cannot carry"))?;
         Ok(Bearer(Some(value)))
+    }
+
+    /// The raw FileService client, for calls this SDK has no helper for.
+    pub fn files(&self) -> Result<FileServiceClient<Authed>> {
+        self.file_service()
+    }
+
+    /// The raw AdminService client.
+    pub fn admin(&self) -> Result<AdminServiceClient<Authed>> {
+        Ok(AdminServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
+    /// The raw LinkService client.
+    pub fn links(&self) -> Result<LinkServiceClient<Authed>> {
+        Ok(LinkServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
     }
 
     pub(crate) fn auth_service(&self) -> Result<AuthServiceClient<Authed>> {
@@ -218,11 +236,30 @@ impl Client {
         required(response.into_inner().entry, "entry")
     }
 
-    /// Deletes a file or folder; returns how many entries went.
+    /// Moves a file or folder to the trash; returns how many entries went.
     pub async fn delete(&self, path: &str, recursive: bool) -> Result<u64> {
         let request = pb::DeleteRequest { path: path.into(), recursive };
         let response = self.file_service()?.delete(request).await.map_err(from_status)?;
         Ok(response.into_inner().deleted_entries)
+    }
+
+    /// Purges the caller's trash; returns how many entries went for good.
+    pub async fn empty_trash(&self) -> Result<u64> {
+        let response = self.file_service()?.empty_trash(pb::EmptyTrashRequest {}).await.map_err(from_status)?;
+        Ok(response.into_inner().purged_entries)
+    }
+
+    pub async fn share(&self, path: &str, username: &str, level: pb::ShareLevel) -> Result<()> {
+        let request = pb::ShareRequest { path: path.into(), username: username.into(), level: level as i32 };
+        self.file_service()?.share(request).await.map_err(from_status)?;
+        Ok(())
+    }
+
+    pub async fn set_public(&self, path: &str, public: bool) -> Result<pb::Entry> {
+        let visibility = if public { pb::Visibility::Public } else { pb::Visibility::Private };
+        let request = pb::SetVisibilityRequest { path: path.into(), visibility: visibility as i32 };
+        let response = self.file_service()?.set_visibility(request).await.map_err(from_status)?;
+        required(response.into_inner().entry, "entry")
     }
 }
 

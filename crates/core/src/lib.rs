@@ -5,8 +5,10 @@
 pub mod chunk;
 pub mod crypto;
 pub mod error;
+pub mod http_range;
 pub mod path;
 pub mod range;
 pub mod token;
+pub mod zip;
 
 pub use error::{Error, ErrorCode, Result};

@@ -7,78 +7,10 @@
 //! ```
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
 use cordvault_client::{Client, DownloadOptions, UploadOptions};
-
-struct Manager {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Manager {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Manager {
-    /// CPU seconds the manager has used (user + system).
-    fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        let fields: Vec<&str> = stat.rsplit_once(')').context("stat format")?.1.split_whitespace().collect();
-        let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-        Ok(ticks / 100.0)
-    }
-
-    fn peak_rss_mib(&self) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let line = status.lines().find(|line| line.starts_with("VmHWM:")).context("no VmHWM")?;
-        let kib: f64 = line.split_whitespace().nth(1).context("VmHWM value")?.parse()?;
-        Ok(kib / 1024.0)
-    }
-}
-
-fn server_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target.join("release/cordvault-server")
-}
-
-async fn start_manager(data_dir: &std::path::Path) -> anyhow::Result<Manager> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let binary = server_binary();
-    if !binary.exists() {
-        bail!("{} is missing: run `cargo build --release -p cordvault-server` first", binary.display());
-    }
-    let allocator_settings = std::env::vars().filter(|(name, _)| name.starts_with("MIMALLOC_"));
-    let child = Command::new(binary)
-        .env_clear()
-        .envs(allocator_settings)
-        .env("DATA_DIR", data_dir)
-        .env("LISTEN_ADDRESS", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let url = format!("http://127.0.0.1:{port}");
-    let manager = Manager { child, url };
-    for _ in 0..100 {
-        if Client::connect(&manager.url).await.is_ok() {
-            return Ok(manager);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the manager did not start")
-}
-
-fn mb_per_s(bytes: u64, elapsed: Duration) -> f64 {
-    bytes as f64 / 1e6 / elapsed.as_secs_f64()
-}
+use cordvault_test_support::bench::{mb_per_s, start_manager};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -124,6 +56,17 @@ async fn main() -> anyhow::Result<()> {
     let rss_after_read = manager.peak_rss_mib()?;
     let read_cpu = manager.cpu_seconds()? - upload_cpu;
 
+    // The same bytes over plain HTTP: curl GET /download, body discarded.
+    let started = Instant::now();
+    let curl = std::process::Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H"])
+        .arg(format!("Authorization: Bearer {}", client.token().unwrap_or_default()))
+        .arg(format!("{}/download?path=/bench.bin", manager.url))
+        .output()?;
+    let http = started.elapsed();
+    let http_bytes: u64 = String::from_utf8_lossy(&curl.stdout).trim().parse().unwrap_or(0);
+    assert_eq!(http_bytes, size, "curl got {http_bytes} bytes: {}", String::from_utf8_lossy(&curl.stderr));
+
     // A file download: written to disk, then its SHA-256 checked.
     let target = work.path().join("download.bin");
     let started = Instant::now();
@@ -140,6 +83,11 @@ async fn main() -> anyhow::Result<()> {
         "read stream          {:8.1} MB/s  ({:.2} s, manager CPU {read_cpu:.2} s)",
         mb_per_s(size, read),
         read.as_secs_f64()
+    );
+    println!(
+        "curl /download       {:8.1} MB/s  ({:.2} s, HTTP/1.1, body discarded)",
+        mb_per_s(size, http),
+        http.as_secs_f64()
     );
     println!(
         "download to file     {:8.1} MB/s  ({:.2} s, incl. SHA-256 check)",

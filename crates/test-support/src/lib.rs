@@ -1,6 +1,7 @@
 //! What cordvault's integration tests share: a real manager on a loopback
 //! port, over SQLite or a fresh PostgreSQL database, and helpers to make users.
 
+pub mod bench;
 pub mod cluster;
 pub mod discord;
 mod postgres;
@@ -61,6 +62,9 @@ pub struct TestOptions {
     pub janitor_interval: Duration,
     pub encryption: bool,
     pub store: cordvault_server::config::StoreChoice,
+    pub trash_retention: Duration,
+    pub hide_unreadable: bool,
+    pub download_stall_timeout: Duration,
 }
 
 impl Default for TestOptions {
@@ -71,6 +75,9 @@ impl Default for TestOptions {
             janitor_interval: Duration::from_secs(3600),
             encryption: true,
             store: cordvault_server::config::StoreChoice::Local,
+            trash_retention: Duration::from_secs(30 * 24 * 3600),
+            hide_unreadable: false,
+            download_stall_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -124,6 +131,9 @@ impl TestServer {
             heartbeat_interval: Duration::from_secs(1),
             orphan_grace: Duration::from_secs(3600),
             store: self.options.store.clone(),
+            trash_retention: self.options.trash_retention,
+            hide_unreadable: self.options.hide_unreadable,
+            download_stall_timeout: self.options.download_stall_timeout,
         }
     }
 
@@ -140,6 +150,12 @@ impl TestServer {
         let addr = server.addr;
         server.shutdown().await;
         self.boot(&addr.to_string()).await.expect("server restarts");
+    }
+
+    /// A second manager on the same database, data and keys (a replica, on
+    /// PostgreSQL), listening on its own port.
+    pub async fn replica(&self) -> RunningServer {
+        cordvault_server::start(self.config("127.0.0.1:0")).await.expect("replica starts")
     }
 
     pub fn running(&self) -> &RunningServer {

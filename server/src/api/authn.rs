@@ -32,6 +32,8 @@ pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Re
             Ok(caller) => {
                 request.extensions_mut().insert(caller);
             }
+            // A stale token must not stand in the way of logging in again.
+            Err(_) if public => {}
             Err(err) => return status_response(to_status(err)),
         },
         None if public => {}

@@ -6,6 +6,7 @@ use tonic::Status;
 
 use crate::db::entries::SortBy;
 use crate::db::users::UserRow;
+use crate::services::access::ShareLevel;
 use crate::services::tree::EntryInfo;
 use crate::services::uploads::UploadState;
 
@@ -22,6 +23,24 @@ pub fn entry(info: &EntryInfo) -> pb::Entry {
         created_at_ms: row.created_at,
         updated_at_ms: row.updated_at,
         sha256: info.view.sha256.clone().unwrap_or_default(),
+        public: row.visibility == crate::db::entries::VISIBILITY_PUBLIC,
+    }
+}
+
+pub fn share_level(value: i32) -> Result<ShareLevel, Status> {
+    match pb::ShareLevel::try_from(value) {
+        Ok(pb::ShareLevel::Read) => Ok(ShareLevel::Read),
+        Ok(pb::ShareLevel::ReadWrite) => Ok(ShareLevel::ReadWrite),
+        Ok(pb::ShareLevel::Unspecified) => Err(Status::invalid_argument("level must be read or read-write")),
+        Err(_) => Err(Status::invalid_argument(format!("share level {value} is unknown"))),
+    }
+}
+
+pub fn share_level_to_pb(level: ShareLevel) -> pb::ShareLevel {
+    match level {
+        ShareLevel::None => pb::ShareLevel::Unspecified,
+        ShareLevel::Read => pb::ShareLevel::Read,
+        ShareLevel::ReadWrite => pb::ShareLevel::ReadWrite,
     }
 }
 

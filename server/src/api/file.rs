@@ -4,12 +4,87 @@ use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::file_service_server::FileService;
 use tonic::{Request, Response, Status};
 
+use std::pin::Pin;
+
+use futures::Stream;
+
 use super::convert;
 use super::status::{ApiResult, caller};
+use crate::services::access::Caller;
+use crate::services::events::{ChangeEvent, ChangeKind, Events};
+use crate::services::folders::Folders;
+use crate::services::revocation::{Revocations, revoked};
+use crate::services::sharing::Sharing;
+use crate::services::trash::Trash;
 use crate::services::tree::Tree;
 
 pub struct FileApi {
     pub tree: Tree,
+    pub trash: Trash,
+    pub folders: Folders,
+    pub sharing: Sharing,
+    pub events: Events,
+    pub revocations: Revocations,
+}
+
+type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> + Send>>;
+
+struct WatchState {
+    events: tokio::sync::broadcast::Receiver<ChangeEvent>,
+    revoked: Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    folder: String,
+    caller: Caller,
+    done: bool,
+}
+
+/// The next event a watcher may see; the stream ends after an error.
+async fn next_event(mut state: WatchState) -> Option<(Result<pb::WatchResponse, Status>, WatchState)> {
+    use tokio::sync::broadcast::error::RecvError;
+    if state.done {
+        return None;
+    }
+    loop {
+        let event = tokio::select! {
+            _ = &mut state.revoked => {
+                state.done = true;
+                return Some((Err(Status::unauthenticated("the token of this stream was revoked")), state));
+            }
+            event = state.events.recv() => event,
+        };
+        match event {
+            Ok(event) if event.is_below(&state.folder) && event.visible_to(&state.caller) => {
+                return Some((Ok(watch_response(&event)), state));
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(missed)) => {
+                state.done = true;
+                let message = format!("{missed} events were missed; list the folder again and watch anew");
+                return Some((Err(Status::data_loss(message)), state));
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+fn change_kind(kind: ChangeKind) -> pb::ChangeKind {
+    match kind {
+        ChangeKind::Added => pb::ChangeKind::Added,
+        ChangeKind::Modified => pb::ChangeKind::Modified,
+        ChangeKind::Moved => pb::ChangeKind::Moved,
+        ChangeKind::Deleted => pb::ChangeKind::Deleted,
+        ChangeKind::AccessChanged => pb::ChangeKind::AccessChanged,
+    }
+}
+
+fn watch_response(event: &ChangeEvent) -> pb::WatchResponse {
+    pb::WatchResponse {
+        kind: change_kind(event.kind) as i32,
+        path: event.path.clone(),
+        previous_path: event.previous_path.clone(),
+        entry_id: event.entry_id,
+        is_folder: event.is_folder,
+        at_ms: event.at_ms,
+    }
 }
 
 #[tonic::async_trait]
@@ -60,7 +135,161 @@ impl FileService for FileApi {
     async fn delete(&self, request: Request<pb::DeleteRequest>) -> Result<Response<pb::DeleteResponse>, Status> {
         let caller = caller(&request)?;
         let body = request.into_inner();
-        let deleted_entries = self.tree.delete(&caller, &body.path, body.recursive).await.api()?;
-        Ok(Response::new(pb::DeleteResponse { deleted_entries }))
+        let (deleted_entries, trash_id) = self.tree.delete(&caller, &body.path, body.recursive).await.api()?;
+        Ok(Response::new(pb::DeleteResponse { deleted_entries, trash_id }))
+    }
+
+    async fn merge_folders(
+        &self,
+        request: Request<pb::MergeFoldersRequest>,
+    ) -> Result<Response<pb::MergeFoldersResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let policy = convert::conflict_policy(body.conflict_policy)?;
+        let report = self.folders.merge(&caller, &body.source, &body.destination, policy).await.api()?;
+        Ok(Response::new(pb::MergeFoldersResponse { moved_entries: report.moved, skipped: report.skipped }))
+    }
+
+    async fn list_trash(
+        &self,
+        request: Request<pb::ListTrashRequest>,
+    ) -> Result<Response<pb::ListTrashResponse>, Status> {
+        let caller = caller(&request)?;
+        let items = self.trash.list(&caller).await.api()?;
+        let items = items
+            .into_iter()
+            .map(|item| pb::TrashItem {
+                trash_id: item.view.row.id,
+                original_path: item.original_path.to_string(),
+                deleted_at_ms: item.deleted_at,
+                deleted_by: item.deleted_by.clone(),
+                purge_at_ms: item.purge_at,
+                entry: Some(convert::entry(&crate::services::tree::EntryInfo {
+                    path: item.original_path,
+                    view: item.view,
+                })),
+            })
+            .collect();
+        Ok(Response::new(pb::ListTrashResponse { items }))
+    }
+
+    async fn restore(&self, request: Request<pb::RestoreRequest>) -> Result<Response<pb::RestoreResponse>, Status> {
+        let caller = caller(&request)?;
+        let info = self.trash.restore(&caller, request.get_ref().trash_id).await.api()?;
+        Ok(Response::new(pb::RestoreResponse { entry: Some(convert::entry(&info)) }))
+    }
+
+    async fn empty_trash(
+        &self,
+        request: Request<pb::EmptyTrashRequest>,
+    ) -> Result<Response<pb::EmptyTrashResponse>, Status> {
+        let caller = caller(&request)?;
+        let purged_entries = self.trash.empty(&caller).await.api()?;
+        Ok(Response::new(pb::EmptyTrashResponse { purged_entries }))
+    }
+
+    async fn folder_usage(
+        &self,
+        request: Request<pb::FolderUsageRequest>,
+    ) -> Result<Response<pb::FolderUsageResponse>, Status> {
+        let caller = caller(&request)?;
+        let usage = self.folders.usage(&caller, &request.get_ref().path).await.api()?;
+        Ok(Response::new(pb::FolderUsageResponse {
+            total_bytes: usage.total_bytes,
+            total_files: usage.total_files,
+            total_folders: usage.total_folders,
+            by_mime_type: usage
+                .by_mime_type
+                .into_iter()
+                .map(|mime| pb::MimeUsage { mime_type: mime.mime_type, bytes: mime.bytes, files: mime.files })
+                .collect(),
+        }))
+    }
+
+    async fn set_visibility(
+        &self,
+        request: Request<pb::SetVisibilityRequest>,
+    ) -> Result<Response<pb::SetVisibilityResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let public = match pb::Visibility::try_from(body.visibility) {
+            Ok(pb::Visibility::Public) => true,
+            Ok(pb::Visibility::Private) => false,
+            _ => return Err(Status::invalid_argument("visibility must be public or private")),
+        };
+        let info = self.sharing.set_visibility(&caller, &body.path, public).await.api()?;
+        Ok(Response::new(pb::SetVisibilityResponse { entry: Some(convert::entry(&info)) }))
+    }
+
+    async fn share(&self, request: Request<pb::ShareRequest>) -> Result<Response<pb::ShareResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let level = convert::share_level(body.level)?;
+        self.sharing.share(&caller, &body.path, &body.username, level).await.api()?;
+        Ok(Response::new(pb::ShareResponse {}))
+    }
+
+    async fn unshare(&self, request: Request<pb::UnshareRequest>) -> Result<Response<pb::UnshareResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        self.sharing.unshare(&caller, &body.path, &body.username).await.api()?;
+        Ok(Response::new(pb::UnshareResponse {}))
+    }
+
+    async fn list_shares(
+        &self,
+        request: Request<pb::ListSharesRequest>,
+    ) -> Result<Response<pb::ListSharesResponse>, Status> {
+        let caller = caller(&request)?;
+        let shares = self.sharing.list_shares(&caller, &request.get_ref().path).await.api()?;
+        let shares = shares
+            .into_iter()
+            .map(|(username, level)| pb::ShareGrant { username, level: convert::share_level_to_pb(level) as i32 })
+            .collect();
+        Ok(Response::new(pb::ListSharesResponse { shares }))
+    }
+
+    async fn transfer_ownership(
+        &self,
+        request: Request<pb::TransferOwnershipRequest>,
+    ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let (info, transferred_entries) = self
+            .sharing
+            .transfer_ownership(
+                &caller,
+                &body.path,
+                &body.new_owner,
+                body.drop_shares,
+                body.keep_share_for_previous_owner,
+            )
+            .await
+            .api()?;
+        Ok(Response::new(pb::TransferOwnershipResponse { entry: Some(convert::entry(&info)), transferred_entries }))
+    }
+
+    async fn search_users(
+        &self,
+        request: Request<pb::SearchUsersRequest>,
+    ) -> Result<Response<pb::SearchUsersResponse>, Status> {
+        let caller = caller(&request)?;
+        let users = self.sharing.search_users(&caller, &request.get_ref().query).await.api()?;
+        Ok(Response::new(pb::SearchUsersResponse { users: users.iter().map(convert::user).collect() }))
+    }
+
+    type WatchStream = WatchStream;
+
+    /// Streams events below a folder that the caller may see, until the
+    /// client goes away or the caller's tokens are revoked.
+    async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
+        let caller = caller(&request)?;
+        let info = self.tree.stat(&caller, &request.get_ref().path).await.api()?;
+        let folder = info.path.to_string();
+        let revoked = revoked(self.revocations.watch(caller.user_id, caller.token_version), caller.token_version);
+        let state =
+            WatchState { events: self.events.subscribe(), revoked: Box::pin(revoked), folder, caller, done: false };
+        let stream = futures::stream::unfold(state, next_event);
+        Ok(Response::new(Box::pin(stream)))
     }
 }

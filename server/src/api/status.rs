@@ -22,6 +22,23 @@ pub fn to_status(err: Error) -> Status {
     Status::new(code, err.message)
 }
 
+/// The same codes as HTTP statuses, for the plain HTTP routes.
+pub fn to_http_status(code: ErrorCode) -> http::StatusCode {
+    use http::StatusCode;
+    match code {
+        ErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::AlreadyExists => StatusCode::CONFLICT,
+        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::FailedPrecondition => StatusCode::CONFLICT,
+        ErrorCode::OutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
+        ErrorCode::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::DataLoss | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 /// `.api()?` turns a service result into one an RPC can return.
 pub trait ApiResult<T> {
     fn api(self) -> Result<T, Status>;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{contents, entries, purge_queue, users};
+use super::schema::{contents, entries, links, purge_queue, users};
 use super::{Db, DbError, now_ms, run, transaction};
 
 /// The root folder, created by the first migration.
@@ -22,7 +22,14 @@ pub struct EntryRow {
     pub content_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub visibility: i32,
+    pub trashed_at: Option<i64>,
+    pub trashed_by: Option<i64>,
+    pub trashed_path: Option<String>,
 }
+
+/// `entries.visibility` of an entry every user may read.
+pub const VISIBILITY_PUBLIC: i32 = 1;
 
 /// An entry with what a listing shows beside it.
 #[derive(Debug, Clone)]
@@ -237,6 +244,99 @@ impl Db {
                 }
             }
             Ok::<_, DbError>(())
+        })
+    }
+
+    /// Detaches an entry from the tree into the trash; what is inside it
+    /// (`inside`) stays attached to it. Links to any of them expire now, so
+    /// that a restore does not bring them back.
+    pub async fn trash_entry(&self, id: i64, by: i64, path: &str, inside: Vec<i64>) -> Result<(), DbError> {
+        let path = path.to_owned();
+        transaction!(self, |conn| {
+            let now = now_ms();
+            diesel::update(entries::table.find(id))
+                .set((
+                    entries::parent_id.eq(None::<i64>),
+                    entries::trashed_at.eq(Some(now)),
+                    entries::trashed_by.eq(Some(by)),
+                    entries::trashed_path.eq(Some(&path)),
+                ))
+                .execute(conn)
+                .await?;
+            let mut ids = inside;
+            ids.push(id);
+            for batch in ids.chunks(500) {
+                diesel::update(links::table.filter(links::entry_id.eq_any(batch)))
+                    .set(links::expires_at.eq(Some(now)))
+                    .execute(conn)
+                    .await?;
+            }
+            Ok::<_, DbError>(())
+        })
+    }
+
+    /// Trashed entries; with `user`, only those the user owns or deleted.
+    pub async fn trash_items(&self, user: Option<i64>) -> Result<Vec<EntryView>, DbError> {
+        run!(self, |conn| {
+            let mut query = entry_views!().filter(entries::trashed_at.is_not_null()).into_boxed();
+            if let Some(user) = user {
+                query = query.filter(entries::owner_id.eq(user).or(entries::trashed_by.eq(user)));
+            }
+            let rows = query.order(entries::trashed_at.desc()).load::<ViewTuple>(conn).await?;
+            Ok(rows.into_iter().map(view).collect())
+        })
+    }
+
+    /// Trashed entries deleted before `before` (milliseconds).
+    pub async fn trashed_before(&self, before: i64) -> Result<Vec<EntryRow>, DbError> {
+        run!(self, |conn| Ok(entries::table
+            .filter(entries::trashed_at.lt(before))
+            .select(EntryRow::as_select())
+            .load(conn)
+            .await?))
+    }
+
+    /// Puts a trashed entry back into the tree.
+    pub async fn restore_entry(&self, id: i64, parent_id: i64, name: &str) -> Result<(), DbError> {
+        let name = name.to_owned();
+        run!(self, |conn| {
+            diesel::update(entries::table.find(id))
+                .set((
+                    entries::parent_id.eq(Some(parent_id)),
+                    entries::name.eq(&name),
+                    entries::trashed_at.eq(None::<i64>),
+                    entries::trashed_by.eq(None::<i64>),
+                    entries::trashed_path.eq(None::<String>),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Every entry a user owns, trashed ones included.
+    pub async fn entries_owned_by(&self, user_id: i64) -> Result<Vec<EntryRow>, DbError> {
+        run!(self, |conn| Ok(entries::table
+            .filter(entries::owner_id.eq(user_id))
+            .select(EntryRow::as_select())
+            .load(conn)
+            .await?))
+    }
+
+    /// Creates `count` empty folders "f0", "f1", … in one statement: for
+    /// tests and benchmarks of very large folders.
+    pub async fn insert_empty_folders(&self, parent_id: i64, owner_id: i64, count: u32) -> Result<(), DbError> {
+        // Only integers go into the text, so formatting them in is safe; it
+        // spares the two backends' different placeholder syntaxes.
+        let sql = format!(
+            "INSERT INTO entries (parent_id, name, is_folder, owner_id, created_at, updated_at) \
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {count}) \
+             SELECT {parent_id}, 'f' || i, TRUE, {owner_id}, {now}, {now} FROM n",
+            now = now_ms()
+        );
+        run!(self, |conn| {
+            diesel::sql_query(&sql).execute(conn).await?;
+            Ok(())
         })
     }
 }

@@ -6,8 +6,10 @@
 
 pub mod chunks;
 pub mod entries;
+pub mod links;
 mod migrations;
 pub mod schema;
+pub mod shares;
 pub mod uploads;
 pub mod users;
 

@@ -34,6 +34,33 @@ diesel::table! {
         content_id -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        visibility -> Integer,
+        trashed_at -> Nullable<BigInt>,
+        trashed_by -> Nullable<BigInt>,
+        trashed_path -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    shares (entry_id, user_id) {
+        entry_id -> BigInt,
+        user_id -> BigInt,
+        can_write -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    links (id) {
+        id -> Text,
+        entry_id -> BigInt,
+        content_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        password_hash -> Nullable<Text>,
+        expires_at -> Nullable<BigInt>,
+        max_downloads -> Nullable<BigInt>,
+        downloads -> BigInt,
+        created_at -> BigInt,
     }
 }
 
@@ -77,6 +104,9 @@ diesel::table! {
 diesel::joinable!(entries -> users (owner_id));
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
+diesel::joinable!(shares -> users (user_id));
+diesel::joinable!(shares -> entries (entry_id));
+diesel::joinable!(links -> entries (entry_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -86,4 +116,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     chunks,
     purge_queue,
     orphan_chunks,
+    shares,
+    links,
 );

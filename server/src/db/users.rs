@@ -1,9 +1,13 @@
 //! Accounts.
 
+use std::collections::HashSet;
+
+use cordvault_core::Error;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::users;
+use super::entries::{EntryRow, queue_purge};
+use super::schema::{entries, purge_queue, shares, upload_sessions, users};
 use super::{Db, DbError, now_ms, run, transaction};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -75,5 +79,207 @@ impl Db {
             .returning(users::token_version)
             .get_result(conn)
             .await?))
+    }
+}
+
+/// What happens to the entries of a user being deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilesFate {
+    /// Delete them all, trashed ones included; their contents are queued for purge.
+    Delete,
+    /// Give them all to this user.
+    TransferTo(i64),
+}
+
+/// What deleting a user did.
+#[derive(Debug, Clone)]
+pub struct DeletedUser {
+    /// Entries deleted or transferred.
+    pub entries: u64,
+    /// Upload sessions dropped (their contents are queued for purge).
+    pub uploads: Vec<String>,
+}
+
+/// How many administrators besides `$user_id` there are. Every administrator
+/// row is locked first, until the transaction ends, so that two concurrent
+/// demotions or deletions cannot each count the other one and leave none.
+macro_rules! other_admins {
+    ($conn:expr, $user_id:expr) => {{
+        diesel::update(users::table.filter(users::is_admin.eq(true)))
+            .set(users::is_admin.eq(users::is_admin))
+            .execute($conn)
+            .await?;
+        users::table
+            .filter(users::is_admin.eq(true))
+            .filter(users::id.ne($user_id))
+            .count()
+            .get_result::<i64>($conn)
+            .await
+    }};
+}
+
+/// Where an entry is, for people: its path, or where it was before it (or a
+/// folder above it) went to the trash.
+macro_rules! readable_path {
+    ($conn:expr, $id:expr) => {{
+        let mut names = Vec::new();
+        let mut current: i64 = $id;
+        let origin = loop {
+            let (parent, name, trashed_path): (Option<i64>, String, Option<String>) = entries::table
+                .find(current)
+                .select((entries::parent_id, entries::name, entries::trashed_path))
+                .first($conn)
+                .await?;
+            match parent {
+                Some(parent) => {
+                    names.push(name);
+                    current = parent;
+                }
+                // The root, or a trashed entry remembering its old path.
+                None => break trashed_path,
+            }
+        };
+        let below: String = names.iter().rev().map(|name| format!("/{name}")).collect();
+        match origin {
+            Some(origin) => format!("{origin}{below} (in the trash)"),
+            None => below,
+        }
+    }};
+}
+
+/// Every entry `$user_id` owns with everything below it, each subtree's top
+/// before what is inside it; fails naming the first of the user's folders
+/// that holds an entry of another user.
+macro_rules! owned_subtrees {
+    ($conn:expr, $user_id:expr, $username:expr) => {{
+        let user_id: i64 = $user_id;
+        let owned: Vec<EntryRow> =
+            entries::table.filter(entries::owner_id.eq(user_id)).select(EntryRow::as_select()).load($conn).await?;
+        let owned_ids: HashSet<i64> = owned.iter().map(|row| row.id).collect();
+        let is_top = |row: &EntryRow| row.parent_id.is_none_or(|parent| !owned_ids.contains(&parent));
+        let mut found: Vec<EntryRow> = Vec::with_capacity(owned.len());
+        let mut foreign_in: Option<i64> = None;
+        'tops: for top in owned.into_iter().filter(is_top) {
+            let mut level = if top.is_folder { vec![top.id] } else { Vec::new() };
+            found.push(top);
+            while !level.is_empty() {
+                let mut next = Vec::new();
+                for batch in level.chunks(500) {
+                    let rows: Vec<EntryRow> = entries::table
+                        .filter(entries::parent_id.eq_any(batch))
+                        .select(EntryRow::as_select())
+                        .load($conn)
+                        .await?;
+                    if let Some(foreign) = rows.iter().find(|row| row.owner_id != Some(user_id)) {
+                        foreign_in = foreign.parent_id;
+                        break 'tops;
+                    }
+                    next.extend(rows.iter().filter(|row| row.is_folder).map(|row| row.id));
+                    found.extend(rows);
+                }
+                level = next;
+            }
+        }
+        match foreign_in {
+            Some(folder) => Err(DbError::Service(Error::failed_precondition(format!(
+                "{} holds entries of other users; transfer {}'s files instead of deleting them",
+                readable_path!($conn, folder),
+                $username
+            )))),
+            None => Ok::<_, DbError>(found),
+        }
+    }};
+}
+
+fn last_admin(username: &str) -> DbError {
+    DbError::Service(Error::failed_precondition(format!(
+        "{username} is the last administrator; make another user an administrator first"
+    )))
+}
+
+impl Db {
+    /// Every user, by name.
+    pub async fn list_users(&self) -> Result<Vec<UserRow>, DbError> {
+        run!(self, |conn| Ok(users::table.order(users::username.asc()).select(UserRow::as_select()).load(conn).await?))
+    }
+
+    /// Grants or removes administrator rights; refuses to remove the last
+    /// administrator's. Removing them also bumps the token version: streams
+    /// and tokens issued to an administrator must not outlive the rights.
+    pub async fn set_admin(&self, id: i64, is_admin: bool) -> Result<UserRow, DbError> {
+        transaction!(self, |conn| {
+            let others = other_admins!(conn, id)?;
+            let user: UserRow = users::table.find(id).select(UserRow::as_select()).first(conn).await?;
+            if user.is_admin == is_admin {
+                return Ok(user);
+            }
+            if !is_admin && others == 0 {
+                return Err(last_admin(&user.username));
+            }
+            let bump = i64::from(!is_admin);
+            let row = diesel::update(users::table.find(id))
+                .set((users::is_admin.eq(is_admin), users::token_version.eq(users::token_version + bump)))
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok::<_, DbError>(row)
+        })
+    }
+
+    /// Deletes a user in one transaction: their upload sessions are dropped,
+    /// their entries deleted or transferred, entries they trashed forget who
+    /// did, and their shares and links go with the account (ON DELETE CASCADE).
+    /// Refuses to delete the last administrator, and, when deleting files, a
+    /// folder of theirs that holds entries of other users.
+    pub async fn delete_user(&self, id: i64, fate: FilesFate) -> Result<DeletedUser, DbError> {
+        transaction!(self, |conn| {
+            let others = other_admins!(conn, id)?;
+            let user: UserRow = users::table.find(id).select(UserRow::as_select()).first(conn).await?;
+            if user.is_admin && others == 0 {
+                return Err(last_admin(&user.username));
+            }
+            let sessions: Vec<(String, i64)> =
+                diesel::delete(upload_sessions::table.filter(upload_sessions::owner_id.eq(id)))
+                    .returning((upload_sessions::id, upload_sessions::content_id))
+                    .get_results(conn)
+                    .await?;
+            for (_, content_id) in &sessions {
+                queue_purge!(conn, *content_id)?;
+            }
+            let entries = match fate {
+                FilesFate::TransferTo(recipient) => {
+                    let moved = diesel::update(entries::table.filter(entries::owner_id.eq(id)))
+                        .set(entries::owner_id.eq(recipient))
+                        .execute(conn)
+                        .await?;
+                    // A share of the recipient on what is now theirs would only be noise.
+                    let theirs = entries::table.filter(entries::owner_id.eq(recipient)).select(entries::id);
+                    diesel::delete(
+                        shares::table.filter(shares::user_id.eq(recipient)).filter(shares::entry_id.eq_any(theirs)),
+                    )
+                    .execute(conn)
+                    .await?;
+                    moved as u64
+                }
+                FilesFate::Delete => {
+                    let doomed = owned_subtrees!(conn, id, &user.username)?;
+                    // Children before parents.
+                    for row in doomed.iter().rev() {
+                        diesel::delete(entries::table.find(row.id)).execute(conn).await?;
+                        if let Some(content_id) = row.content_id {
+                            queue_purge!(conn, content_id)?;
+                        }
+                    }
+                    doomed.len() as u64
+                }
+            };
+            diesel::update(entries::table.filter(entries::trashed_by.eq(id)))
+                .set(entries::trashed_by.eq(None::<i64>))
+                .execute(conn)
+                .await?;
+            diesel::delete(users::table.find(id)).execute(conn).await?;
+            let uploads = sessions.into_iter().map(|(upload_id, _)| upload_id).collect();
+            Ok::<_, DbError>(DeletedUser { entries, uploads })
+        })
     }
 }

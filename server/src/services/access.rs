@@ -1,8 +1,15 @@
 //! Who may do what. Every permission decision of the server is made here.
+//!
+//! An entry is readable by its owner, administrators, every user when it or
+//! a folder above it is public, and users it (or a folder above it) is
+//! shared with. It is changeable by its owner, administrators and read-write
+//! shares. Only its owner and administrators change who may access it.
+
+use std::collections::HashMap;
 
 use cordvault_core::{Error, Result};
 
-use crate::db::entries::EntryRow;
+use crate::db::entries::{EntryRow, ROOT_ID, VISIBILITY_PUBLIC};
 
 /// The authenticated user behind a call.
 #[derive(Debug, Clone)]
@@ -14,31 +21,113 @@ pub struct Caller {
     pub token_version: i64,
 }
 
-fn owns(caller: &Caller, entry: &EntryRow) -> bool {
-    caller.is_admin || entry.owner_id == Some(caller.user_id)
+/// How far a share reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum ShareLevel {
+    #[default]
+    None,
+    Read,
+    ReadWrite,
 }
 
-/// Reading a file's bytes: its owner and administrators.
-pub fn ensure_can_read(caller: &Caller, entry: &EntryRow, path: &str) -> Result<()> {
-    if owns(caller, entry) {
+impl ShareLevel {
+    pub fn from_can_write(can_write: bool) -> Self {
+        if can_write { ShareLevel::ReadWrite } else { ShareLevel::Read }
+    }
+}
+
+/// What an entry's place in the tree grants one caller: public on it or
+/// above it, and the strongest share of the caller on it or above it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    pub public: bool,
+    pub share: ShareLevel,
+}
+
+impl Grants {
+    /// The grants of `row`, one level below a folder with `self`; `own_share`
+    /// is the caller's share on `row` itself.
+    pub fn descend(self, row: &EntryRow, own_share: Option<bool>) -> Grants {
+        Grants {
+            public: self.public || row.visibility == VISIBILITY_PUBLIC,
+            share: self.share.max(own_share.map(ShareLevel::from_can_write).unwrap_or_default()),
+        }
+    }
+}
+
+/// What one caller may do with one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub read: bool,
+    pub write: bool,
+    /// Change visibility, shares, ownership.
+    pub manage: bool,
+}
+
+pub fn access(caller: &Caller, entry: &EntryRow, grants: Grants) -> Access {
+    let manage = caller.is_admin || entry.owner_id == Some(caller.user_id);
+    let write = manage || grants.share == ShareLevel::ReadWrite;
+    let read = write || grants.public || grants.share >= ShareLevel::Read;
+    Access { read, write, manage }
+}
+
+/// The caller's shares, by entry id, for working through a whole subtree.
+pub type CallerShares = HashMap<i64, bool>;
+
+/// Grants of every row of a subtree below `top` (whose grants are `top_grants`),
+/// in the order of `rows`, which must list parents before children.
+pub fn subtree_grants(top: &EntryRow, top_grants: Grants, rows: &[EntryRow], shares: &CallerShares) -> Vec<Grants> {
+    let mut by_folder: HashMap<i64, Grants> = HashMap::from([(top.id, top_grants)]);
+    rows.iter()
+        .map(|row| {
+            let parent = row.parent_id.and_then(|id| by_folder.get(&id).copied()).unwrap_or_default();
+            let grants = parent.descend(row, shares.get(&row.id).copied());
+            if row.is_folder {
+                by_folder.insert(row.id, grants);
+            }
+            grants
+        })
+        .collect()
+}
+
+/// Reading a file's bytes or a folder's contents.
+pub fn ensure_can_read(caller: &Caller, entry: &EntryRow, grants: Grants, path: &str) -> Result<()> {
+    if access(caller, entry, grants).read {
         return Ok(());
     }
-    Err(Error::permission_denied(format!("{path} belongs to another user")))
+    Err(Error::permission_denied(format!("{path} is not shared with you")))
 }
 
-/// Overwriting, moving, renaming or deleting a file, or a folder whose
-/// contents the caller also owns (`descendants`).
-pub fn ensure_can_modify(caller: &Caller, entry: &EntryRow, descendants: &[EntryRow], path: &str) -> Result<()> {
-    if entry.id == crate::db::entries::ROOT_ID {
+/// Overwriting, moving, renaming or deleting a file, or a folder together
+/// with everything inside it (`descendants`, each with its grants).
+pub fn ensure_can_modify(
+    caller: &Caller,
+    entry: &EntryRow,
+    grants: Grants,
+    descendants: &[(EntryRow, Grants)],
+    path: &str,
+) -> Result<()> {
+    if entry.id == ROOT_ID {
         return Err(Error::permission_denied("the root folder cannot be changed"));
     }
-    if !owns(caller, entry) {
+    if !access(caller, entry, grants).write {
         return Err(Error::permission_denied(format!("{path} belongs to another user")));
     }
-    if descendants.iter().any(|inner| !owns(caller, inner)) {
+    if descendants.iter().any(|(inner, grants)| !access(caller, inner, *grants).write) {
         return Err(Error::permission_denied(format!("{path} holds entries of another user")));
     }
     Ok(())
+}
+
+/// Changing who may access an entry, or who owns it.
+pub fn ensure_can_manage(caller: &Caller, entry: &EntryRow, path: &str) -> Result<()> {
+    if entry.id == ROOT_ID {
+        return Err(Error::permission_denied("the root folder cannot be changed"));
+    }
+    if access(caller, entry, Grants::default()).manage {
+        return Ok(());
+    }
+    Err(Error::permission_denied(format!("only the owner of {path} or an administrator may do this")))
 }
 
 /// Creating entries: any user, in any folder of the shared tree.
@@ -49,10 +138,16 @@ pub fn ensure_can_create_in(_caller: &Caller, folder: &EntryRow, path: &str) -> 
     Ok(())
 }
 
-/// Administration: creating accounts once the first exists.
+/// Administration.
 pub fn ensure_admin(caller: &Caller) -> Result<()> {
     if caller.is_admin {
         return Ok(());
     }
     Err(Error::permission_denied("only an administrator may do this"))
+}
+
+/// Whether a listing shows an entry: every name by default (as the original),
+/// only readable ones when the server hides the rest.
+pub fn can_see(caller: &Caller, entry: &EntryRow, grants: Grants, hide_unreadable: bool) -> bool {
+    !hide_unreadable || access(caller, entry, grants).read
 }

@@ -42,7 +42,7 @@ pub fn validate_password(password: &str) -> Result<()> {
     Ok(())
 }
 
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -53,7 +53,7 @@ async fn hash_password(password: String) -> Result<String> {
     .map_err(|err| Error::internal(format!("hashing task failed: {err}")))?
 }
 
-async fn password_matches(password: String, hash: String) -> bool {
+pub(crate) async fn password_matches(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
         .await
         .unwrap_or(false)

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use cordvault_core::Result;
 use cordvault_store::{ChunkLocator, ChunkStore, StoreError};
 
+use super::trash::Trash;
 use super::uploads::Uploads;
 use crate::db::{Db, now_ms};
 
@@ -15,6 +16,7 @@ pub struct Janitor {
     db: Db,
     store: Arc<dyn ChunkStore>,
     uploads: Arc<Uploads>,
+    trash: Trash,
     /// Objects younger than this are spared by the orphan sweep: their
     /// record may still be on its way.
     orphan_grace: Duration,
@@ -23,12 +25,19 @@ pub struct Janitor {
 }
 
 impl Janitor {
-    pub fn new(db: Db, store: Arc<dyn ChunkStore>, uploads: Arc<Uploads>, orphan_grace: Duration) -> Self {
-        Janitor { db, store, uploads, orphan_grace, last_unrecorded_sweep: std::sync::Mutex::default() }
+    pub fn new(
+        db: Db,
+        store: Arc<dyn ChunkStore>,
+        uploads: Arc<Uploads>,
+        trash: Trash,
+        orphan_grace: Duration,
+    ) -> Self {
+        Janitor { db, store, uploads, trash, orphan_grace, last_unrecorded_sweep: std::sync::Mutex::default() }
     }
 
-    /// One pass: expire idle sessions, purge unused contents and orphan copies.
+    /// One pass: expire idle sessions and old trash, purge unused contents and orphan copies.
     pub async fn sweep(&self) -> Result<()> {
+        self.trash.purge_expired().await?;
         for upload_id in self.db.expired_uploads(now_ms()).await? {
             if self.db.drop_upload(&upload_id).await? {
                 self.uploads.forget(&upload_id);

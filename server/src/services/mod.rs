@@ -3,11 +3,17 @@
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
+pub mod events;
+pub mod folders;
 pub mod hasher;
 pub mod janitor;
+pub mod links;
 pub mod reads;
 pub mod revocation;
+pub mod sharing;
 pub mod tokens;
+pub mod trash;
 pub mod tree;
 pub mod uploads;
 pub mod workers;

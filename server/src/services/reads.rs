@@ -42,8 +42,8 @@ pub struct Reads {
 }
 
 impl Reads {
-    pub fn new(db: Db, store: Arc<dyn ChunkStore>, master: Option<MasterKey>) -> Self {
-        let tree = Tree::new(db.clone());
+    pub fn new(tree: Tree, store: Arc<dyn ChunkStore>, master: Option<MasterKey>) -> Self {
+        let db = tree.db().clone();
         Reads { db, tree, store, master }
     }
 
@@ -53,7 +53,14 @@ impl Reads {
         if view.row.is_folder {
             return Err(Error::failed_precondition(format!("{path} is a folder")));
         }
-        ensure_can_read(caller, &view.row, &path.to_string())?;
+        let grants = self.tree.grants(caller, &view.row).await?;
+        ensure_can_read(caller, &view.row, grants, &path.to_string())?;
+        self.open_checked(EntryInfo { path, view }).await
+    }
+
+    /// Opens a file whose access the caller already checked.
+    pub async fn open_checked(&self, info: EntryInfo) -> Result<OpenFile> {
+        let EntryInfo { path, view } = info;
         let content_id = view.row.content_id.ok_or_else(|| Error::data_loss(format!("{path} has no content")))?;
         let content =
             self.db.content(content_id).await?.ok_or_else(|| Error::not_found(format!("{path} was deleted")))?;

@@ -3,7 +3,10 @@
 use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
 use cordvault_core::{Error, Result};
 
-use super::access::{Caller, ensure_can_create_in, ensure_can_modify};
+use super::access::{
+    Caller, Grants, can_see, ensure_can_create_in, ensure_can_modify, ensure_can_read, subtree_grants,
+};
+use super::events::{ChangeKind, Events};
 use crate::db::entries::{EntryRow, EntryView, NewEntry, ROOT_ID, SortBy};
 use crate::db::{Db, now_ms};
 
@@ -28,11 +31,50 @@ pub enum NamePlan {
 #[derive(Clone)]
 pub struct Tree {
     db: Db,
+    /// Listings show only what the caller may read.
+    hide_unreadable: bool,
+    events: Option<Events>,
 }
 
 impl Tree {
     pub fn new(db: Db) -> Self {
-        Tree { db }
+        Tree { db, hide_unreadable: false, events: None }
+    }
+
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Tells watchers what happened to `info` (moved from `previous`).
+    pub async fn announce(&self, kind: ChangeKind, info: &EntryInfo, previous: Option<&TreePath>) {
+        if let Some(events) = &self.events {
+            let previous = previous.map(ToString::to_string).unwrap_or_default();
+            events.publish(kind, info.view.row.id, info.view.row.is_folder, info.path.to_string(), previous).await;
+        }
+    }
+
+    pub fn hiding_unreadable(mut self, hide: bool) -> Self {
+        self.hide_unreadable = hide;
+        self
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// What the caller is granted on `row` by its place in the tree.
+    pub async fn grants(&self, caller: &Caller, row: &EntryRow) -> Result<Grants> {
+        Ok(self.db.grants(caller.user_id, row.id).await?)
+    }
+
+    /// Everything below `row`, parents before children, each with the
+    /// caller's grants.
+    pub async fn subtree(&self, caller: &Caller, row: &EntryRow, grants: Grants) -> Result<Vec<(EntryRow, Grants)>> {
+        let rows = self.db.descendants(row.id).await?;
+        let shares = self.db.shares_of_user(caller.user_id).await?;
+        let grants = subtree_grants(row, grants, &rows, &shares);
+        Ok(rows.into_iter().zip(grants).collect())
     }
 
     pub async fn resolve(&self, path: &TreePath) -> Result<EntryView> {
@@ -53,16 +95,22 @@ impl Tree {
         Ok(folder)
     }
 
-    pub async fn stat(&self, _caller: &Caller, path: &str) -> Result<EntryInfo> {
+    pub async fn stat(&self, caller: &Caller, path: &str) -> Result<EntryInfo> {
         let path = TreePath::parse(path)?;
         let view = self.resolve(&path).await?;
+        if self.hide_unreadable && !path.is_root() {
+            let grants = self.grants(caller, &view.row).await?;
+            ensure_can_read(caller, &view.row, grants, &path.to_string())?;
+        }
         Ok(EntryInfo { path, view })
     }
 
-    /// One page of a folder, folders first. Every user sees every name.
+    /// One page of a folder, folders first. Every user sees every name
+    /// unless the server hides unreadable ones; then a page may come back
+    /// shorter than asked, and only an empty page token means the end.
     pub async fn list(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         path: &str,
         page_size: u32,
         page_token: &str,
@@ -88,6 +136,14 @@ impl Tree {
         } else {
             String::new()
         };
+        if self.hide_unreadable {
+            let folder_grants = self.grants(caller, &folder.row).await?;
+            let shares = self.db.shares_of_user(caller.user_id).await?;
+            views.retain(|view| {
+                let grants = folder_grants.descend(&view.row, shares.get(&view.row.id).copied());
+                can_see(caller, &view.row, grants, true)
+            });
+        }
         let entries = views
             .into_iter()
             .map(|view| Ok(EntryInfo { path: path.join(&view.row.name)?, view }))
@@ -105,7 +161,12 @@ impl Tree {
             ensure_can_create_in(caller, &current.row, &current_path.parent().to_string())?;
             current = match self.db.child(current.row.id, name).await? {
                 Some(existing) => existing,
-                None => self.insert_folder(caller, current.row.id, name).await?,
+                None => {
+                    let view = self.insert_folder(caller, current.row.id, name).await?;
+                    let info = EntryInfo { path: current_path.clone(), view };
+                    self.announce(ChangeKind::Added, &info, None).await;
+                    info.view
+                }
             };
         }
         if !current.row.is_folder {
@@ -173,7 +234,8 @@ impl Tree {
                 if existing.row.is_folder {
                     return Err(Error::already_exists(format!("{target} is a folder and cannot be overwritten")));
                 }
-                ensure_can_modify(caller, &existing.row, &[], &target.to_string())?;
+                let grants = self.grants(caller, &existing.row).await?;
+                ensure_can_modify(caller, &existing.row, grants, &[], &target.to_string())?;
                 Ok(NamePlan::Replace(existing.row))
             }
         }
@@ -196,7 +258,9 @@ impl Tree {
             return Err(Error::invalid_argument(format!("cannot move {path} into itself ({destination})")));
         }
         ensure_can_create_in(caller, &folder.row, &destination.to_string())?;
-        self.place(caller, entry.row.id, &destination, folder.row.id, &name, policy).await
+        let moved = self.place(caller, entry.row.id, &destination, folder.row.id, &name, policy).await?;
+        self.announce(ChangeKind::Moved, &moved, Some(&path)).await;
+        Ok(moved)
     }
 
     pub async fn rename(
@@ -212,10 +276,12 @@ impl Tree {
         self.ensure_modifiable(caller, &entry.row, &path).await?;
         let parent = path.parent();
         let parent_id = entry.row.parent_id.unwrap_or(ROOT_ID);
-        self.place(caller, entry.row.id, &parent, parent_id, new_name, policy).await
+        let renamed = self.place(caller, entry.row.id, &parent, parent_id, new_name, policy).await?;
+        self.announce(ChangeKind::Moved, &renamed, Some(&path)).await;
+        Ok(renamed)
     }
 
-    async fn place(
+    pub async fn place(
         &self,
         caller: &Caller,
         id: i64,
@@ -238,7 +304,8 @@ impl Tree {
         Ok(EntryInfo { path: target, view })
     }
 
-    pub async fn delete(&self, caller: &Caller, path: &str, recursive: bool) -> Result<u64> {
+    /// Moves an entry to the trash; returns how many entries went and the trash id.
+    pub async fn delete(&self, caller: &Caller, path: &str, recursive: bool) -> Result<(u64, i64)> {
         let path = TreePath::parse(path)?;
         if path.is_root() {
             return Err(Error::permission_denied("the root folder cannot be deleted"));
@@ -248,19 +315,35 @@ impl Tree {
         if !descendants.is_empty() && !recursive {
             return Err(Error::failed_precondition(format!("{path} is not empty; delete it recursively")));
         }
-        let mut rows = vec![entry.row];
-        rows.extend(descendants);
-        let count = rows.len() as u64;
-        self.db.delete_entries(rows).await?;
-        tracing::info!(%path, entries = count, user = %caller.username, "deleted");
-        Ok(count)
+        let count = descendants.len() as u64 + 1;
+        // Who may see the deletion is decided while the entry still sits in its folder.
+        let event = match &self.events {
+            Some(events) => {
+                let (id, is_folder) = (entry.row.id, entry.row.is_folder);
+                Some(events.prepare(ChangeKind::Deleted, id, is_folder, path.to_string(), String::new()).await)
+            }
+            None => None,
+        };
+        let inside = descendants.iter().map(|(row, _)| row.id).collect();
+        self.db.trash_entry(entry.row.id, caller.user_id, &path.to_string(), inside).await?;
+        if let (Some(events), Some(event)) = (&self.events, event) {
+            events.send(event).await;
+        }
+        tracing::info!(%path, entries = count, user = %caller.username, "moved to the trash");
+        Ok((count, entry.row.id))
     }
 
     /// Checks the caller may change `entry` (and, for a folder, everything
     /// in it); returns what is inside.
-    async fn ensure_modifiable(&self, caller: &Caller, entry: &EntryRow, path: &TreePath) -> Result<Vec<EntryRow>> {
-        let descendants = if entry.is_folder { self.db.descendants(entry.id).await? } else { Vec::new() };
-        ensure_can_modify(caller, entry, &descendants, &path.to_string())?;
+    pub async fn ensure_modifiable(
+        &self,
+        caller: &Caller,
+        entry: &EntryRow,
+        path: &TreePath,
+    ) -> Result<Vec<(EntryRow, Grants)>> {
+        let grants = self.grants(caller, entry).await?;
+        let descendants = if entry.is_folder { self.subtree(caller, entry, grants).await? } else { Vec::new() };
+        ensure_can_modify(caller, entry, grants, &descendants, &path.to_string())?;
         Ok(descendants)
     }
 }

@@ -13,6 +13,7 @@ use cordvault_core::{Error, Result};
 use cordvault_store::{ChunkLocator, ChunkStore};
 
 use super::access::{Caller, ensure_can_create_in};
+use super::events::ChangeKind;
 use super::hasher::ContentHasher;
 use super::store_error;
 use super::tree::{EntryInfo, NamePlan, Tree};
@@ -59,6 +60,8 @@ pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<Chunk
     }
 }
 
+const OCTET_STREAM: &str = "application/octet-stream";
+
 fn validate_sha256(sha256: &str) -> Result<()> {
     let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !valid {
@@ -69,14 +72,14 @@ fn validate_sha256(sha256: &str) -> Result<()> {
 
 impl Uploads {
     pub fn new(
-        db: Db,
+        tree: Tree,
         store: Arc<dyn ChunkStore>,
         master: Option<MasterKey>,
         chunk_size: u64,
         idle_timeout: Duration,
         workers: Arc<WorkerRegistry>,
     ) -> Self {
-        let tree = Tree::new(db.clone());
+        let db = tree.db().clone();
         Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default(), workers }
     }
 
@@ -299,7 +302,7 @@ impl Uploads {
 
     /// Makes the upload a file: every chunk present, SHA-256 matching.
     pub async fn commit(&self, caller: &Caller, upload_id: &str) -> Result<EntryInfo> {
-        let (upload, content, live) = self.session(caller, upload_id).await?;
+        let (mut upload, content, live) = self.session(caller, upload_id).await?;
         let count = chunk_count(content.size as u64, content.chunk_size as u64);
         let durable = self.db.durable_chunks(content.id).await?;
         if durable.len() as u64 != count {
@@ -316,12 +319,21 @@ impl Uploads {
                 content.sha256
             )));
         }
+        if upload.mime_type == OCTET_STREAM
+            && let Some(sniffed) = self.sniff_mime_type(&content, &live.codec).await?
+        {
+            upload.mime_type = sniffed;
+        }
         let path = self.upload_path(&upload).await?;
         let parent = path.parent();
         let policy = policy_from_code(upload.conflict_policy);
         let target = match self.tree.plan_name(caller, &parent, upload.parent_id, &upload.name, policy, None).await? {
             NamePlan::Free(name) => CommitTarget::New { name },
             NamePlan::Replace(existing) => CommitTarget::Overwrite(existing),
+        };
+        let change = match target {
+            CommitTarget::New { .. } => ChangeKind::Added,
+            CommitTarget::Overwrite(_) => ChangeKind::Modified,
         };
         let entry_id = match self.db.commit_upload(&upload, &content, count as i64, target).await {
             Err(err) if err.is_unique_violation() => {
@@ -333,7 +345,23 @@ impl Uploads {
         let view = self.db.entry(entry_id).await?.ok_or_else(|| Error::not_found("the committed file vanished"))?;
         let path = parent.join(&view.row.name)?;
         tracing::info!(%upload_id, %path, size = content.size, "upload committed");
-        Ok(EntryInfo { path, view })
+        let info = EntryInfo { path, view };
+        self.tree.announce(change, &info, None).await;
+        Ok(info)
+    }
+
+    /// The MIME type the first bytes reveal (magic numbers), for files whose
+    /// name told nothing.
+    async fn sniff_mime_type(&self, content: &ContentRow, codec: &ChunkCodec) -> Result<Option<String>> {
+        if content.size == 0 {
+            return Ok(None);
+        }
+        let chunks = self.db.chunks_of(content.id).await?;
+        let Some(first) = chunks.first() else {
+            return Ok(None);
+        };
+        let plaintext = self.read_back(content, codec, first).await?;
+        Ok(infer::get(&plaintext).map(|kind| kind.mime_type().to_owned()))
     }
 
     /// Completes the whole-file hash, reading back what was not hashed on the way.

@@ -224,6 +224,9 @@ async fn purged_chunks_leave_discord_unless_kept(backend: Backend) {
         assert_eq!(posted, 3);
         admin.delete("/gone.bin", false).await.unwrap();
         server.running().janitor.sweep().await.unwrap();
+        assert_eq!(emulator.emulator.messages().len(), posted, "trashed chunks stay until purged");
+        admin.empty_trash().await.unwrap();
+        server.running().janitor.sweep().await.unwrap();
         let left = emulator.emulator.messages().len();
         assert_eq!(left, if keep_messages { posted } else { 0 }, "keep_messages = {keep_messages}");
         server.shutdown().await;

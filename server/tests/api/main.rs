@@ -2,9 +2,14 @@
 //! `CORDVAULT_TEST_POSTGRES` is set, on PostgreSQL.
 
 mod accounts;
+mod admin;
+mod authorization;
 mod discord;
+mod downloads;
+mod links;
 mod malformed;
 mod permissions;
+mod sharing;
 mod transfer;
 mod tree;
 

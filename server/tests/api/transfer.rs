@@ -303,6 +303,9 @@ async fn overwrite_replaces_content_and_purges_the_old(backend: Backend) {
     assert_eq!(stored_objects(&server).len(), 2, "the old content's chunks are gone");
     admin.delete("/doc.bin", false).await.unwrap();
     server.running().janitor.sweep().await.unwrap();
-    assert!(stored_objects(&server).is_empty(), "a deleted file's chunks are gone");
+    assert_eq!(stored_objects(&server).len(), 2, "a trashed file keeps its chunks");
+    assert_eq!(admin.empty_trash().await.unwrap(), 1);
+    server.running().janitor.sweep().await.unwrap();
+    assert!(stored_objects(&server).is_empty(), "a purged file's chunks are gone");
     server.shutdown().await;
 }

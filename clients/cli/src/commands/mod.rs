@@ -1,7 +1,9 @@
 //! One module per group of commands; `run` dispatches.
 
 mod account;
+pub mod admin;
 mod get;
+pub mod link;
 mod put;
 pub mod tree;
 
@@ -29,6 +31,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Rm(args) => tree::remove(client, args).await,
         Command::Put(args) => put::run(client, args).await,
         Command::Get(args) => get::run(client, args).await,
+        Command::Admin(command) => admin::run(client, command).await,
+        Command::Link(command) => link::run(&session, command).await,
     };
     match result {
         Err(err)

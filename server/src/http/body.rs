@@ -1,0 +1,93 @@
+//! Response bodies that read from the chunk store only as fast as the
+//! client drains them, and give up on a client that stops reading.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use bytes::Bytes;
+use cordvault_core::Error;
+use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::services::reads::OpenFile;
+
+/// The producing end of a paced body. One piece waits between producer and
+/// client, so the producer makes the next piece only once the client took
+/// the one before; a client that takes nothing for `stall` is dropped.
+pub struct PieceSender {
+    sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    stall: Duration,
+}
+
+impl PieceSender {
+    /// Hands a piece to the client; an error means the client is gone or stalled.
+    pub async fn send(&self, piece: Bytes) -> Result<(), Error> {
+        match tokio::time::timeout(self.stall, self.sender.send(Ok(piece))).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Error::unavailable("the client went away")),
+            Err(_) => {
+                tracing::info!(stall_secs = self.stall.as_secs(), "download client stalled; dropped");
+                Err(Error::unavailable("the client stopped reading"))
+            }
+        }
+    }
+
+    /// Ends the body with an error, so the client sees a broken download
+    /// rather than a short one.
+    pub async fn fail(&self, err: Error) {
+        if self.sender.is_closed() {
+            return;
+        }
+        tracing::warn!(error = %err, "download failed mid-stream");
+        let _ = tokio::time::timeout(self.stall, self.sender.send(Err(std::io::Error::other(err.message)))).await;
+    }
+}
+
+pub fn paced_channel(stall: Duration) -> (PieceSender, Body) {
+    let (sender, receiver) = mpsc::channel(1);
+    (PieceSender { sender, stall }, Body::from_stream(ReceiverStream::new(receiver)))
+}
+
+/// A paced body fed by a stream of pieces.
+pub fn paced_body<S>(pieces: S, stall: Duration) -> Body
+where
+    S: Stream<Item = Result<Bytes, Error>> + Send + 'static,
+{
+    let (sender, body) = paced_channel(stall);
+    tokio::spawn(async move {
+        let mut pieces = std::pin::pin!(pieces);
+        while let Some(piece) = pieces.next().await {
+            let sent = match piece {
+                Ok(piece) => sender.send(piece).await,
+                Err(err) => Err(err),
+            };
+            if let Err(err) = sent {
+                sender.fail(err).await;
+                return;
+            }
+        }
+    });
+    body
+}
+
+/// The plaintext of `range` of a file, piece by piece.
+pub fn file_pieces(file: Arc<OpenFile>, range: Range<u64>) -> impl Stream<Item = Result<Bytes, Error>> + Send {
+    futures::stream::try_unfold(range.start, move |position| {
+        let file = file.clone();
+        let end = range.end;
+        async move {
+            if position >= end {
+                return Ok(None);
+            }
+            let piece = file.read_piece(position..end).await?;
+            if piece.is_empty() {
+                return Err(Error::data_loss("the file ended before its recorded size"));
+            }
+            let next = position + piece.len() as u64;
+            Ok(Some((piece, next)))
+        }
+    })
+}

@@ -1,0 +1,364 @@
+//! Visibility, shares, ownership, trash, folder usage and merge, and Watch.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use cordvault_client::proto::{self as pb, ChangeKind, ShareLevel};
+use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
+use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes};
+
+use crate::stored_objects;
+
+backend_tests!(
+    shares_and_visibility_grant_reading_and_writing,
+    ownership_moves_with_its_options,
+    trash_restores_the_same_bytes_and_purges_chunks,
+    merge_and_usage_cover_whole_folders,
+    hidden_names_stay_hidden,
+    watchers_see_exactly_what_they_may_see,
+);
+
+fn code<T: std::fmt::Debug>(result: cordvault_client::Result<T>) -> ErrorCode {
+    result.expect_err("the call should fail").code
+}
+
+async fn put(client: &Client, path: &str, len: usize, seed: u64) -> bytes::Bytes {
+    let data = random_bytes(len, seed);
+    client.upload_bytes(data.clone(), path, &UploadOptions::default()).await.unwrap();
+    data
+}
+
+async fn shares_and_visibility_grant_reading_and_writing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    alice.create_folder("/alice/project").await.unwrap();
+    let data = put(&alice, "/alice/project/plan.txt", 5000, 1).await;
+
+    assert_eq!(code(bob.read_range("/alice/project/plan.txt", 0, 0).await), ErrorCode::PermissionDenied);
+    // A read share on the folder reaches the file below it, read-only.
+    alice.share("/alice/project", "bob", ShareLevel::Read).await.unwrap();
+    assert_eq!(bob.read_range("/alice/project/plan.txt", 0, 0).await.unwrap(), data);
+    let rename = bob.rename("/alice/project/plan.txt", "b.txt", ConflictPolicy::Fail).await;
+    assert_eq!(code(rename), ErrorCode::PermissionDenied);
+    assert_eq!(code(bob.share("/alice/project", "carol", ShareLevel::Read).await), ErrorCode::PermissionDenied);
+    assert_eq!(code(carol.read_range("/alice/project/plan.txt", 0, 0).await), ErrorCode::PermissionDenied);
+
+    // Read-write: bob may now change it, but still not manage access.
+    alice.share("/alice/project", "bob", ShareLevel::ReadWrite).await.unwrap();
+    bob.rename("/alice/project/plan.txt", "plan-v2.txt", ConflictPolicy::Fail).await.unwrap();
+    assert_eq!(code(bob.set_public("/alice/project", true).await), ErrorCode::PermissionDenied);
+    let shares = alice.files().unwrap().list_shares(pb::ListSharesRequest { path: "/alice/project".into() }).await;
+    let shares = shares.unwrap().into_inner().shares;
+    assert_eq!(shares.len(), 1);
+    assert_eq!((shares[0].username.as_str(), shares[0].level), ("bob", ShareLevel::ReadWrite as i32));
+
+    // Public: every user reads, nobody else writes.
+    let public = alice.set_public("/alice/project/plan-v2.txt", true).await.unwrap();
+    assert!(public.public);
+    assert_eq!(carol.read_range("/alice/project/plan-v2.txt", 0, 0).await.unwrap(), data);
+    let overwrite = UploadOptions { conflict: ConflictPolicy::Overwrite, ..Default::default() };
+    let written = carol.upload_bytes(data.slice(..3), "/alice/project/plan-v2.txt", &overwrite).await;
+    assert_eq!(code(written), ErrorCode::PermissionDenied);
+    assert_eq!(code(carol.delete("/alice/project/plan-v2.txt", false).await), ErrorCode::PermissionDenied);
+    alice.set_public("/alice/project/plan-v2.txt", false).await.unwrap();
+    assert_eq!(code(carol.read_range("/alice/project/plan-v2.txt", 0, 0).await), ErrorCode::PermissionDenied);
+
+    // Unshare ends bob's access; a second unshare is NOT_FOUND.
+    let unshare = || {
+        let mut files = alice.files().unwrap();
+        async move { files.unshare(pb::UnshareRequest { path: "/alice/project".into(), username: "bob".into() }).await }
+    };
+    unshare().await.unwrap();
+    assert_eq!(code(bob.read_range("/alice/project/plan-v2.txt", 0, 0).await), ErrorCode::PermissionDenied);
+    assert_eq!(unshare().await.unwrap_err().code(), tonic::Code::NotFound);
+    assert_eq!(code(alice.share("/alice/project", "nobody", ShareLevel::Read).await), ErrorCode::NotFound);
+    assert_eq!(code(alice.share("/alice/project", "alice", ShareLevel::Read).await), ErrorCode::InvalidArgument);
+    let unspecified = alice.share("/alice/project", "bob", ShareLevel::Unspecified).await;
+    assert_eq!(code(unspecified), ErrorCode::InvalidArgument);
+
+    // SearchUsers: substring, at most 100.
+    let search = |query: &str| {
+        let request = pb::SearchUsersRequest { query: query.into() };
+        let files = bob.files().unwrap();
+        async move {
+            let mut files = files;
+            let users = files.search_users(request).await.unwrap().into_inner().users;
+            users.into_iter().map(|user| user.username).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(search("RO").await, ["carol"]);
+    assert_eq!(search("a").await, ["admin", "alice", "carol"]);
+    assert_eq!(search("%").await, Vec::<String>::new());
+    server.shutdown().await;
+}
+
+async fn ownership_moves_with_its_options(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    alice.create_folder("/team/inner").await.unwrap();
+    let data = put(&alice, "/team/inner/a.bin", 1000, 2).await;
+    put(&carol, "/team/carols.bin", 10, 3).await;
+    alice.share("/team", "carol", ShareLevel::Read).await.unwrap();
+
+    let transfer = |path: &str, to: &str, drop_shares: bool, keep: bool| {
+        let request = pb::TransferOwnershipRequest {
+            path: path.into(),
+            new_owner: to.into(),
+            drop_shares,
+            keep_share_for_previous_owner: keep,
+        };
+        let mut files = alice.files().unwrap();
+        async move { files.transfer_ownership(request).await.map(|response| response.into_inner()) }
+    };
+    let moved = transfer("/team", "bob", false, true).await.unwrap();
+    assert_eq!(moved.transferred_entries, 3, "the folder, inner and a.bin; carol's file stays hers");
+    assert_eq!(moved.entry.unwrap().owner, "bob");
+    assert_eq!(bob.stat("/team/inner/a.bin").await.unwrap().owner, "bob");
+    assert_eq!(bob.stat("/team/carols.bin").await.unwrap().owner, "carol");
+    // Alice kept a read-write share, carol's read share stayed.
+    assert_eq!(alice.read_range("/team/inner/a.bin", 0, 0).await.unwrap(), data);
+    alice.rename("/team/inner", "inside", ConflictPolicy::Fail).await.unwrap();
+    assert_eq!(carol.read_range("/team/inside/a.bin", 0, 0).await.unwrap(), data);
+    assert_eq!(transfer("/team", "carol", false, false).await.unwrap_err().code(), tonic::Code::PermissionDenied);
+
+    let mut files = bob.files().unwrap();
+    let request = pb::TransferOwnershipRequest {
+        path: "/team".into(),
+        new_owner: "carol".into(),
+        drop_shares: true,
+        keep_share_for_previous_owner: false,
+    };
+    files.transfer_ownership(request).await.unwrap();
+    assert_eq!(code(alice.read_range("/team/inside/a.bin", 0, 0).await), ErrorCode::PermissionDenied);
+    assert_eq!(code(bob.read_range("/team/inside/a.bin", 0, 0).await), ErrorCode::PermissionDenied);
+    assert_eq!(carol.read_range("/team/inside/a.bin", 0, 0).await.unwrap(), data);
+    server.shutdown().await;
+}
+
+async fn trash_restores_the_same_bytes_and_purges_chunks(backend: Backend) {
+    let server = TestServer::start(backend.clone()).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    alice.create_folder("/docs/sub").await.unwrap();
+    let report = put(&alice, "/docs/sub/report.bin", 1_500_000, 4).await;
+    let notes = put(&alice, "/docs/notes.txt", 100, 5).await;
+
+    alice.delete("/docs", true).await.unwrap();
+    assert_eq!(code(alice.stat("/docs").await), ErrorCode::NotFound);
+    let trash = |client: &Client| {
+        let mut files = client.files().unwrap();
+        async move { files.list_trash(pb::ListTrashRequest {}).await.unwrap().into_inner().items }
+    };
+    let items = trash(&alice).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].original_path, "/docs");
+    assert_eq!(items[0].deleted_by, "alice");
+    assert!(items[0].purge_at_ms > items[0].deleted_at_ms + 29 * 24 * 3600 * 1000);
+    assert!(trash(&bob).await.is_empty(), "bob sees nothing of alice's trash");
+    let restore = |client: &Client, trash_id: i64| {
+        let mut files = client.files().unwrap();
+        async move { files.restore(pb::RestoreRequest { trash_id }).await.map(|r| r.into_inner().entry.unwrap()) }
+    };
+    assert_eq!(restore(&bob, items[0].trash_id).await.unwrap_err().code(), tonic::Code::NotFound);
+
+    // Someone took the name meanwhile: the restored folder is renamed.
+    alice.create_folder("/docs").await.unwrap();
+    let restored = restore(&alice, items[0].trash_id).await.unwrap();
+    assert_eq!(restored.path, "/docs (1)");
+    assert_eq!(alice.read_range("/docs (1)/sub/report.bin", 0, 0).await.unwrap(), report);
+    assert_eq!(alice.read_range("/docs (1)/notes.txt", 0, 0).await.unwrap(), notes);
+    assert_eq!(restore(&alice, items[0].trash_id).await.unwrap_err().code(), tonic::Code::NotFound);
+
+    // A file whose folder went meanwhile comes back with its folders.
+    alice.delete("/docs (1)/sub/report.bin", false).await.unwrap();
+    alice.delete("/docs (1)", true).await.unwrap();
+    let items = trash(&alice).await;
+    let report_item = items.iter().find(|item| item.original_path == "/docs (1)/sub/report.bin").unwrap();
+    let restored = restore(&alice, report_item.trash_id).await.unwrap();
+    assert_eq!(restored.path, "/docs (1)/sub/report.bin");
+    assert_eq!(alice.read_range("/docs (1)/sub/report.bin", 0, 0).await.unwrap(), report);
+
+    // Emptying the trash removes the chunks from the store.
+    let before = stored_objects(&server).len();
+    alice.delete("/docs (1)/sub/report.bin", false).await.unwrap();
+    server.running().janitor.sweep().await.unwrap();
+    assert_eq!(stored_objects(&server).len(), before, "trashed chunks stay");
+    let purged = alice.empty_trash().await.unwrap();
+    assert!(purged >= 3, "{purged}");
+    server.running().janitor.sweep().await.unwrap();
+    // report.bin's two chunks, and notes.txt's one (trashed with its folder).
+    assert_eq!((before, stored_objects(&server).len()), (3, 0));
+    assert!(trash(&alice).await.is_empty());
+    server.shutdown().await;
+
+    // Past the retention the janitor purges by itself.
+    let options = TestOptions { trash_retention: Duration::from_millis(1), ..Default::default() };
+    let server = TestServer::start_with(backend, options).await;
+    let admin = server.admin().await;
+    put(&admin, "/old.bin", 10, 6).await;
+    admin.delete("/old.bin", false).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.running().janitor.sweep().await.unwrap();
+    assert!(trash(&admin).await.is_empty());
+    assert!(stored_objects(&server).is_empty());
+    server.shutdown().await;
+}
+
+async fn merge_and_usage_cover_whole_folders(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    alice.create_folder("/a/sub").await.unwrap();
+    alice.create_folder("/b/sub").await.unwrap();
+    put(&alice, "/a/x.txt", 10, 1).await;
+    put(&alice, "/a/sub/y.txt", 20, 2).await;
+    put(&alice, "/a/dup.txt", 30, 3).await;
+    put(&alice, "/b/sub/z.txt", 40, 4).await;
+    let old_dup = put(&alice, "/b/dup.txt", 50, 5).await;
+    put(&alice, "/b/photo.png", 1000, 6).await;
+    put(&bob, "/b/sub/bobs.bin", 7, 7).await;
+
+    let merge = |source: &str, policy: pb::ConflictPolicy, client: &Client| {
+        let request =
+            pb::MergeFoldersRequest { source: source.into(), destination: "/b".into(), conflict_policy: policy as i32 };
+        let mut files = client.files().unwrap();
+        async move { files.merge_folders(request).await.map(|r| r.into_inner()) }
+    };
+    assert_eq!(merge("/a", pb::ConflictPolicy::Rename, &bob).await.unwrap_err().code(), tonic::Code::PermissionDenied);
+    let skipped = merge("/a", pb::ConflictPolicy::Fail, &alice).await.unwrap();
+    assert_eq!(skipped.skipped, ["/a/dup.txt"]);
+    assert_eq!(skipped.moved_entries, 2, "x.txt and sub/y.txt");
+    assert!(alice.stat("/a").await.is_ok(), "a skipped file keeps the source");
+    let merged = merge("/a", pb::ConflictPolicy::Rename, &alice).await.unwrap();
+    assert_eq!(merged.moved_entries, 1);
+    assert_eq!(code(alice.stat("/a").await), ErrorCode::NotFound, "the emptied source goes");
+    let names: BTreeSet<String> = alice.list("/b").await.unwrap().into_iter().map(|e| e.name).collect();
+    let expected = ["dup (1).txt", "dup.txt", "photo.png", "sub", "x.txt"];
+    assert_eq!(names, expected.iter().map(|n| n.to_string()).collect());
+    assert_eq!(alice.read_range("/b/dup.txt", 0, 0).await.unwrap(), old_dup);
+    let sub: BTreeSet<String> = alice.list("/b/sub").await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(sub, ["bobs.bin", "y.txt", "z.txt"].iter().map(|n| n.to_string()).collect());
+    assert_eq!(merge("/b", pb::ConflictPolicy::Rename, &alice).await.unwrap_err().code(), tonic::Code::InvalidArgument);
+
+    // Usage counts only what the caller may read.
+    let usage = |client: &Client| {
+        let mut files = client.files().unwrap();
+        async move { files.folder_usage(pb::FolderUsageRequest { path: "/b".into() }).await.unwrap().into_inner() }
+    };
+    let mine = usage(&alice).await;
+    assert_eq!((mine.total_files, mine.total_bytes, mine.total_folders), (6, 10 + 20 + 30 + 40 + 50 + 1000, 1));
+    let by_type: Vec<(String, u64, u64)> =
+        mine.by_mime_type.iter().map(|m| (m.mime_type.clone(), m.bytes, m.files)).collect();
+    assert_eq!(by_type, [("image/png".to_owned(), 1000, 1), ("text/plain".to_owned(), 150, 5)]);
+    let bobs = usage(&bob).await;
+    assert_eq!((bobs.total_files, bobs.total_bytes), (1, 7));
+    server.shutdown().await;
+}
+
+async fn hidden_names_stay_hidden(backend: Backend) {
+    let options = TestOptions { hide_unreadable: true, ..Default::default() };
+    let server = TestServer::start_with(backend, options).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    alice.create_folder("/private").await.unwrap();
+    alice.create_folder("/open").await.unwrap();
+    alice.create_folder("/shared").await.unwrap();
+    alice.set_public("/open", true).await.unwrap();
+    alice.share("/shared", "bob", ShareLevel::Read).await.unwrap();
+    let names: Vec<String> = bob.list("/").await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(names, ["open", "shared"]);
+    assert_eq!(code(bob.stat("/private").await), ErrorCode::PermissionDenied);
+    let all: Vec<String> = alice.list("/").await.unwrap().into_iter().map(|e| e.name).collect();
+    assert_eq!(all, ["open", "private", "shared"]);
+    server.shutdown().await;
+}
+
+type Seen = Vec<(i32, String)>;
+
+/// Collects what a watcher sees until the event on `last` arrives.
+async fn collect(mut stream: tonic::Streaming<pb::WatchResponse>, last: &str) -> Seen {
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), stream.message()).await.expect("an event in time");
+        let event = event.unwrap().expect("the stream stays open");
+        let done = event.path == last;
+        seen.push((event.kind, event.path));
+        if done {
+            return seen;
+        }
+    }
+}
+
+async fn watch(client: &Client, path: &str) -> tonic::Streaming<pb::WatchResponse> {
+    client.files().unwrap().watch(pb::WatchRequest { path: path.into() }).await.unwrap().into_inner()
+}
+
+async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
+    let server = TestServer::start(backend.clone()).await;
+    // On PostgreSQL the watchers sit on a second manager: events travel by NOTIFY.
+    let replica = match backend {
+        Backend::Postgres(_) => Some(server.replica().await),
+        Backend::Sqlite => None,
+    };
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    alice.create_folder("/w").await.unwrap();
+    alice.set_public("/w", false).await.unwrap();
+    let watcher_url = replica.as_ref().map(|r| format!("http://{}", r.addr)).unwrap_or(server.url.clone());
+    let on_watcher = |client: &Client| {
+        let token = client.token().unwrap().to_owned();
+        let url = watcher_url.clone();
+        async move { Client::connect(&url).await.unwrap().with_token(token) }
+    };
+    let alice_watch = watch(&on_watcher(&alice).await, "/w").await;
+    let bob_watch = watch(&on_watcher(&bob).await, "/w").await;
+    let missing = on_watcher(&bob).await.files().unwrap().watch(pb::WatchRequest { path: "/nowhere".into() }).await;
+    assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
+
+    put(&alice, "/w/private.txt", 10, 1).await;
+    put(&alice, "/w/public.txt", 10, 2).await;
+    alice.set_public("/w/public.txt", true).await.unwrap();
+    put(&alice, "/w/shared.txt", 10, 3).await;
+    alice.share("/w/shared.txt", "bob", ShareLevel::Read).await.unwrap();
+    alice.rename("/w/shared.txt", "renamed.txt", ConflictPolicy::Fail).await.unwrap();
+    put(&bob, "/w/bobs.txt", 10, 4).await;
+    alice.create_folder("/outside").await.unwrap();
+    alice.delete("/w/private.txt", false).await.unwrap();
+    alice.create_folder("/w/end").await.unwrap();
+    alice.set_public("/w/end", true).await.unwrap();
+
+    let added = ChangeKind::Added as i32;
+    let access = ChangeKind::AccessChanged as i32;
+    let moved = ChangeKind::Moved as i32;
+    let deleted = ChangeKind::Deleted as i32;
+    let alice_seen = collect(alice_watch, "/w/end").await;
+    let alice_expected: Seen = vec![
+        (added, "/w/private.txt".into()),
+        (added, "/w/public.txt".into()),
+        (access, "/w/public.txt".into()),
+        (added, "/w/shared.txt".into()),
+        (access, "/w/shared.txt".into()),
+        (moved, "/w/renamed.txt".into()),
+        (deleted, "/w/private.txt".into()),
+        (added, "/w/end".into()),
+    ];
+    // The last event is the first one on /w/end alice sees: its creation.
+    assert_eq!(alice_seen, alice_expected);
+    let bob_seen = collect(bob_watch, "/w/end").await;
+    let bob_expected: Seen = vec![
+        (access, "/w/public.txt".into()),
+        (access, "/w/shared.txt".into()),
+        (moved, "/w/renamed.txt".into()),
+        (added, "/w/bobs.txt".into()),
+        (access, "/w/end".into()),
+    ];
+    assert_eq!(bob_seen, bob_expected);
+    if let Some(replica) = replica {
+        replica.shutdown().await;
+    }
+    server.shutdown().await;
+}
