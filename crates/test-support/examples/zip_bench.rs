@@ -45,6 +45,10 @@ async fn main() -> anyhow::Result<()> {
     let client = client.with_token(client.login("bench", "bench-password").await?.token);
 
     // Small files, 4 KiB each, 100 per folder, uploaded 16 at a time.
+    for folder in 0..small_files.div_ceil(100) {
+        client.create_folder(&format!("/small/d{folder:03}")).await?;
+    }
+    client.create_folder("/big").await?;
     let started = Instant::now();
     futures::stream::iter(0..small_files)
         .map(|n| {
