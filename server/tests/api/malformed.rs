@@ -5,8 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use cordvault_client::UploadOptions;
+use cordvault_client::proto::admin_service_client::AdminServiceClient;
 use cordvault_client::proto::auth_service_client::AuthServiceClient;
 use cordvault_client::proto::file_service_client::FileServiceClient;
+use cordvault_client::proto::link_service_client::LinkServiceClient;
 use cordvault_client::proto::transfer_service_client::TransferServiceClient;
 use cordvault_client::proto::*;
 use cordvault_test_support::{Backend, TestServer, authed, backend_tests, channel, random_bytes};
@@ -84,6 +86,8 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
     let auth_c = || auth.clone();
     let files_c = || files.clone();
     let transfer_c = || transfer.clone();
+    let admin_c = || AdminServiceClient::new(channel.clone());
+    let links_c = || LinkServiceClient::new(channel.clone());
     let register =
         |username: &str, password: &str| RegisterRequest { username: username.into(), password: password.into() };
     let cases = vec![
@@ -586,6 +590,181 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
                 transfer_c(),
                 authed(read_stream(vec![ReadRequest { path: "/folder/file.bin".into(), ..Default::default() }]), &b())
             )
+        ),
+        // FileService: sharing, trash, folders, watch
+        case!(
+            "merge: empty source",
+            InvalidArgument,
+            files_c().merge_folders(authed(MergeFoldersRequest::default(), &a()))
+        ),
+        case!(
+            "merge: into itself",
+            InvalidArgument,
+            files_c().merge_folders(authed(
+                MergeFoldersRequest { source: "/folder".into(), destination: "/folder/sub".into(), conflict_policy: 0 },
+                &a()
+            ))
+        ),
+        case!(
+            "merge: unknown policy",
+            InvalidArgument,
+            files_c().merge_folders(authed(
+                MergeFoldersRequest {
+                    source: "/folder/sub".into(),
+                    destination: "/folder".into(),
+                    conflict_policy: 42
+                },
+                &a()
+            ))
+        ),
+        case!(
+            "merge: a file",
+            FailedPrecondition,
+            files_c().merge_folders(authed(
+                MergeFoldersRequest {
+                    source: "/folder/file.bin".into(),
+                    destination: "/folder".into(),
+                    conflict_policy: 0
+                },
+                &a()
+            ))
+        ),
+        case!("restore: unknown item", NotFound, files_c().restore(authed(RestoreRequest { trash_id: -7 }, &a()))),
+        case!("restore: no token", Unauthenticated, files_c().restore(RestoreRequest { trash_id: 1 })),
+        case!(
+            "usage: empty path",
+            InvalidArgument,
+            files_c().folder_usage(authed(FolderUsageRequest::default(), &a()))
+        ),
+        case!(
+            "usage: a file",
+            FailedPrecondition,
+            files_c().folder_usage(authed(FolderUsageRequest { path: "/folder/file.bin".into() }, &a()))
+        ),
+        case!(
+            "visibility: unspecified",
+            InvalidArgument,
+            files_c().set_visibility(authed(SetVisibilityRequest { path: "/folder".into(), visibility: 0 }, &a()))
+        ),
+        case!(
+            "visibility: unknown",
+            InvalidArgument,
+            files_c().set_visibility(authed(SetVisibilityRequest { path: "/folder".into(), visibility: 9 }, &a()))
+        ),
+        case!(
+            "visibility: the root",
+            PermissionDenied,
+            files_c().set_visibility(authed(SetVisibilityRequest { path: "/".into(), visibility: 2 }, &a()))
+        ),
+        case!(
+            "share: unknown level",
+            InvalidArgument,
+            files_c().share(authed(ShareRequest { path: "/folder".into(), username: "bob".into(), level: 17 }, &a()))
+        ),
+        case!(
+            "share: huge username",
+            NotFound,
+            files_c().share(authed(ShareRequest { path: "/folder".into(), username: huge.clone(), level: 1 }, &a()))
+        ),
+        case!("unshare: empty path", InvalidArgument, files_c().unshare(authed(UnshareRequest::default(), &a()))),
+        case!(
+            "unshare: not shared",
+            NotFound,
+            files_c().unshare(authed(UnshareRequest { path: "/folder".into(), username: "bob".into() }, &a()))
+        ),
+        case!(
+            "list shares: huge path",
+            InvalidArgument,
+            files_c().list_shares(authed(ListSharesRequest { path: huge.clone() }, &a()))
+        ),
+        case!(
+            "transfer: no new owner",
+            NotFound,
+            files_c().transfer_ownership(authed(
+                TransferOwnershipRequest { path: "/folder".into(), ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "search users: huge query",
+            InvalidArgument,
+            files_c().search_users(authed(SearchUsersRequest { query: huge.clone() }, &a()))
+        ),
+        case!("watch: empty path", InvalidArgument, files_c().watch(authed(WatchRequest::default(), &a()))),
+        case!("watch: missing folder", NotFound, files_c().watch(authed(WatchRequest { path: "/nope".into() }, &a()))),
+        // AdminService
+        case!(
+            "admin create: bad name",
+            InvalidArgument,
+            admin_c().create_user(authed(
+                CreateUserRequest { username: "Bad Name".into(), password: "password123".into(), is_admin: false },
+                &a()
+            ))
+        ),
+        case!(
+            "admin create: not admin",
+            PermissionDenied,
+            admin_c().create_user(authed(CreateUserRequest::default(), &b()))
+        ),
+        case!(
+            "admin delete: no choice",
+            InvalidArgument,
+            admin_c().delete_user(authed(DeleteUserRequest { username: "bob".into(), files: None }, &a()))
+        ),
+        case!(
+            "admin delete: unknown user",
+            NotFound,
+            admin_c().delete_user(authed(
+                DeleteUserRequest {
+                    username: huge.clone(),
+                    files: Some(delete_user_request::Files::DeleteFiles(true))
+                },
+                &a()
+            ))
+        ),
+        case!(
+            "admin set admin: unknown user",
+            NotFound,
+            admin_c().set_admin(authed(SetAdminRequest { username: "nobody".into(), is_admin: true }, &a()))
+        ),
+        case!(
+            "admin reset: short password",
+            InvalidArgument,
+            admin_c().reset_password(authed(
+                ResetPasswordRequest { username: "bob".into(), new_password: "short".into() },
+                &a()
+            ))
+        ),
+        case!("admin list: no token", Unauthenticated, admin_c().list_users(ListUsersRequest {})),
+        // LinkService
+        case!(
+            "link create: empty path",
+            InvalidArgument,
+            links_c().create_link(authed(CreateLinkRequest::default(), &a()))
+        ),
+        case!(
+            "link create: expired already",
+            InvalidArgument,
+            links_c().create_link(authed(
+                CreateLinkRequest { path: "/folder/file.bin".into(), expires_at_ms: 1, ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "link create: other's file",
+            PermissionDenied,
+            links_c()
+                .create_link(authed(CreateLinkRequest { path: "/folder/file.bin".into(), ..Default::default() }, &b()))
+        ),
+        case!(
+            "link revoke: unknown",
+            NotFound,
+            links_c().revoke_link(authed(RevokeLinkRequest { id: huge.clone() }, &a()))
+        ),
+        case!(
+            "link list all: not admin",
+            PermissionDenied,
+            links_c().list_links(authed(ListLinksRequest { all: true }, &b()))
         ),
     ];
 
