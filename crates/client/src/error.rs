@@ -1,7 +1,26 @@
-//! gRPC statuses back into cordvault errors (the server does the reverse).
+//! The one mapping between cordvault error codes and gRPC statuses, both
+//! ways: servers and workers send errors with [`to_status`], the SDK reads
+//! them back with [`from_status`].
 
 use cordvault_core::{Error, ErrorCode};
 use tonic::{Code, Status};
+
+pub fn to_status(err: Error) -> Status {
+    let code = match err.code {
+        ErrorCode::InvalidArgument => Code::InvalidArgument,
+        ErrorCode::NotFound => Code::NotFound,
+        ErrorCode::AlreadyExists => Code::AlreadyExists,
+        ErrorCode::PermissionDenied => Code::PermissionDenied,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
+        ErrorCode::OutOfRange => Code::OutOfRange,
+        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
+        ErrorCode::DataLoss => Code::DataLoss,
+        ErrorCode::Unavailable => Code::Unavailable,
+        ErrorCode::Internal => Code::Internal,
+    };
+    Status::new(code, err.message)
+}
 
 pub fn from_status(status: Status) -> Error {
     let code = match status.code() {

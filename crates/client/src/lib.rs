@@ -20,7 +20,7 @@ pub use cordvault_core::path::ConflictPolicy;
 pub use cordvault_core::{Error, ErrorCode};
 pub use cordvault_proto::v1 as proto;
 pub use download::{DownloadOptions, DownloadReport, RemoteReader};
-pub use error::from_status;
+pub use error::{from_status, to_status};
 pub use upload::{Progress, ProgressFn, UploadAttempt, UploadOptions, UploadReport};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,26 +1,14 @@
-//! The one place where service errors become gRPC statuses.
+//! Service errors as gRPC statuses (the mapping lives in the SDK, which every
+//! server and worker shares) and as HTTP statuses, and the caller of an RPC.
 
 use cordvault_core::{Error, ErrorCode};
-use tonic::{Code, Request, Status};
+use tonic::{Request, Status};
 
 use crate::services::access::Caller;
 
-pub fn to_status(err: Error) -> Status {
-    let code = match err.code {
-        ErrorCode::InvalidArgument => Code::InvalidArgument,
-        ErrorCode::NotFound => Code::NotFound,
-        ErrorCode::AlreadyExists => Code::AlreadyExists,
-        ErrorCode::PermissionDenied => Code::PermissionDenied,
-        ErrorCode::Unauthenticated => Code::Unauthenticated,
-        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
-        ErrorCode::OutOfRange => Code::OutOfRange,
-        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
-        ErrorCode::DataLoss => Code::DataLoss,
-        ErrorCode::Unavailable => Code::Unavailable,
-        ErrorCode::Internal => Code::Internal,
-    };
-    Status::new(code, err.message)
-}
+/// Service errors become gRPC statuses through the one mapping the SDK
+/// also reads them back with.
+pub use cordvault_client::to_status;
 
 /// The same codes as HTTP statuses, for the plain HTTP routes.
 pub fn to_http_status(code: ErrorCode) -> http::StatusCode {

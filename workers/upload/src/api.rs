@@ -1,6 +1,7 @@
 //! The worker's TransferService: Upload, PutChunk and QueryUpload, each
 //! authorized by the upload token the manager issued for that upload.
 
+use cordvault_client::to_status;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use cordvault_store::ChunkLocator;
 use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Code, Request, Response, Status, Streaming};
+use tonic::{Request, Response, Status, Streaming};
 
 use crate::link::Link;
 
@@ -22,23 +23,6 @@ pub struct WorkerTransferApi {
 }
 
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
-
-fn to_status(err: Error) -> Status {
-    let code = match err.code {
-        ErrorCode::InvalidArgument => Code::InvalidArgument,
-        ErrorCode::NotFound => Code::NotFound,
-        ErrorCode::AlreadyExists => Code::AlreadyExists,
-        ErrorCode::PermissionDenied => Code::PermissionDenied,
-        ErrorCode::Unauthenticated => Code::Unauthenticated,
-        ErrorCode::FailedPrecondition => Code::FailedPrecondition,
-        ErrorCode::OutOfRange => Code::OutOfRange,
-        ErrorCode::ResourceExhausted => Code::ResourceExhausted,
-        ErrorCode::DataLoss => Code::DataLoss,
-        ErrorCode::Unavailable => Code::Unavailable,
-        ErrorCode::Internal => Code::Internal,
-    };
-    Status::new(code, err.message)
-}
 
 fn upload_token<T>(request: &Request<T>) -> Result<String, Status> {
     let value = request
