@@ -2,11 +2,13 @@
 //! PostgreSQL every event goes through NOTIFY, so watchers connected to any
 //! manager replica sharing the database see it.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
 
 use super::access::Caller;
 use crate::db::Db;
@@ -52,12 +54,15 @@ impl ChangeEvent {
     }
 }
 
+/// The connection that LISTENs and NOTIFYs; None while it is being replaced.
+type SharedClient = Arc<RwLock<Option<Arc<tokio_postgres::Client>>>>;
+
 /// Publishes change events and hands them to watchers.
 #[derive(Clone)]
 pub struct Events {
     db: Db,
     local: broadcast::Sender<ChangeEvent>,
-    postgres: Option<Arc<tokio_postgres::Client>>,
+    postgres: Option<SharedClient>,
 }
 
 impl Events {
@@ -65,7 +70,10 @@ impl Events {
     pub async fn start(db: Db, database_url: &str) -> anyhow::Result<Events> {
         let (local, _) = broadcast::channel(4096);
         let postgres = if db.backend() == "postgres" {
-            Some(Arc::new(listen(database_url.to_owned(), local.clone()).await?))
+            let (client, connection) = listen(database_url, &local).await?;
+            let shared: SharedClient = Arc::new(RwLock::new(Some(client)));
+            tokio::spawn(keep_listening(database_url.to_owned(), local.clone(), Arc::downgrade(&shared), connection));
+            Some(shared)
         } else {
             None
         };
@@ -112,7 +120,9 @@ impl Events {
     }
 
     pub async fn send(&self, event: ChangeEvent) {
-        let Some(client) = &self.postgres else {
+        let client = self.postgres.as_ref().and_then(|shared| shared.read().expect("events lock").clone());
+        let Some(client) = client else {
+            // SQLite, or the listener is reconnecting: this replica's watchers still hear it.
             let _ = self.local.send(event);
             return;
         };
@@ -132,11 +142,15 @@ impl Events {
     }
 }
 
-/// Connects, LISTENs, and forwards notifications to `local`.
-async fn listen(url: String, local: broadcast::Sender<ChangeEvent>) -> anyhow::Result<tokio_postgres::Client> {
-    let (client, mut connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+/// Connects, LISTENs, and forwards notifications to `local`; the returned
+/// task ends when the connection is lost.
+async fn listen(
+    url: &str,
+    local: &broadcast::Sender<ChangeEvent>,
+) -> anyhow::Result<(Arc<tokio_postgres::Client>, JoinHandle<()>)> {
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let forward = local.clone();
-    tokio::spawn(async move {
+    let forwarding = tokio::spawn(async move {
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
@@ -151,13 +165,50 @@ async fn listen(url: String, local: broadcast::Sender<ChangeEvent>) -> anyhow::R
                 Ok(_) => {}
                 Err(err) => {
                     tracing::warn!(error = %err, "change event connection lost");
-                    break;
+                    return;
                 }
             }
         }
-        // Watchers of this replica miss events until a restart; say so loudly.
-        tracing::error!("change event listener stopped; restart the manager to resume Watch across replicas");
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    Ok(client)
+    Ok((Arc::new(client), forwarding))
+}
+
+/// Replaces a lost listener connection, once a second until it succeeds;
+/// meanwhile events reach only this replica's watchers. Stops when the
+/// manager dropped its [`Events`].
+async fn keep_listening(
+    url: String,
+    local: broadcast::Sender<ChangeEvent>,
+    shared: Weak<RwLock<Option<Arc<tokio_postgres::Client>>>>,
+    mut connection: JoinHandle<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut connection => {}
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {
+                if shared.strong_count() == 0 {
+                    connection.abort();
+                    return;
+                }
+                continue;
+            }
+        }
+        let Some(live) = shared.upgrade() else { return };
+        *live.write().expect("events lock") = None;
+        drop(live);
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let Some(live) = shared.upgrade() else { return };
+            match listen(&url, &local).await {
+                Ok((client, next)) => {
+                    *live.write().expect("events lock") = Some(client);
+                    connection = next;
+                    tracing::info!("change event listener reconnected");
+                    break;
+                }
+                Err(err) => tracing::warn!(error = %err, "change event listener cannot reconnect yet"),
+            }
+        }
+    }
 }

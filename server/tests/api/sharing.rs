@@ -280,7 +280,7 @@ async fn hidden_names_stay_hidden(backend: Backend) {
 type Seen = Vec<(i32, String)>;
 
 /// Collects what a watcher sees until the event on `last` arrives.
-async fn collect(mut stream: tonic::Streaming<pb::WatchResponse>, last: &str) -> Seen {
+async fn collect(stream: &mut tonic::Streaming<pb::WatchResponse>, last: &str) -> Seen {
     let mut seen = Vec::new();
     loop {
         let event = tokio::time::timeout(Duration::from_secs(20), stream.message()).await.expect("an event in time");
@@ -314,8 +314,8 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
         let url = watcher_url.clone();
         async move { Client::connect(&url).await.unwrap().with_token(token) }
     };
-    let alice_watch = watch(&on_watcher(&alice).await, "/w").await;
-    let bob_watch = watch(&on_watcher(&bob).await, "/w").await;
+    let mut alice_watch = watch(&on_watcher(&alice).await, "/w").await;
+    let mut bob_watch = watch(&on_watcher(&bob).await, "/w").await;
     let missing = on_watcher(&bob).await.files().unwrap().watch(pb::WatchRequest { path: "/nowhere".into() }).await;
     assert_eq!(missing.unwrap_err().code(), tonic::Code::NotFound);
 
@@ -335,7 +335,7 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
     let access = ChangeKind::AccessChanged as i32;
     let moved = ChangeKind::Moved as i32;
     let deleted = ChangeKind::Deleted as i32;
-    let alice_seen = collect(alice_watch, "/w/end").await;
+    let alice_seen = collect(&mut alice_watch, "/w/end").await;
     let alice_expected: Seen = vec![
         (added, "/w/private.txt".into()),
         (added, "/w/public.txt".into()),
@@ -348,7 +348,7 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
     ];
     // The last event is the first one on /w/end alice sees: its creation.
     assert_eq!(alice_seen, alice_expected);
-    let bob_seen = collect(bob_watch, "/w/end").await;
+    let bob_seen = collect(&mut bob_watch, "/w/end").await;
     let bob_expected: Seen = vec![
         (access, "/w/public.txt".into()),
         (access, "/w/shared.txt".into()),
@@ -358,6 +358,31 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
     ];
     assert_eq!(bob_seen, bob_expected);
     if let Some(replica) = replica {
+        // Lost listener connections are replaced: events flow again.
+        if let cordvault_server::db::Pool::Postgres(pool) = server.running().db.pool() {
+            let mut conn = pool.get().await.unwrap();
+            let kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                        WHERE datname = current_database() AND (query LIKE 'LISTEN%' OR query LIKE 'SELECT pg_notify%')";
+            diesel_async::RunQueryDsl::execute(diesel::sql_query(kill), &mut *conn).await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let mut attempt = 0;
+        loop {
+            assert!(tokio::time::Instant::now() < deadline, "no event after the listeners reconnected");
+            attempt += 1;
+            alice.create_folder(&format!("/w/again-{attempt}")).await.unwrap();
+            // Events still queued from above (the access change of /w/end) come first.
+            let mut arrived = false;
+            while let Ok(event) = tokio::time::timeout(Duration::from_secs(1), alice_watch.message()).await {
+                if event.unwrap().unwrap().path.starts_with("/w/again-") {
+                    arrived = true;
+                    break;
+                }
+            }
+            if arrived {
+                break;
+            }
+        }
         replica.shutdown().await;
     }
     server.shutdown().await;
