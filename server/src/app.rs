@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::http::{HeaderName, Method, header};
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
 use cordvault_proto::v1::admin_service_server::AdminServiceServer;
@@ -16,9 +17,11 @@ use cordvault_proto::v1::link_service_server::LinkServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
 use cordvault_store::{ChunkStore, DiscordStore, LocalStore};
+use cordvault_thumbnail_worker::{ThumbnailFormat, WorkerConfig as ThumbnailWorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::api::admin::AdminApi;
 use crate::api::link::LinkApi;
@@ -26,6 +29,7 @@ use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi, wor
 use crate::config::StoreChoice;
 use crate::db::Db;
 use crate::http::HttpState;
+use crate::http::web::WebUi;
 use crate::keys::ServerKeys;
 use crate::services::accounts::Accounts;
 use crate::services::admin::Admin;
@@ -36,6 +40,7 @@ use crate::services::links::Links;
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
 use crate::services::sharing::Sharing;
+use crate::services::thumbnails::Thumbnails;
 use crate::services::tokens::TokenIssuer;
 use crate::services::trash::Trash;
 use crate::services::tree::Tree;
@@ -61,6 +66,12 @@ pub struct ServerConfig {
     pub hide_unreadable: bool,
     /// A download whose client stops reading for this long is dropped.
     pub download_stall_timeout: Duration,
+    pub web_ui: WebUi,
+    /// Widest thumbnail, in pixels.
+    pub thumbnail_width: u32,
+    /// Some: a thumbnail worker runs inside the manager, writing this format.
+    /// None: jobs wait for thumbnail worker processes.
+    pub in_process_thumbnails: Option<ThumbnailFormat>,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -72,6 +83,7 @@ pub struct RunningServer {
     stop: Option<oneshot::Sender<()>>,
     serve: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    thumbnail_worker: Option<cordvault_thumbnail_worker::RunningWorker>,
     pub workers: Arc<WorkerRegistry>,
 }
 
@@ -81,6 +93,9 @@ impl RunningServer {
             let _ = stop.send(());
         }
         self.sweeper.abort();
+        if let Some(worker) = self.thumbnail_worker.take() {
+            worker.shutdown();
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.serve).await;
         self.serve.abort();
     }
@@ -145,6 +160,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
     let tree = Tree::new(db.clone()).hiding_unreadable(config.hide_unreadable).with_events(events.clone());
     let trash = Trash::new(tree.clone(), config.trash_retention);
+    let thumbnails = Thumbnails::new(tree.clone(), master.clone(), config.thumbnail_width);
     let uploads = Arc::new(Uploads::new(
         tree.clone(),
         store.clone(),
@@ -152,6 +168,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         config.chunk_size,
         config.upload_idle_timeout,
         workers.clone(),
+        thumbnails.clone(),
     ));
     let reads = Arc::new(Reads::new(tree.clone(), store.clone(), master));
     let janitor =
@@ -164,10 +181,12 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         sharing: Sharing::new(tree.clone()),
         events,
         revocations: revocations.clone(),
+        thumbnails: thumbnails.clone(),
     };
     let worker_api = WorkerApi {
         registry: workers.clone(),
         uploads: uploads.clone(),
+        thumbnails: thumbnails.clone(),
         chunk_size: config.chunk_size,
         chunk_store: chunk_store_spec,
     };
@@ -216,9 +235,15 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         tree: tree.clone(),
         reads: http_reads,
         links,
+        thumbnails,
         stall_timeout: config.download_stall_timeout,
     });
-    let app = axum::Router::new().route("/health", axum::routing::get(|| async { "ok\n" })).merge(http).merge(grpc);
+    let app = axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok\n" }))
+        .merge(http)
+        .merge(crate::http::web::routes(config.web_ui.clone()))
+        .merge(grpc)
+        .layer(browser_cors());
 
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -245,6 +270,30 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             }
         }
     });
+    let thumbnail_worker = config.in_process_thumbnails.map(|format| {
+        let own_port = SocketAddr::from(([127, 0, 0, 1], addr.port()));
+        let mut worker = ThumbnailWorkerConfig::new(format!("http://{own_port}"), config.keys.service_password.clone());
+        worker.name = "in-process".into();
+        worker.render.format = format;
+        cordvault_thumbnail_worker::start(worker)
+    });
     tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
-    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper, workers })
+    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper, thumbnail_worker, workers })
+}
+
+/// Lets a web UI served from another origin call the API: tokens travel in
+/// the Authorization header, never in cookies, so any origin may ask.
+fn browser_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+        .expose_headers([
+            HeaderName::from_static("grpc-status"),
+            HeaderName::from_static("grpc-message"),
+            HeaderName::from_static("grpc-status-details-bin"),
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+        ])
+        .max_age(Duration::from_secs(3600))
 }

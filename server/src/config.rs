@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 pub use cordvault_store::DiscordConfig;
+pub use cordvault_thumbnail_worker::ThumbnailFormat;
 
 use crate::keys::KeySettings;
 
@@ -122,6 +123,19 @@ pub struct ServeArgs {
     /// Seconds a share link download may stall before the server drops it.
     #[arg(long, env = "DOWNLOAD_STALL_TIMEOUT_SECS", default_value_t = 60)]
     pub download_stall_timeout_secs: u64,
+    /// Serve the web UI from this directory instead of the copy built into the binary.
+    #[arg(long, env = "WEB_UI_DIR")]
+    pub web_ui_dir: Option<PathBuf>,
+    /// Who makes thumbnails: `in-process` (a worker inside the manager) or
+    /// `external` (jobs wait for cordvault-thumbnail-worker processes).
+    #[arg(long, env = "THUMBNAILS", default_value = "in-process")]
+    pub thumbnails: String,
+    /// Widest thumbnail, in pixels.
+    #[arg(long, env = "THUMBNAIL_WIDTH", default_value_t = 256)]
+    pub thumbnail_width: u32,
+    /// Format the in-process worker writes: jpeg or webp.
+    #[arg(long, env = "THUMBNAIL_FORMAT", default_value = "jpeg")]
+    pub thumbnail_format: ThumbnailFormat,
     /// Seconds a login token stays valid.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub token_ttl_secs: u64,
@@ -149,6 +163,22 @@ impl ServeArgs {
     }
 
     /// The chunk store these flags describe; the error names every missing setting.
+    /// The in-process thumbnail worker's format, or None for `external`.
+    pub fn in_process_thumbnails(&self) -> anyhow::Result<Option<ThumbnailFormat>> {
+        match self.thumbnails.as_str() {
+            "in-process" => Ok(Some(self.thumbnail_format)),
+            "external" => Ok(None),
+            other => anyhow::bail!("THUMBNAILS must be in-process or external, not {other:?}"),
+        }
+    }
+
+    pub fn thumbnail_width(&self) -> anyhow::Result<u32> {
+        match self.thumbnail_width {
+            16..=2048 => Ok(self.thumbnail_width),
+            width => anyhow::bail!("THUMBNAIL_WIDTH must be between 16 and 2048 pixels, not {width}"),
+        }
+    }
+
     pub fn store_choice(&self) -> anyhow::Result<StoreChoice> {
         match self.chunk_store.as_str() {
             "local" => Ok(StoreChoice::Local),

@@ -32,6 +32,12 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         trash_retention: std::time::Duration::from_secs(args.trash_retention_days * 24 * 3600),
         hide_unreadable: args.hide_unreadable,
         download_stall_timeout: std::time::Duration::from_secs(args.download_stall_timeout_secs.max(1)),
+        web_ui: match &args.web_ui_dir {
+            Some(dir) => http::web::WebUi::Directory(dir.clone()),
+            None => http::web::WebUi::Embedded,
+        },
+        thumbnail_width: args.thumbnail_width()?,
+        in_process_thumbnails: args.in_process_thumbnails()?,
     })
 }
 

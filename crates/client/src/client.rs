@@ -261,6 +261,12 @@ impl Client {
         let response = self.file_service()?.set_visibility(request).await.map_err(from_status)?;
         required(response.into_inner().entry, "entry")
     }
+
+    /// A file's thumbnail; NOT_FOUND until a worker made one, or for files without a picture.
+    pub async fn thumbnail(&self, path: &str) -> Result<pb::GetThumbnailResponse> {
+        let request = pb::GetThumbnailRequest { path: path.into() };
+        Ok(self.file_service()?.get_thumbnail(request).await.map_err(from_status)?.into_inner())
+    }
 }
 
 pub(crate) fn policy_code(policy: ConflictPolicy) -> i32 {

@@ -119,6 +119,14 @@ impl ChunkCodec {
         }
     }
 
+    /// Authenticates and decrypts a whole chunk as the store holds it.
+    pub fn open_chunk(&self, chunk_index: u64, plain_len: u64, sealed: &[u8]) -> Result<Vec<u8>> {
+        let span = self.span(plain_len, 0..plain_len);
+        let header = &sealed[..(HEADER_LEN as usize).min(sealed.len())];
+        let blocks = sealed[(span.blocks.start as usize).min(sealed.len())..].to_vec();
+        self.open(chunk_index, plain_len, header, &span, blocks)
+    }
+
     /// Authenticates and decrypts the blocks of `span` and returns exactly the
     /// requested plaintext. Any mismatch is DATA_LOSS; no unauthenticated byte
     /// is returned.

@@ -8,6 +8,7 @@ pub mod error;
 pub mod http_range;
 pub mod path;
 pub mod range;
+pub mod retry;
 pub mod token;
 pub mod zip;
 

@@ -207,3 +207,34 @@ impl Drop for WorkerProcess {
         self.kill();
     }
 }
+
+/// A `cordvault-thumbnail-worker` process. Its PATH is empty, so it finds
+/// no ffmpeg unless `ffmpeg` names one.
+pub struct ThumbnailWorkerProcess {
+    child: Child,
+}
+
+impl ThumbnailWorkerProcess {
+    pub fn start(manager_url: &str, service_password: &str, format: &str, ffmpeg: Option<&Path>) -> Self {
+        let mut command = Command::new(workspace_binary("cordvault-thumbnail-worker", "cordvault-thumbnail-worker"));
+        command
+            .env_clear()
+            .env("MANAGER_ADDRESS", manager_url)
+            .env("SERVICE_PASSWORD", service_password)
+            .env("THUMBNAIL_FORMAT", format)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(ffmpeg) = ffmpeg {
+            command.env("FFMPEG", ffmpeg);
+        }
+        ThumbnailWorkerProcess { child: command.spawn().expect("start cordvault-thumbnail-worker") }
+    }
+}
+
+impl Drop for ThumbnailWorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -65,6 +65,10 @@ pub struct TestOptions {
     pub trash_retention: Duration,
     pub hide_unreadable: bool,
     pub download_stall_timeout: Duration,
+    pub thumbnail_width: u32,
+    /// Some: the manager runs a thumbnail worker inside; None (the default
+    /// in tests): thumbnail jobs wait for a worker to connect.
+    pub in_process_thumbnails: Option<cordvault_server::config::ThumbnailFormat>,
 }
 
 impl Default for TestOptions {
@@ -78,6 +82,8 @@ impl Default for TestOptions {
             trash_retention: Duration::from_secs(30 * 24 * 3600),
             hide_unreadable: false,
             download_stall_timeout: Duration::from_secs(30),
+            thumbnail_width: 256,
+            in_process_thumbnails: None,
         }
     }
 }
@@ -134,6 +140,9 @@ impl TestServer {
             trash_retention: self.options.trash_retention,
             hide_unreadable: self.options.hide_unreadable,
             download_stall_timeout: self.options.download_stall_timeout,
+            web_ui: Default::default(),
+            thumbnail_width: self.options.thumbnail_width,
+            in_process_thumbnails: self.options.in_process_thumbnails,
         }
     }
 
@@ -168,6 +177,11 @@ impl TestServer {
 
     pub fn data_dir(&self) -> &Path {
         self.data_dir.path()
+    }
+
+    /// The password workers give this manager.
+    pub fn service_password(&self) -> String {
+        self.config("127.0.0.1:0").keys.service_password
     }
 
     pub fn chunk_dir(&self) -> PathBuf {

@@ -24,6 +24,7 @@ pub fn entry(info: &EntryInfo) -> pb::Entry {
         updated_at_ms: row.updated_at,
         sha256: info.view.sha256.clone().unwrap_or_default(),
         public: row.visibility == crate::db::entries::VISIBILITY_PUBLIC,
+        has_thumbnail: info.view.has_thumbnail,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::services::events::{ChangeEvent, ChangeKind, Events};
 use crate::services::folders::Folders;
 use crate::services::revocation::{Revocations, revoked};
 use crate::services::sharing::Sharing;
+use crate::services::thumbnails::Thumbnails;
 use crate::services::trash::Trash;
 use crate::services::tree::Tree;
 
@@ -25,6 +26,7 @@ pub struct FileApi {
     pub sharing: Sharing,
     pub events: Events,
     pub revocations: Revocations,
+    pub thumbnails: Thumbnails,
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> + Send>>;
@@ -291,5 +293,19 @@ impl FileService for FileApi {
             WatchState { events: self.events.subscribe(), revoked: Box::pin(revoked), folder, caller, done: false };
         let stream = futures::stream::unfold(state, next_event);
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn get_thumbnail(
+        &self,
+        request: Request<pb::GetThumbnailRequest>,
+    ) -> Result<Response<pb::GetThumbnailResponse>, Status> {
+        let caller = caller(&request)?;
+        let thumbnail = self.thumbnails.by_path(&caller, &request.get_ref().path).await.api()?;
+        Ok(Response::new(pb::GetThumbnailResponse {
+            mime_type: thumbnail.mime_type,
+            data: thumbnail.data.into(),
+            width: thumbnail.width as u32,
+            height: thumbnail.height as u32,
+        }))
     }
 }

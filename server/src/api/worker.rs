@@ -14,12 +14,14 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::status::{caller, to_status};
+use crate::services::thumbnails::{ThumbnailJob, ThumbnailOutcome, Thumbnails, WorkerSlots};
 use crate::services::uploads::Uploads;
-use crate::services::workers::{ToWorker, WorkerEvent, WorkerInfo, WorkerRegistry};
+use crate::services::workers::{ToWorker, WorkerEvent, WorkerInfo, WorkerKind, WorkerRegistry};
 
 pub struct WorkerApi {
     pub registry: Arc<WorkerRegistry>,
     pub uploads: Arc<Uploads>,
+    pub thumbnails: Thumbnails,
     pub chunk_size: u64,
     /// The chunk store as workers open it, e.g. "local:/srv/data/chunks".
     pub chunk_store: String,
@@ -30,7 +32,10 @@ type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 fn info(worker: &WorkerInfo) -> pb::WorkerInfo {
     pb::WorkerInfo {
         worker_id: worker.id.clone(),
-        kind: pb::WorkerKind::Upload as i32,
+        kind: match worker.kind {
+            WorkerKind::Upload => pb::WorkerKind::Upload,
+            WorkerKind::Thumbnail => pb::WorkerKind::Thumbnail,
+        } as i32,
         address: worker.address.clone(),
         capacity: worker.capacity,
         active_uploads: worker.active_uploads,
@@ -39,6 +44,33 @@ fn info(worker: &WorkerInfo) -> pb::WorkerInfo {
 
 fn response(message: ToWorkerMessage) -> pb::ConnectResponse {
     pb::ConnectResponse { message: Some(message) }
+}
+
+fn job_message(job: ThumbnailJob) -> pb::ThumbnailJob {
+    pb::ThumbnailJob {
+        job_id: job.content_id as u64,
+        mime_type: job.mime_type,
+        size: job.size,
+        chunk_size: job.chunk_size,
+        data_key: job.data_key.into(),
+        chunk_locators: job.chunk_locators,
+        max_width: job.max_width,
+    }
+}
+
+fn outcome(result: pb::ThumbnailResult) -> ThumbnailOutcome {
+    let content_id = result.job_id as i64;
+    if result.data.is_empty() {
+        let reason = if result.skipped_reason.is_empty() { "no reason given".into() } else { result.skipped_reason };
+        return ThumbnailOutcome::Skipped { content_id, reason };
+    }
+    ThumbnailOutcome::Made {
+        content_id,
+        mime_type: result.mime_type,
+        width: result.width,
+        height: result.height,
+        data: result.data.into(),
+    }
 }
 
 fn status_fields(result: Result<(), cordvault_core::Error>) -> (i32, String) {
@@ -65,10 +97,14 @@ impl WorkerService for WorkerApi {
             Some(pb::ConnectRequest { message: Some(FromWorker::Hello(hello)) }) => hello,
             _ => return Err(Status::invalid_argument("a worker's first message must be Hello")),
         };
-        if hello.kind != pb::WorkerKind::Upload as i32 {
-            return Err(Status::invalid_argument("this manager only takes upload workers"));
-        }
-        let registration = match self.registry.register(&hello.service_password, &hello.address, hello.capacity) {
+        let kind = match pb::WorkerKind::try_from(hello.kind) {
+            Ok(pb::WorkerKind::Upload) => WorkerKind::Upload,
+            Ok(pb::WorkerKind::Thumbnail) => WorkerKind::Thumbnail,
+            _ => {
+                return Err(Status::invalid_argument("Hello.kind must be WORKER_KIND_UPLOAD or WORKER_KIND_THUMBNAIL"));
+            }
+        };
+        let registration = match self.registry.register(kind, &hello.service_password, &hello.address, hello.capacity) {
             Ok(registration) => registration,
             Err(err) => {
                 tracing::warn!(?peer, address = %hello.address, reason = %err.message, "worker refused");
@@ -103,11 +139,34 @@ impl WorkerService for WorkerApi {
             }
         });
 
+        // A thumbnail worker's jobs come from the queue; its answers go back to it.
+        let outcomes = (kind == WorkerKind::Thumbnail).then(|| {
+            let (jobs, mut queued) = mpsc::channel::<ThumbnailJob>(1);
+            let (outcomes, answers) = mpsc::channel::<ThumbnailOutcome>(16);
+            let slots = WorkerSlots { worker_id: worker_id.clone(), capacity: hello.capacity, jobs, outcomes: answers };
+            let thumbnails = self.thumbnails.clone();
+            tokio::spawn(async move { thumbnails.serve(slots).await });
+            let forward = replies.clone();
+            tokio::spawn(async move {
+                while let Some(job) = queued.recv().await {
+                    if forward.send(Ok(response(ToWorkerMessage::ThumbnailJob(job_message(job))))).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            outcomes
+        });
+
         let (registry, uploads) = (self.registry.clone(), self.uploads.clone());
         tokio::spawn(async move {
             while let Ok(Some(message)) = inbound.message().await {
                 registry.heartbeat(&worker_id);
                 match message.message {
+                    Some(FromWorker::ThumbnailResult(result)) => {
+                        if let Some(outcomes) = &outcomes {
+                            let _ = outcomes.send(outcome(result)).await;
+                        }
+                    }
                     Some(FromWorker::ChunkStored(stored)) => {
                         let (uploads, replies) = (uploads.clone(), replies.clone());
                         tokio::spawn(async move {

@@ -37,6 +37,7 @@ pub struct EntryView {
     pub row: EntryRow,
     pub owner: Option<String>,
     pub sha256: Option<String>,
+    pub has_thumbnail: bool,
 }
 
 #[derive(Insertable)]
@@ -67,14 +68,15 @@ macro_rules! entry_views {
             EntryRow::as_select(),
             users::username.nullable(),
             contents::sha256.nullable(),
+            contents::has_thumbnail.nullable(),
         ))
     };
 }
 
-type ViewTuple = (EntryRow, Option<String>, Option<String>);
+type ViewTuple = (EntryRow, Option<String>, Option<String>, Option<bool>);
 
-fn view((row, owner, sha256): ViewTuple) -> EntryView {
-    EntryView { row, owner, sha256 }
+fn view((row, owner, sha256, has_thumbnail): ViewTuple) -> EntryView {
+    EntryView { row, owner, sha256, has_thumbnail: has_thumbnail.unwrap_or(false) }
 }
 
 /// Queues a content for purge inside the caller's transaction.

@@ -10,6 +10,7 @@ pub mod links;
 mod migrations;
 pub mod schema;
 pub mod shares;
+pub mod thumbnails;
 pub mod uploads;
 pub mod users;
 

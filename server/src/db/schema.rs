@@ -19,6 +19,7 @@ diesel::table! {
         sha256 -> Text,
         wrapped_key -> Binary,
         created_at -> BigInt,
+        has_thumbnail -> Bool,
     }
 }
 
@@ -101,6 +102,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    thumbnails (content_id) {
+        content_id -> BigInt,
+        mime_type -> Text,
+        width -> Integer,
+        height -> Integer,
+        data -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    thumbnail_jobs (content_id) {
+        content_id -> BigInt,
+        mime_type -> Text,
+        queued_at -> BigInt,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(entries -> users (owner_id));
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
@@ -118,4 +141,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     orphan_chunks,
     shares,
     links,
+    thumbnails,
+    thumbnail_jobs,
 );

@@ -1,9 +1,12 @@
 //! Plain HTTP routes on the manager port, for browsers and `curl`:
-//! `/download`, `/bulk-download` and share links under `/s/`.
+//! `/download`, `/bulk-download`, `/thumbnail/{id}`, share links under
+//! `/s/`, and the web UI.
 
 pub mod body;
 pub mod download;
 pub mod links;
+pub mod thumbnail;
+pub mod web;
 pub mod zip;
 
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use crate::services::access::Caller;
 use crate::services::accounts::Accounts;
 use crate::services::links::Links;
 use crate::services::reads::Reads;
+use crate::services::thumbnails::Thumbnails;
 use crate::services::tree::Tree;
 
 /// What the HTTP routes need.
@@ -28,6 +32,7 @@ pub struct HttpState {
     pub tree: Tree,
     pub reads: Arc<Reads>,
     pub links: Links,
+    pub thumbnails: Thumbnails,
     /// A client that reads nothing for this long is dropped.
     pub stall_timeout: Duration,
 }
@@ -36,6 +41,7 @@ pub fn routes(state: HttpState) -> Router {
     Router::new()
         .route("/download", axum::routing::get(download::download))
         .route("/bulk-download", axum::routing::get(zip::bulk_download))
+        .route("/thumbnail/{entry_id}", axum::routing::get(thumbnail::thumbnail))
         .merge(links::routes())
         .with_state(state)
 }

@@ -110,7 +110,9 @@ async fn write_zip(sender: &PieceSender, reads: &Reads, folder: &EntryInfo, rows
         }
         let path = TreePath::parse(&format!("{}/{name}", folder.path.to_string().trim_end_matches('/')))?;
         let (size, modified) = (row.size as u64, row.updated_at);
-        let file = reads.open_checked(EntryInfo { path, view: EntryView { row, owner: None, sha256: None } }).await?;
+        let file = reads
+            .open_checked(EntryInfo { path, view: EntryView { row, owner: None, sha256: None, has_thumbnail: false } })
+            .await?;
         sender.send(Bytes::from(zip.start_file(name, size, modified)?)).await?;
         let mut pieces = std::pin::pin!(file_pieces(Arc::new(file), 0..size));
         while let Some(piece) = pieces.next().await {

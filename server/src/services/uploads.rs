@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cordvault_core::chunk::{ChunkCodec, HEADER_LEN};
+use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::range::{chunk_count, chunk_len};
@@ -16,6 +16,7 @@ use super::access::{Caller, ensure_can_create_in};
 use super::events::ChangeKind;
 use super::hasher::ContentHasher;
 use super::store_error;
+use super::thumbnails::Thumbnails;
 use super::tree::{EntryInfo, NamePlan, Tree};
 use super::workers::{UploadRoute, WorkerRegistry};
 use crate::db::chunks::ChunkRow;
@@ -48,6 +49,7 @@ pub struct Uploads {
     idle_timeout: Duration,
     live: Mutex<HashMap<String, Arc<LiveUpload>>>,
     workers: Arc<WorkerRegistry>,
+    thumbnails: Thumbnails,
 }
 
 pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<ChunkCodec> {
@@ -78,9 +80,10 @@ impl Uploads {
         chunk_size: u64,
         idle_timeout: Duration,
         workers: Arc<WorkerRegistry>,
+        thumbnails: Thumbnails,
     ) -> Self {
         let db = tree.db().clone();
-        Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default(), workers }
+        Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default(), workers, thumbnails }
     }
 
     pub fn chunk_size(&self) -> u64 {
@@ -347,6 +350,7 @@ impl Uploads {
         tracing::info!(%upload_id, %path, size = content.size, "upload committed");
         let info = EntryInfo { path, view };
         self.tree.announce(change, &info, None).await;
+        self.thumbnails.queue(content.id, &upload.mime_type).await;
         Ok(info)
     }
 
@@ -389,10 +393,7 @@ impl Uploads {
             .get_range(&ChunkLocator(chunk.locator.clone()), 0..chunk.sealed_size as u64)
             .await
             .map_err(store_error)?;
-        let span = codec.span(plain_len, 0..plain_len);
-        let header = sealed.slice(..(HEADER_LEN as usize).min(sealed.len()));
-        let blocks = sealed.slice((span.blocks.start as usize).min(sealed.len())..).to_vec();
-        Ok(Bytes::from(codec.open(index, plain_len, &header, &span, blocks)?))
+        Ok(Bytes::from(codec.open_chunk(index, plain_len, &sealed)?))
     }
 
     pub async fn abort(&self, caller: &Caller, upload_id: &str) -> Result<()> {

@@ -12,10 +12,20 @@ use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, Result};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+/// What a worker does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// Takes chunks from clients on its own port.
+    Upload,
+    /// Makes thumbnails of queued pictures and videos.
+    Thumbnail,
+}
+
 /// A connected worker as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerInfo {
     pub id: String,
+    pub kind: WorkerKind,
     pub address: String,
     pub capacity: u32,
     pub active_uploads: u32,
@@ -42,6 +52,7 @@ pub struct UploadRoute {
 }
 
 struct Connected {
+    kind: WorkerKind,
     address: String,
     capacity: u32,
     uploads: HashSet<String>,
@@ -55,6 +66,7 @@ impl Connected {
     fn info(&self, id: &str) -> WorkerInfo {
         WorkerInfo {
             id: id.to_owned(),
+            kind: self.kind,
             address: self.address.clone(),
             capacity: self.capacity,
             active_uploads: self.uploads.len() as u32,
@@ -101,7 +113,13 @@ impl WorkerRegistry {
     }
 
     /// Admits a worker that knows the service password.
-    pub fn register(&self, service_password: &str, address: &str, capacity: u32) -> Result<Registration> {
+    pub fn register(
+        &self,
+        kind: WorkerKind,
+        service_password: &str,
+        address: &str,
+        capacity: u32,
+    ) -> Result<Registration> {
         // Comparing digests keeps the comparison's timing independent of
         // how much of the password was right.
         let digest = |password: &str| ring::digest::digest(&ring::digest::SHA256, password.as_bytes());
@@ -116,6 +134,7 @@ impl WorkerRegistry {
         let (sender, messages) = mpsc::channel(256);
         let (kill, killed) = oneshot::channel();
         let worker = Connected {
+            kind,
             address: address.to_owned(),
             capacity: capacity.max(1),
             uploads: HashSet::new(),
@@ -126,7 +145,7 @@ impl WorkerRegistry {
         let info = worker.info(&worker_id);
         self.workers.lock().expect("workers lock").insert(worker_id.clone(), worker);
         let _ = self.events.send(WorkerEvent::Joined(info));
-        tracing::info!(%worker_id, %address, capacity, "worker joined");
+        tracing::info!(%worker_id, ?kind, %address, capacity, "worker joined");
         Ok(Registration { worker_id, messages, killed, token_secret: self.token_secret.clone() })
     }
 
@@ -180,7 +199,8 @@ impl WorkerRegistry {
                 token: self.token_key.sign(upload_id, expires_at_ms),
             });
         }
-        let mut candidates: Vec<(&String, &mut Connected)> = workers.iter_mut().collect();
+        let mut candidates: Vec<(&String, &mut Connected)> =
+            workers.iter_mut().filter(|(_, worker)| worker.kind == WorkerKind::Upload).collect();
         candidates.sort_by(|a, b| a.1.load().total_cmp(&b.1.load()).then_with(|| a.0.cmp(b.0)));
         for (worker_id, worker) in candidates {
             let assign =

@@ -10,6 +10,7 @@ mod links;
 mod malformed;
 mod permissions;
 mod sharing;
+mod thumbnails;
 mod transfer;
 mod tree;
 

@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use cordvault_client::worker_link::{LinkEnd, classify, connect_request, send_heartbeats};
 use cordvault_core::chunk::ChunkCodec;
-use cordvault_core::crypto::{SecretKey, random_bytes};
+use cordvault_core::crypto::SecretKey;
+use cordvault_core::retry::reconnect_backoff;
 use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, ErrorCode, Result};
 use cordvault_proto::v1 as pb;
@@ -108,17 +110,17 @@ impl Link {
         let mut failures = 0u32;
         loop {
             match self.connect_once(&mut failures).await {
-                Err(ConnectError::Refused(reason)) => {
+                Err(LinkEnd::Refused(reason)) => {
                     tracing::error!(%reason, "the manager refused this worker");
                     return Err(LinkError::Refused(reason));
                 }
-                Err(ConnectError::Lost(reason)) => {
+                Err(LinkEnd::Lost(reason)) => {
                     tracing::warn!(%reason, manager = %self.manager_address, "lost the manager; reconnecting");
                 }
             }
             self.disconnected();
             failures = failures.saturating_add(1);
-            tokio::time::sleep(backoff(failures)).await;
+            tokio::time::sleep(reconnect_backoff(failures)).await;
         }
     }
 
@@ -130,10 +132,10 @@ impl Link {
         self.pending.lock().expect("pending lock").clear();
     }
 
-    async fn connect_once(&self, failures: &mut u32) -> Result<std::convert::Infallible, ConnectError> {
-        let lost = |err: &dyn std::fmt::Display| ConnectError::Lost(err.to_string());
+    async fn connect_once(&self, failures: &mut u32) -> Result<std::convert::Infallible, LinkEnd> {
+        let lost = |err: &dyn std::fmt::Display| LinkEnd::Lost(err.to_string());
         let channel = tonic::transport::Endpoint::from_shared(self.manager_address.clone())
-            .map_err(|err| ConnectError::Refused(format!("bad MANAGER_ADDRESS: {err}")))?
+            .map_err(|err| LinkEnd::Refused(format!("bad MANAGER_ADDRESS: {err}")))?
             .tcp_nodelay(true)
             .connect()
             .await
@@ -146,14 +148,14 @@ impl Link {
             address: self.own_address.clone(),
             capacity: self.capacity,
         };
-        sender.send(request(Outgoing::Hello(hello))).await.map_err(|err| lost(&err))?;
+        sender.send(connect_request(Outgoing::Hello(hello))).await.map_err(|err| lost(&err))?;
         let mut inbound = match client.connect(ReceiverStream::new(receiver)).await {
             Ok(response) => response.into_inner(),
             Err(status) => return Err(classify(status)),
         };
         let welcome = match inbound.message().await {
             Ok(Some(pb::ConnectResponse { message: Some(Incoming::Welcome(welcome)) })) => welcome,
-            Ok(_) => return Err(ConnectError::Lost("the manager did not answer Hello with Welcome".into())),
+            Ok(_) => return Err(LinkEnd::Lost("the manager did not answer Hello with Welcome".into())),
             Err(status) => return Err(classify(status)),
         };
         let spec = match &self.discord_channels {
@@ -162,7 +164,7 @@ impl Link {
         };
         let store = spec
             .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
-            .map_err(|err| ConnectError::Refused(format!("cannot open the chunk store: {err}")))?;
+            .map_err(|err| LinkEnd::Refused(format!("cannot open the chunk store: {err}")))?;
         let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key) };
         *self.outgoing.lock().expect("outgoing lock") = Some(sender.clone());
         self.session.send_replace(Some(Arc::new(session)));
@@ -170,11 +172,11 @@ impl Link {
         tracing::info!(worker_id = %welcome.worker_id, "connected to the manager");
 
         let heartbeat =
-            tokio::spawn(heartbeats(sender, Duration::from_secs(welcome.heartbeat_interval_secs.max(1) as u64)));
+            tokio::spawn(send_heartbeats(sender, Duration::from_secs(welcome.heartbeat_interval_secs.max(1) as u64)));
         let result = loop {
             let message = match inbound.message().await {
                 Ok(Some(message)) => message,
-                Ok(None) => break ConnectError::Lost("the manager closed the stream".into()),
+                Ok(None) => break LinkEnd::Lost("the manager closed the stream".into()),
                 Err(status) => break classify(status),
             };
             match message.message {
@@ -183,7 +185,7 @@ impl Link {
                     self.assignments.lock().expect("assignments lock").remove(&release.upload_id);
                 }
                 Some(answer @ (Incoming::ChunkRecorded(_) | Incoming::ChunksDurable(_))) => self.answer(answer),
-                Some(Incoming::Welcome(_)) | None => {}
+                Some(Incoming::Welcome(_) | Incoming::ThumbnailJob(_)) | None => {}
             }
         };
         heartbeat.abort();
@@ -226,7 +228,7 @@ impl Link {
         let (waiter, answer) = oneshot::channel();
         self.pending.lock().expect("pending lock").insert(request_id, waiter);
         let sender = self.outgoing.lock().expect("outgoing lock").clone().ok_or_else(unknown)?;
-        sender.send(request(make(request_id))).await.map_err(|_| unknown())?;
+        sender.send(connect_request(make(request_id))).await.map_err(|_| unknown())?;
         let answer = tokio::time::timeout(CALL_TIMEOUT, answer).await;
         self.pending.lock().expect("pending lock").remove(&request_id);
         answer.map_err(|_| unknown())?.map_err(|_| unknown())
@@ -263,43 +265,6 @@ impl Link {
             _ => Err(Error::internal("the manager answered with the wrong message")),
         }
     }
-}
-
-enum ConnectError {
-    Refused(String),
-    Lost(String),
-}
-
-fn classify(status: tonic::Status) -> ConnectError {
-    match status.code() {
-        tonic::Code::PermissionDenied | tonic::Code::Unauthenticated => {
-            ConnectError::Refused(status.message().to_owned())
-        }
-        _ => ConnectError::Lost(format!("{:?}: {}", status.code(), status.message())),
-    }
-}
-
-fn request(message: Outgoing) -> pb::ConnectRequest {
-    pb::ConnectRequest { message: Some(message) }
-}
-
-async fn heartbeats(sender: mpsc::Sender<pb::ConnectRequest>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        ticker.tick().await;
-        let beat = request(Outgoing::Heartbeat(pb::Heartbeat { active_uploads: 0 }));
-        if sender.send(beat).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// 200 ms doubling to 5 s, with up to half of it again as random jitter so
-/// that workers do not reconnect in lockstep after a manager restart.
-fn backoff(failures: u32) -> Duration {
-    let base = Duration::from_millis(200).saturating_mul(1 << failures.min(5)).min(Duration::from_secs(5));
-    let jitter = u64::from(random_bytes::<2>()[0]) * base.as_millis() as u64 / 512;
-    base + Duration::from_millis(jitter)
 }
 
 /// A gRPC code and message from the manager, as a result.

@@ -24,10 +24,15 @@ backend_tests!(
 
 const CHUNK: &str = "1048576";
 
+fn is_upload_worker(worker: &cordvault_client::proto::WorkerInfo) -> bool {
+    worker.kind == cordvault_client::proto::WorkerKind::Upload as i32
+}
+
+/// Upload workers only: the manager also runs its in-process thumbnail worker.
 async fn connected_workers(client: &Client, manager: &ManagerProcess) -> usize {
     let mut workers = WorkerServiceClient::new(channel(&manager.url).await);
     let request = authed(cordvault_client::proto::ListWorkersRequest {}, client.token().unwrap());
-    workers.list_workers(request).await.unwrap().into_inner().workers.len()
+    workers.list_workers(request).await.unwrap().into_inner().workers.iter().filter(|w| is_upload_worker(w)).count()
 }
 
 async fn wait_for_workers(client: &Client, manager: &ManagerProcess, count: usize) {
@@ -218,11 +223,17 @@ async fn workers_can_be_watched(backend: Backend) {
     assert_eq!((change, worker.address), (Change::Left, second.url.clone()));
 }
 
+/// The next event about an upload worker.
 async fn next_event(
     events: &mut tonic::Streaming<cordvault_client::proto::WatchWorkersResponse>,
 ) -> (Change, cordvault_client::proto::WorkerInfo) {
-    let event = tokio::time::timeout(Duration::from_secs(20), events.message()).await.unwrap().unwrap().unwrap();
-    (Change::try_from(event.change).unwrap(), event.worker.unwrap())
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.message()).await.unwrap().unwrap().unwrap();
+        let worker = event.worker.unwrap();
+        if is_upload_worker(&worker) {
+            return (Change::try_from(event.change).unwrap(), worker);
+        }
+    }
 }
 
 async fn a_silent_worker_is_dropped(backend: Backend) {
