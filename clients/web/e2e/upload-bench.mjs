@@ -49,7 +49,8 @@ async function main() {
       const seconds = (performance.now() - started) / 1000;
       const speed = (mib * 1024 * 1024) / 1e6 / seconds;
       speeds.push(speed);
-      console.log(`run ${run}: ${seconds.toFixed(2)} s, ${speed.toFixed(1)} MB/s`);
+      const shown = await page.locator(uploadSel('bench.bin')).innerText();
+      console.log(`run ${run}: ${seconds.toFixed(2)} s, ${speed.toFixed(1)} MB/s (UI: ${shown.replace(/\s+/g, ' ')})`);
       await page.goto(`${server.url}/files/`);
       await page.locator(tid('entry-list')).waitFor({ state: 'attached' });
     }
