@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::http::{HeaderName, Method, header};
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
 use cordvault_proto::v1::admin_service_server::AdminServiceServer;
@@ -21,7 +20,6 @@ use cordvault_thumbnail_worker::{ThumbnailFormat, WorkerConfig as ThumbnailWorke
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower_http::cors::{Any, CorsLayer};
 
 use crate::api::admin::AdminApi;
 use crate::api::link::LinkApi;
@@ -243,7 +241,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .merge(http)
         .merge(crate::http::web::routes(config.web_ui.clone()))
         .merge(grpc)
-        .layer(browser_cors());
+        .layer(cordvault_client::browser_cors());
 
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -279,21 +277,4 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     });
     tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
     Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper, thumbnail_worker, workers })
-}
-
-/// Lets a web UI served from another origin call the API: tokens travel in
-/// the Authorization header, never in cookies, so any origin may ask.
-fn browser_cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers(Any)
-        .expose_headers([
-            HeaderName::from_static("grpc-status"),
-            HeaderName::from_static("grpc-message"),
-            HeaderName::from_static("grpc-status-details-bin"),
-            header::CONTENT_DISPOSITION,
-            header::CONTENT_RANGE,
-        ])
-        .max_age(Duration::from_secs(3600))
 }

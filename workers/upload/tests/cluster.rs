@@ -17,6 +17,7 @@ backend_tests!(
     a_killed_worker_hands_over_to_another,
     uploads_survive_a_manager_restart,
     a_wrong_password_is_refused,
+    browsers_from_any_origin_may_call_manager_and_workers,
     workers_can_be_watched,
     a_silent_worker_is_dropped,
     a_worker_posts_in_its_own_discord_channel,
@@ -281,4 +282,44 @@ async fn a_worker_posts_in_its_own_discord_channel(backend: Backend) {
     let messages = emulator.emulator.messages();
     assert_eq!(messages.len(), 3);
     assert!(messages.iter().all(|message| message.channel_id == config.channels[1]), "the worker used its own channel");
+}
+
+/// One HTTP/1.1 request to PutChunk as a browser on another origin sends
+/// it; returns the whole response, lower-cased.
+async fn browser_request(base_url: &str, method: &str, headers: &str, body: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = base_url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "{method} /cordvault.v1.TransferService/PutChunk HTTP/1.1\r\nHost: {host}\r\nOrigin: http://ui.example\r\n\
+         {headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    String::from_utf8_lossy(&response).to_ascii_lowercase()
+}
+
+async fn browsers_from_any_origin_may_call_manager_and_workers(backend: Backend) {
+    let manager = ManagerProcess::start(&backend, &[]).await;
+    let worker = WorkerProcess::start(&manager, 1).await;
+    let admin = manager.admin().await;
+    wait_for_workers(&admin, &manager, 1).await;
+    for url in [&manager.url, &worker.url] {
+        let preflight = "Access-Control-Request-Method: POST\r\n\
+                         Access-Control-Request-Headers: authorization,content-type,x-grpc-web\r\n";
+        let head = browser_request(url, "OPTIONS", preflight, b"").await;
+        assert!(head.starts_with("http/1.1 200"), "{url}: {head}");
+        assert!(head.contains("access-control-allow-origin: *"), "{url}: {head}");
+        assert!(head.contains("access-control-allow-headers: *"), "{url}: {head}");
+        // The call itself (an empty PutChunk, refused for want of a token):
+        // the browser may read the gRPC status only if it is exposed.
+        let grpc_web = "Content-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n";
+        let answer = browser_request(url, "POST", grpc_web, &[0, 0, 0, 0, 0]).await;
+        assert!(answer.contains("access-control-allow-origin: *"), "{url}: {answer}");
+        assert!(answer.contains("access-control-expose-headers: grpc-status,grpc-message"), "{url}: {answer}");
+        assert!(answer.contains("grpc-status: 16"), "{url}: unauthenticated expected: {answer}");
+    }
 }
