@@ -692,6 +692,26 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
         ),
         case!("watch: empty path", InvalidArgument, files_c().watch(authed(WatchRequest::default(), &a()))),
         case!("watch: missing folder", NotFound, files_c().watch(authed(WatchRequest { path: "/nope".into() }, &a()))),
+        case!(
+            "thumbnail: empty path",
+            InvalidArgument,
+            files_c().get_thumbnail(authed(GetThumbnailRequest::default(), &a()))
+        ),
+        case!(
+            "thumbnail: huge path",
+            InvalidArgument,
+            files_c().get_thumbnail(authed(GetThumbnailRequest { path: huge.clone() }, &a()))
+        ),
+        case!(
+            "thumbnail: missing file",
+            NotFound,
+            files_c().get_thumbnail(authed(GetThumbnailRequest { path: "/nope".into() }, &a()))
+        ),
+        case!(
+            "thumbnail: a folder has none",
+            NotFound,
+            files_c().get_thumbnail(authed(GetThumbnailRequest { path: "/folder".into() }, &a()))
+        ),
         // AdminService
         case!(
             "admin create: bad name",
