@@ -1,12 +1,12 @@
-// Uploads: hashing, the chunk scheduler and the resume state.
+// Uploads: the chunk scheduler, hashing and the resume state.
 //
-// Per file: SHA-256 of the whole content, StartUpload (path, size, sha256),
-// QueryUpload to learn which chunks the server already holds, PutChunk for
-// the missing ones with CHUNKS_IN_FLIGHT requests in flight, each retried
-// with backoff, then CommitUpload. A session left open (tab closed, network
-// gone) is found again by StartUpload with the same path, size and sha256,
-// so picking the same file again resumes it; localStorage remembers which
-// uploads are unfinished so the UI can say so after a reload.
+// Per file: StartUpload (path, size), QueryUpload to learn which chunks the
+// server already holds, PutChunk for the missing ones with CHUNKS_IN_FLIGHT
+// requests in flight, each retried with backoff, then CommitUpload with the
+// SHA-256 of the whole content. The hash is computed while the chunks go out
+// rather than before, so it costs no time. localStorage remembers the
+// session of each unfinished upload: picking the same file again (same path,
+// size and modification time) resumes it by its id, even after a reload.
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { api, errorText, getToken, isCode, reportUnauthenticated, serverAddress } from "./api";
@@ -28,7 +28,7 @@ const HASH_SLICE = 4 << 20;
 const RECORDS_KEY = "cordvault.uploads";
 const RECORD_LIFETIME_MS = 7 * 24 * 3600 * 1000;
 
-export type UploadState = "hashing" | "uploading" | "committing" | "done" | "error" | "skipped";
+export type UploadState = "queued" | "uploading" | "committing" | "done" | "error" | "skipped";
 export type ConflictChoice = "overwrite" | "rename" | "skip";
 export interface ConflictAnswer {
   choice: ConflictChoice;
@@ -48,7 +48,6 @@ export interface UploadRecord {
   name: string;
   size: number;
   lastModified: number;
-  sha256: string;
   uploadId: string;
   startedAtMs: number;
 }
@@ -63,7 +62,6 @@ export interface UploadItem {
   state: UploadState;
   /** True until the scheduler starts it. */
   waiting: boolean;
-  hashed: number;
   /** Bytes the server holds durably. */
   sent: number;
   /** Bytes per second over this run's chunks. */
@@ -135,9 +133,8 @@ export class Uploader {
       file,
       name,
       path,
-      state: "hashing",
+      state: "queued",
       waiting: true,
-      hashed: 0,
       sent: 0,
       speed: 0,
       resumed: false,
@@ -148,7 +145,7 @@ export class Uploader {
 
   retry(item: UploadItem): void {
     if (item.state !== "error") return;
-    Object.assign(item, { state: "hashing", waiting: true, message: "", speed: 0 });
+    Object.assign(item, { state: "queued", waiting: true, message: "", speed: 0 });
     this.changed();
     this.pump();
   }
@@ -193,18 +190,22 @@ export class Uploader {
     item.abort = abort;
     try {
       await this.ensureFolder(item.batch, parentPath(item.path));
-      item.sha256 ??= await this.hash(item);
-      if (abort.signal.aborted) return;
       // StartUpload (and a conflict question) belong to the upload step.
       item.state = "uploading";
       this.changed();
       const started = await this.start(item);
       if (!started || abort.signal.aborted) return;
+      const hashed = this.hash(item);
+      hashed.catch(() => {}); // awaited before the commit; a failure shows there
       await this.transfer(item, started, abort.signal);
       if (abort.signal.aborted) return;
       item.state = "committing";
       this.changed();
-      const committed = await api().transfer.commitUpload({ uploadId: started.uploadId }, { signal: abort.signal });
+      item.sha256 = await hashed;
+      const committed = await api().transfer.commitUpload(
+        { uploadId: started.uploadId, sha256: item.sha256 },
+        { signal: abort.signal },
+      );
       removeRecord(item.path);
       item.state = "done";
       item.entry = committed.entry;
@@ -240,14 +241,8 @@ export class Uploader {
 
   /** SHA-256 hex of the file; one file hashes at a time (it is CPU and memory bound). */
   private hash(item: UploadItem): Promise<string> {
-    const record = findRecord(item.path, item.file);
-    if (record) return Promise.resolve(record.sha256);
-    const run = this.hashLock.then(() =>
-      hashFile(item.file, (done) => {
-        item.hashed = done;
-        this.changed();
-      }),
-    );
+    if (item.sha256) return Promise.resolve(item.sha256);
+    const run = this.hashLock.then(() => hashFile(item.file));
     this.hashLock = run.catch(() => {});
     return run;
   }
@@ -259,7 +254,7 @@ export class Uploader {
     for (;;) {
       if (item.policy === ConflictPolicy.FAIL && batch.skipAll) return this.skip(item);
       try {
-        const started = await startUpload(item);
+        const started = await startOrResume(item);
         item.uploadId = started.uploadId;
         item.resumed = started.resumed;
         saveRecord({
@@ -268,7 +263,6 @@ export class Uploader {
           name: item.name,
           size: item.file.size,
           lastModified: item.file.lastModified,
-          sha256: item.sha256!,
           uploadId: started.uploadId,
           startedAtMs: Date.now(),
         });
@@ -289,7 +283,7 @@ export class Uploader {
 
   /**
    * QueryUpload, then PutChunk for every missing chunk. When chunks go to an
-   * upload worker that fails, StartUpload again: it finds the same session
+   * upload worker that fails, StartUpload again: it resumes the same session
    * and may route it to another worker.
    */
   private async transfer(item: UploadItem, started: StartUploadResponse, signal: AbortSignal): Promise<void> {
@@ -306,7 +300,7 @@ export class Uploader {
         return;
       } catch (err) {
         if (!started.uploadEndpoint || pass >= 3 || signal.aborted || !retryable(err)) throw err;
-        started = await startUpload(item);
+        started = await startUpload(item, started.uploadId);
       }
     }
   }
@@ -371,14 +365,32 @@ export class Uploader {
   }
 }
 
-function startUpload(item: UploadItem): Promise<StartUploadResponse> {
+/** StartUpload without a hash (it comes at commit); resumes `resumeUploadId` when given and still live. */
+function startUpload(item: UploadItem, resumeUploadId = ""): Promise<StartUploadResponse> {
   return api().transfer.startUpload({
     path: item.path,
     size: BigInt(item.file.size),
-    sha256: item.sha256!,
     conflictPolicy: item.policy,
     mimeType: item.file.type,
+    resumeUploadId,
   });
+}
+
+/**
+ * StartUpload, resuming the session this file's record names. A record that
+ * no longer fits its session (the folder was replaced, say) is dropped and a
+ * new session starts.
+ */
+async function startOrResume(item: UploadItem): Promise<StartUploadResponse> {
+  const resumeId = findRecord(item.path, item.file)?.uploadId;
+  if (!resumeId) return startUpload(item);
+  try {
+    return await startUpload(item, resumeId);
+  } catch (err) {
+    if (!isCode(err, Code.InvalidArgument)) throw err;
+    removeRecord(item.path);
+    return startUpload(item);
+  }
 }
 
 /** One PutChunk with CHUNK_RETRIES retries after transient failures, with growing pauses. */
@@ -410,19 +422,17 @@ function retryable(err: unknown): boolean {
   );
 }
 
-/** SHA-256 hex of a whole file; `progress` gets the bytes hashed so far. */
-export async function hashFile(file: File, progress: (done: number) => void): Promise<string> {
+/** SHA-256 hex of a whole file. */
+export async function hashFile(file: File): Promise<string> {
   // crypto.subtle only exists in secure contexts (https, localhost).
   if (globalThis.crypto?.subtle && file.size <= WHOLE_FILE_HASH_LIMIT) {
     const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
-    progress(file.size);
     return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
   }
   const sha = new Sha256();
   for (let offset = 0; offset < file.size; offset += HASH_SLICE) {
     const slice = new Uint8Array(await file.slice(offset, offset + HASH_SLICE).arrayBuffer());
     sha.update(slice);
-    progress(offset + slice.length);
   }
   return sha.hex();
 }

@@ -164,6 +164,7 @@ impl Client {
             sha256,
             conflict_policy: policy_code(options.conflict),
             mime_type: options.mime_type.clone(),
+            ..Default::default()
         };
         let first = self.transfer_service()?.start_upload(request.clone()).await.map_err(from_status)?.into_inner();
         let sent = Arc::new(AtomicU64::new(0));
@@ -185,7 +186,7 @@ impl Client {
                 Err(err) => return Err(err),
             }
         }
-        let commit = pb::CommitUploadRequest { upload_id: first.upload_id.clone() };
+        let commit = pb::CommitUploadRequest { upload_id: first.upload_id.clone(), sha256: request.sha256.clone() };
         let entry = self.transfer_service()?.commit_upload(commit).await.map_err(from_status)?.into_inner().entry;
         Ok(UploadReport {
             entry: required(entry, "entry")?,

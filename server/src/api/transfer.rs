@@ -16,7 +16,7 @@ use super::status::{ApiResult, caller, to_status};
 use crate::services::access::Caller;
 use crate::services::reads::{OpenFile, Reads};
 use crate::services::revocation::{Revocations, revoked};
-use crate::services::uploads::{UploadState, Uploads};
+use crate::services::uploads::{UploadRequest, UploadState, Uploads};
 
 pub struct TransferApi {
     pub uploads: Arc<Uploads>,
@@ -58,8 +58,15 @@ impl TransferService for TransferApi {
         let caller = caller(&request)?;
         let body = request.into_inner();
         let policy = convert::conflict_policy(body.conflict_policy)?;
-        let state =
-            self.uploads.start(&caller, &body.path, body.size, &body.sha256, policy, &body.mime_type).await.api()?;
+        let request = UploadRequest {
+            path: &body.path,
+            size: body.size,
+            sha256: &body.sha256,
+            policy,
+            mime_type: &body.mime_type,
+            resume_upload_id: &body.resume_upload_id,
+        };
+        let state = self.uploads.start(&caller, request).await.api()?;
         Ok(Response::new(upload_response(&state)))
     }
 
@@ -122,7 +129,8 @@ impl TransferService for TransferApi {
         request: Request<pb::CommitUploadRequest>,
     ) -> Result<Response<pb::CommitUploadResponse>, Status> {
         let caller = caller(&request)?;
-        let info = self.uploads.commit(&caller, &request.get_ref().upload_id).await.api()?;
+        let body = request.get_ref();
+        let info = self.uploads.commit(&caller, &body.upload_id, &body.sha256).await.api()?;
         Ok(Response::new(pb::CommitUploadResponse { entry: Some(convert::entry(&info)) }))
     }
 

@@ -108,15 +108,17 @@ impl Db {
     }
 
     /// Makes an upload a file, atomically: refused while any chunk is
-    /// missing; the session goes in the same transaction. Returns the entry id.
+    /// missing; the session goes in the same transaction, and the content
+    /// gets its verified `sha256`. Returns the entry id.
     pub async fn commit_upload(
         &self,
         upload: &UploadRow,
         content: &ContentRow,
+        sha256: &str,
         chunk_count: i64,
         target: CommitTarget,
     ) -> Result<i64, DbError> {
-        let (upload, content) = (upload.clone(), content.clone());
+        let (upload, content, sha256) = (upload.clone(), content.clone(), sha256.to_owned());
         transaction!(self, |conn| {
             // Locks the session row so a concurrent expiry or abort waits.
             let live = diesel::update(upload_sessions::table.find(&upload.id))
@@ -135,6 +137,13 @@ impl Db {
                     chunk_count - stored
                 ))
                 .into());
+            }
+            // A session may start without the hash; the checked one is known now.
+            if content.sha256 != sha256 {
+                diesel::update(contents::table.find(content.id))
+                    .set(contents::sha256.eq(&sha256))
+                    .execute(conn)
+                    .await?;
             }
             let now = now_ms();
             let entry_id = match target {

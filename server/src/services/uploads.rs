@@ -34,6 +34,14 @@ pub struct UploadState {
     pub route: Option<UploadRoute>,
 }
 
+/// Where a new upload goes and what it holds, to find a session to resume.
+struct SessionTarget<'a> {
+    parent_id: i64,
+    name: &'a str,
+    size: i64,
+    sha256: &'a str,
+}
+
 /// What this process keeps of a session besides the database row.
 struct LiveUpload {
     codec: ChunkCodec,
@@ -64,12 +72,43 @@ pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<Chunk
 
 const OCTET_STREAM: &str = "application/octet-stream";
 
+/// What a client asks of StartUpload.
+pub struct UploadRequest<'a> {
+    pub path: &'a str,
+    pub size: u64,
+    /// Empty: the client hashes while it sends and tells at commit.
+    pub sha256: &'a str,
+    pub policy: ConflictPolicy,
+    pub mime_type: &'a str,
+    /// Empty, or a session of the caller's to resume.
+    pub resume_upload_id: &'a str,
+}
+
 fn validate_sha256(sha256: &str) -> Result<()> {
     let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !valid {
         return Err(Error::invalid_argument("sha256 must be 64 lower-case hex digits"));
     }
     Ok(())
+}
+
+/// The SHA-256 the content must have: the one announced at start, the one
+/// given at commit, or both when they agree.
+fn expected_sha256<'a>(announced: &'a str, at_commit: &'a str) -> Result<&'a str> {
+    if !at_commit.is_empty() {
+        validate_sha256(at_commit)?;
+    }
+    match (announced, at_commit) {
+        ("", "") => {
+            Err(Error::invalid_argument("this upload started without a SHA-256, so CommitUpload must carry it"))
+        }
+        ("", given) => Ok(given),
+        (announced, "") => Ok(announced),
+        (announced, given) if announced == given => Ok(given),
+        (announced, given) => {
+            Err(Error::invalid_argument(format!("sha256 {given} is not the {announced} StartUpload announced")))
+        }
+    }
 }
 
 impl Uploads {
@@ -94,18 +133,13 @@ impl Uploads {
         now_ms() + self.idle_timeout.as_millis() as i64
     }
 
-    pub async fn start(
-        &self,
-        caller: &Caller,
-        path: &str,
-        size: u64,
-        sha256: &str,
-        policy: ConflictPolicy,
-        mime_type: &str,
-    ) -> Result<UploadState> {
+    pub async fn start(&self, caller: &Caller, request: UploadRequest<'_>) -> Result<UploadState> {
+        let UploadRequest { path, size, sha256, policy, mime_type, resume_upload_id } = request;
         let path = TreePath::parse(path)?;
         let name = path.file_name().ok_or_else(|| Error::invalid_argument("cannot upload to the root folder"))?;
-        validate_sha256(sha256)?;
+        if !sha256.is_empty() {
+            validate_sha256(sha256)?;
+        }
         let size_i64 = i64::try_from(size).map_err(|_| Error::invalid_argument("size is too large"))?;
         let parent_path = path.parent();
         let parent = self.tree.resolve(&parent_path).await?;
@@ -113,9 +147,8 @@ impl Uploads {
         // Fail early on a taken name; commit decides again.
         self.tree.plan_name(caller, &parent_path, parent.row.id, name, policy, None).await?;
 
-        if let Some((upload, content)) =
-            self.db.resumable_upload(caller.user_id, parent.row.id, name, size_i64, sha256).await?
-        {
+        let target = SessionTarget { parent_id: parent.row.id, name, size: size_i64, sha256 };
+        if let Some((upload, content)) = self.resumable(caller, &target, resume_upload_id).await? {
             let chunk_count = chunk_count(size, content.chunk_size as u64);
             let route = self.route(&upload, &content)?;
             return Ok(UploadState { upload, content, path, chunk_count, resumed: true, route });
@@ -158,6 +191,45 @@ impl Uploads {
             resumed: false,
             route,
         })
+    }
+
+    /// The caller's live session to resume: the one named, or else one for
+    /// the same target and announced content.
+    async fn resumable(
+        &self,
+        caller: &Caller,
+        target: &SessionTarget<'_>,
+        upload_id: &str,
+    ) -> Result<Option<(UploadRow, ContentRow)>> {
+        if upload_id.is_empty() {
+            if target.sha256.is_empty() {
+                return Ok(None);
+            }
+            let found = self
+                .db
+                .resumable_upload(caller.user_id, target.parent_id, target.name, target.size, target.sha256)
+                .await?;
+            return Ok(found);
+        }
+        let looks_like_an_id = upload_id.len() == 32 && upload_id.bytes().all(|b| b.is_ascii_hexdigit());
+        if !looks_like_an_id {
+            return Err(Error::invalid_argument("resume_upload_id is not an upload id"));
+        }
+        // Another user's session is as good as gone: its id tells nothing.
+        let found = self.db.upload(upload_id).await?;
+        let Some((upload, content)) = found.filter(|(upload, _)| upload.owner_id == caller.user_id) else {
+            return Ok(None);
+        };
+        if upload.expires_at <= now_ms() {
+            return Ok(None);
+        }
+        if upload.parent_id != target.parent_id || upload.name != target.name || content.size != target.size {
+            return Err(Error::invalid_argument(format!("upload {upload_id} is for another path or size")));
+        }
+        if !target.sha256.is_empty() && !content.sha256.is_empty() && target.sha256 != content.sha256 {
+            return Err(Error::invalid_argument(format!("upload {upload_id} announced another SHA-256")));
+        }
+        Ok(Some((upload, content)))
     }
 
     /// Hands the upload (and its data key) to a worker, if one is connected.
@@ -304,8 +376,9 @@ impl Uploads {
     }
 
     /// Makes the upload a file: every chunk present, SHA-256 matching.
-    pub async fn commit(&self, caller: &Caller, upload_id: &str) -> Result<EntryInfo> {
+    pub async fn commit(&self, caller: &Caller, upload_id: &str, sha256: &str) -> Result<EntryInfo> {
         let (mut upload, content, live) = self.session(caller, upload_id).await?;
+        let expected = expected_sha256(&content.sha256, sha256)?;
         let count = chunk_count(content.size as u64, content.chunk_size as u64);
         let durable = self.db.durable_chunks(content.id).await?;
         if durable.len() as u64 != count {
@@ -315,11 +388,10 @@ impl Uploads {
             )));
         }
         let digest = self.finish_hash(&content, &live).await?;
-        if digest != content.sha256 {
+        if digest != expected {
             self.forget(upload_id);
             return Err(Error::invalid_argument(format!(
-                "content SHA-256 is {digest}, not the announced {}; upload it again",
-                content.sha256
+                "content SHA-256 is {digest}, not the announced {expected}; upload it again"
             )));
         }
         if upload.mime_type == OCTET_STREAM
@@ -338,7 +410,7 @@ impl Uploads {
             CommitTarget::New { .. } => ChangeKind::Added,
             CommitTarget::Overwrite(_) => ChangeKind::Modified,
         };
-        let entry_id = match self.db.commit_upload(&upload, &content, count as i64, target).await {
+        let entry_id = match self.db.commit_upload(&upload, &content, expected, count as i64, target).await {
             Err(err) if err.is_unique_violation() => {
                 return Err(Error::already_exists(format!("{path} was created meanwhile; commit again")));
             }

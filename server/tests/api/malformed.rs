@@ -508,17 +508,21 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
         case!(
             "commit_upload: no token",
             Unauthenticated,
-            transfer_c().commit_upload(CommitUploadRequest { upload_id: upload_id.clone() })
+            transfer_c().commit_upload(CommitUploadRequest { upload_id: upload_id.clone(), ..Default::default() })
         ),
         case!(
             "commit_upload: chunks missing",
             FailedPrecondition,
-            transfer_c().commit_upload(authed(CommitUploadRequest { upload_id: upload_id.clone() }, &a()))
+            transfer_c().commit_upload(authed(
+                CommitUploadRequest { upload_id: upload_id.clone(), ..Default::default() },
+                &a()
+            ))
         ),
         case!(
             "commit_upload: unknown",
             NotFound,
-            transfer_c().commit_upload(authed(CommitUploadRequest { upload_id: "nope".into() }, &a()))
+            transfer_c()
+                .commit_upload(authed(CommitUploadRequest { upload_id: "nope".into(), ..Default::default() }, &a()))
         ),
         case!(
             "abort_upload: no token",

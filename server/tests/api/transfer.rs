@@ -20,6 +20,8 @@ backend_tests!(
     empty_files_work,
     chunks_in_any_order_then_commit,
     commit_refuses_missing_chunks_and_wrong_hashes,
+    the_hash_may_come_at_commit,
+    a_session_resumes_by_its_id_without_a_hash,
     resumed_upload_sends_only_missing_chunks,
     upload_survives_a_manager_restart,
     idle_sessions_expire_with_their_chunks,
@@ -182,7 +184,7 @@ async fn chunks_in_any_order_then_commit(backend: Backend) {
         put_raw(&server, &token, &upload_id, &data, index).await;
     }
     assert_eq!(durable(&server, &token, &upload_id).await.unwrap(), vec![0, 1, 2, 3, 4, 5]);
-    let commit = CommitUploadRequest { upload_id: upload_id.clone() };
+    let commit = CommitUploadRequest { upload_id: upload_id.clone(), ..Default::default() };
     let entry = raw(&server).await.commit_upload(authed(commit, &token)).await.unwrap().into_inner().entry.unwrap();
     assert_eq!(entry.path, "/shuffled.bin");
     assert_eq!(admin.read_range("/shuffled.bin", 0, 0).await.unwrap(), data);
@@ -198,7 +200,7 @@ async fn commit_refuses_missing_chunks_and_wrong_hashes(backend: Backend) {
     let data = random_bytes(3 * 1024 * 1024, 5);
     let (upload_id, _) = start_raw(&server, &token, "/partial.bin", &data).await;
     put_raw(&server, &token, &upload_id, &data, 1).await;
-    let commit = || CommitUploadRequest { upload_id: upload_id.clone() };
+    let commit = || CommitUploadRequest { upload_id: upload_id.clone(), ..Default::default() };
     let missing = raw(&server).await.commit_upload(authed(commit(), &token)).await.unwrap_err();
     assert_eq!(missing.code(), tonic::Code::FailedPrecondition);
     assert!(missing.message().contains("2 of 3 chunks are missing"), "{}", missing.message());
@@ -218,11 +220,106 @@ async fn commit_refuses_missing_chunks_and_wrong_hashes(backend: Backend) {
     for index in 0..3 {
         put_raw(&server, &token, &upload_id, &other, index).await;
     }
-    let request = CommitUploadRequest { upload_id: upload_id.clone() };
+    let request = CommitUploadRequest { upload_id: upload_id.clone(), ..Default::default() };
     let wrong = raw(&server).await.commit_upload(authed(request, &token)).await.unwrap_err();
     assert_eq!(wrong.code(), tonic::Code::InvalidArgument);
     assert!(wrong.message().contains("SHA-256"), "{}", wrong.message());
     assert_eq!(admin.stat("/lying.bin").await.unwrap_err().code, ErrorCode::NotFound);
+    server.shutdown().await;
+}
+
+/// StartUpload without a hash; returns (upload id, resumed).
+async fn start_unhashed(server: &TestServer, token: &str, path: &str, size: u64, resume: &str) -> (String, bool) {
+    let request = StartUploadRequest { path: path.into(), size, resume_upload_id: resume.into(), ..Default::default() };
+    let started = raw(server).await.start_upload(authed(request, token)).await.unwrap().into_inner();
+    (started.upload_id, started.resumed)
+}
+
+async fn commit_with(server: &TestServer, token: &str, upload_id: &str, sha256: &str) -> Result<String, tonic::Status> {
+    let request = CommitUploadRequest { upload_id: upload_id.into(), sha256: sha256.into() };
+    let entry = raw(server).await.commit_upload(authed(request, token)).await?.into_inner().entry.unwrap();
+    Ok(entry.sha256)
+}
+
+async fn the_hash_may_come_at_commit(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.admin().await;
+    let token = admin.token().unwrap().to_owned();
+    let data = random_bytes(3 * 1024 * 1024 + 3, 11);
+    let (upload_id, resumed) = start_unhashed(&server, &token, "/late.bin", data.len() as u64, "").await;
+    assert!(!resumed);
+    for index in 0..4 {
+        put_raw(&server, &token, &upload_id, &data, index).await;
+    }
+    let refused =
+        [("", "must carry it"), ("xyz", "64 lower-case hex"), (&sha256_hex(b"other bytes"), "content SHA-256 is")];
+    for (sha256, message) in refused {
+        let err = commit_with(&server, &token, &upload_id, sha256).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{sha256:?}: {err}");
+        assert!(err.message().contains(message), "{sha256:?}: {}", err.message());
+        assert_eq!(admin.stat("/late.bin").await.unwrap_err().code, ErrorCode::NotFound);
+    }
+    // A wrong hash lost nothing: the right one commits the same session.
+    let committed = commit_with(&server, &token, &upload_id, &sha256_hex(&data)).await.unwrap();
+    assert_eq!(committed, sha256_hex(&data));
+    assert_eq!(admin.stat("/late.bin").await.unwrap().sha256, sha256_hex(&data));
+    assert_eq!(admin.read_range("/late.bin", 0, 0).await.unwrap(), data);
+
+    // Announced at start, a different hash at commit is refused before any reading.
+    let (upload_id, _) = start_raw(&server, &token, "/early.bin", &data).await;
+    for index in 0..4 {
+        put_raw(&server, &token, &upload_id, &data, index).await;
+    }
+    let err = commit_with(&server, &token, &upload_id, &sha256_hex(b"x")).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().contains("StartUpload announced"), "{}", err.message());
+    assert_eq!(commit_with(&server, &token, &upload_id, &sha256_hex(&data)).await.unwrap(), sha256_hex(&data));
+    server.shutdown().await;
+}
+
+async fn a_session_resumes_by_its_id_without_a_hash(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.admin().await;
+    let token = admin.token().unwrap().to_owned();
+    let data = random_bytes(4 * 1024 * 1024, 12);
+    let size = data.len() as u64;
+    let (upload_id, _) = start_unhashed(&server, &token, "/r.bin", size, "").await;
+    for index in [0, 2] {
+        put_raw(&server, &token, &upload_id, &data, index).await;
+    }
+
+    let (resumed_id, resumed) = start_unhashed(&server, &token, "/r.bin", size, &upload_id).await;
+    assert_eq!((resumed_id.as_str(), resumed), (upload_id.as_str(), true));
+    assert_eq!(durable(&server, &token, &upload_id).await.unwrap(), vec![0, 2]);
+
+    // The id must fit the request; an unknown id or another user's starts afresh.
+    let refused = [
+        ("/other.bin", size, upload_id.as_str(), "another path or size"),
+        ("/r.bin", size + 1, upload_id.as_str(), "another path or size"),
+        ("/r.bin", size, "../../etc", "not an upload id"),
+    ];
+    for (path, size, resume, message) in refused {
+        let request =
+            StartUploadRequest { path: path.into(), size, resume_upload_id: resume.into(), ..Default::default() };
+        let err = raw(&server).await.start_upload(authed(request, &token)).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{path} {size} {resume}");
+        assert!(err.message().contains(message), "{}", err.message());
+    }
+    let (fresh_id, resumed) = start_unhashed(&server, &token, "/r.bin", size, &"0".repeat(32)).await;
+    assert!(!resumed);
+    assert_ne!(fresh_id, upload_id);
+    let bob = server.user("bob").await;
+    let bob_token = bob.token().unwrap().to_owned();
+    let (bobs_id, resumed) = start_unhashed(&server, &bob_token, "/r.bin", size, &upload_id).await;
+    assert!(!resumed, "bob cannot take over alice's session");
+    assert_ne!(bobs_id, upload_id);
+    assert!(durable(&server, &bob_token, &bobs_id).await.unwrap().is_empty());
+
+    for index in [1, 3] {
+        put_raw(&server, &token, &upload_id, &data, index).await;
+    }
+    commit_with(&server, &token, &upload_id, &sha256_hex(&data)).await.unwrap();
+    assert_eq!(admin.read_range("/r.bin", 0, 0).await.unwrap(), data);
     server.shutdown().await;
 }
 

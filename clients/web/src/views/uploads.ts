@@ -6,7 +6,7 @@ import { formatBytes, formatSpeed } from "../format";
 import { dismissUnfinished, unfinishedUploads, type UploadItem, type Uploader, type UploadRecord } from "../upload";
 
 const STATE_TEXT: Record<UploadItem["state"], string> = {
-  hashing: "hashing",
+  queued: "waiting",
   uploading: "uploading",
   committing: "finishing",
   done: "done",
@@ -95,12 +95,11 @@ function itemRow(uploader: Uploader, item: UploadItem): { row: HTMLElement; pain
     row.dataset.state = state;
     row.dataset.resumed = String(item.resumed);
     const size = file.size || 1;
-    const fraction =
-      state === "hashing" ? item.hashed / size : state === "done" ? 1 : file.size === 0 ? 0 : item.sent / size;
+    const fraction = state === "done" ? 1 : file.size === 0 ? 0 : item.sent / size;
     const percent = `${Math.floor(fraction * 100)}%`;
     bar.style.width = percent;
     const parts: string[] = [];
-    if (state === "hashing") parts.push(item.waiting ? "waiting" : "hashing", percent);
+    if (state === "queued") parts.push(STATE_TEXT[state]);
     else if (state === "error" || state === "skipped") parts.push(item.message || STATE_TEXT[state]);
     else parts.push(STATE_TEXT[state], percent, formatSpeed(item.speed));
     if (item.resumed) parts.push("resumed");

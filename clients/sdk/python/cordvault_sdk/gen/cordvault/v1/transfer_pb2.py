@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from cordvault_sdk.gen.cordvault.v1 import common_pb2 as cordvault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ordvault/v1/transfer.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"\xb8\x01\n\x12StartUploadRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x45\n\x0f\x63onflict_policy\x18\x04 \x01(\x0e\x32\x1c.cordvault.v1.ConflictPolicyR\x0e\x63onflictPolicy\x12\x1b\n\tmime_type\x18\x05 \x01(\tR\x08mimeType\"\xfc\x01\n\x13StartUploadResponse\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1d\n\nchunk_size\x18\x02 \x01(\x04R\tchunkSize\x12\x1f\n\x0b\x63hunk_count\x18\x03 \x01(\x04R\nchunkCount\x12\'\n\x0fupload_endpoint\x18\x04 \x01(\tR\x0euploadEndpoint\x12\x18\n\x07resumed\x18\x05 \x01(\x08R\x07resumed\x12\"\n\rexpires_at_ms\x18\x06 \x01(\x03R\x0b\x65xpiresAtMs\x12!\n\x0cupload_token\x18\x07 \x01(\tR\x0buploadToken\"a\n\rUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1f\n\x0b\x63hunk_index\x18\x02 \x01(\x04R\nchunkIndex\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"1\n\x0eUploadResponse\x12\x1f\n\x0b\x63hunk_index\x18\x01 \x01(\x04R\nchunkIndex\"c\n\x0fPutChunkRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1f\n\x0b\x63hunk_index\x18\x02 \x01(\x04R\nchunkIndex\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"3\n\x10PutChunkResponse\x12\x1f\n\x0b\x63hunk_index\x18\x01 \x01(\x04R\nchunkIndex\"1\n\x12QueryUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"\xc8\x01\n\x13QueryUploadResponse\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n\nchunk_size\x18\x03 \x01(\x04R\tchunkSize\x12\x1f\n\x0b\x63hunk_count\x18\x04 \x01(\x04R\nchunkCount\x12%\n\x0e\x64urable_chunks\x18\x05 \x03(\x04R\rdurableChunks\x12\"\n\rexpires_at_ms\x18\x06 \x01(\x03R\x0b\x65xpiresAtMs\"2\n\x13\x43ommitUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"A\n\x14\x43ommitUploadResponse\x12)\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x13.cordvault.v1.EntryR\x05\x65ntry\"1\n\x12\x41\x62ortUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"\x15\n\x13\x41\x62ortUploadResponse\"Q\n\x0bReadRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x16\n\x06length\x18\x03 \x01(\x04R\x06length\"\x82\x01\n\x0cReadResponse\x12)\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x13.cordvault.v1.EntryR\x05\x65ntry\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\x12\x1b\n\trange_end\x18\x04 \x01(\x08R\x08rangeEnd2\xbb\x04\n\x0fTransferService\x12R\n\x0bStartUpload\x12 .cordvault.v1.StartUploadRequest\x1a!.cordvault.v1.StartUploadResponse\x12G\n\x06Upload\x12\x1b.cordvault.v1.UploadRequest\x1a\x1c.cordvault.v1.UploadResponse(\x01\x30\x01\x12I\n\x08PutChunk\x12\x1d.cordvault.v1.PutChunkRequest\x1a\x1e.cordvault.v1.PutChunkResponse\x12R\n\x0bQueryUpload\x12 .cordvault.v1.QueryUploadRequest\x1a!.cordvault.v1.QueryUploadResponse\x12U\n\x0c\x43ommitUpload\x12!.cordvault.v1.CommitUploadRequest\x1a\".cordvault.v1.CommitUploadResponse\x12R\n\x0b\x41\x62ortUpload\x12 .cordvault.v1.AbortUploadRequest\x1a!.cordvault.v1.AbortUploadResponse\x12\x41\n\x04Read\x12\x19.cordvault.v1.ReadRequest\x1a\x1a.cordvault.v1.ReadResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ordvault/v1/transfer.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"\xe2\x01\n\x12StartUploadRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x45\n\x0f\x63onflict_policy\x18\x04 \x01(\x0e\x32\x1c.cordvault.v1.ConflictPolicyR\x0e\x63onflictPolicy\x12\x1b\n\tmime_type\x18\x05 \x01(\tR\x08mimeType\x12(\n\x10resume_upload_id\x18\x06 \x01(\tR\x0eresumeUploadId\"\xfc\x01\n\x13StartUploadResponse\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1d\n\nchunk_size\x18\x02 \x01(\x04R\tchunkSize\x12\x1f\n\x0b\x63hunk_count\x18\x03 \x01(\x04R\nchunkCount\x12\'\n\x0fupload_endpoint\x18\x04 \x01(\tR\x0euploadEndpoint\x12\x18\n\x07resumed\x18\x05 \x01(\x08R\x07resumed\x12\"\n\rexpires_at_ms\x18\x06 \x01(\x03R\x0b\x65xpiresAtMs\x12!\n\x0cupload_token\x18\x07 \x01(\tR\x0buploadToken\"a\n\rUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1f\n\x0b\x63hunk_index\x18\x02 \x01(\x04R\nchunkIndex\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"1\n\x0eUploadResponse\x12\x1f\n\x0b\x63hunk_index\x18\x01 \x01(\x04R\nchunkIndex\"c\n\x0fPutChunkRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x1f\n\x0b\x63hunk_index\x18\x02 \x01(\x04R\nchunkIndex\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"3\n\x10PutChunkResponse\x12\x1f\n\x0b\x63hunk_index\x18\x01 \x01(\x04R\nchunkIndex\"1\n\x12QueryUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"\xc8\x01\n\x13QueryUploadResponse\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n\nchunk_size\x18\x03 \x01(\x04R\tchunkSize\x12\x1f\n\x0b\x63hunk_count\x18\x04 \x01(\x04R\nchunkCount\x12%\n\x0e\x64urable_chunks\x18\x05 \x03(\x04R\rdurableChunks\x12\"\n\rexpires_at_ms\x18\x06 \x01(\x03R\x0b\x65xpiresAtMs\"J\n\x13\x43ommitUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x16\n\x06sha256\x18\x02 \x01(\tR\x06sha256\"A\n\x14\x43ommitUploadResponse\x12)\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x13.cordvault.v1.EntryR\x05\x65ntry\"1\n\x12\x41\x62ortUploadRequest\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"\x15\n\x13\x41\x62ortUploadResponse\"Q\n\x0bReadRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x16\n\x06length\x18\x03 \x01(\x04R\x06length\"\x82\x01\n\x0cReadResponse\x12)\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x13.cordvault.v1.EntryR\x05\x65ntry\x12\x16\n\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\x12\x1b\n\trange_end\x18\x04 \x01(\x08R\x08rangeEnd2\xbb\x04\n\x0fTransferService\x12R\n\x0bStartUpload\x12 .cordvault.v1.StartUploadRequest\x1a!.cordvault.v1.StartUploadResponse\x12G\n\x06Upload\x12\x1b.cordvault.v1.UploadRequest\x1a\x1c.cordvault.v1.UploadResponse(\x01\x30\x01\x12I\n\x08PutChunk\x12\x1d.cordvault.v1.PutChunkRequest\x1a\x1e.cordvault.v1.PutChunkResponse\x12R\n\x0bQueryUpload\x12 .cordvault.v1.QueryUploadRequest\x1a!.cordvault.v1.QueryUploadResponse\x12U\n\x0c\x43ommitUpload\x12!.cordvault.v1.CommitUploadRequest\x1a\".cordvault.v1.CommitUploadResponse\x12R\n\x0b\x41\x62ortUpload\x12 .cordvault.v1.AbortUploadRequest\x1a!.cordvault.v1.AbortUploadResponse\x12\x41\n\x04Read\x12\x19.cordvault.v1.ReadRequest\x1a\x1a.cordvault.v1.ReadResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,33 +33,33 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.transfer_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STARTUPLOADREQUEST']._serialized_start=73
-  _globals['_STARTUPLOADREQUEST']._serialized_end=257
-  _globals['_STARTUPLOADRESPONSE']._serialized_start=260
-  _globals['_STARTUPLOADRESPONSE']._serialized_end=512
-  _globals['_UPLOADREQUEST']._serialized_start=514
-  _globals['_UPLOADREQUEST']._serialized_end=611
-  _globals['_UPLOADRESPONSE']._serialized_start=613
-  _globals['_UPLOADRESPONSE']._serialized_end=662
-  _globals['_PUTCHUNKREQUEST']._serialized_start=664
-  _globals['_PUTCHUNKREQUEST']._serialized_end=763
-  _globals['_PUTCHUNKRESPONSE']._serialized_start=765
-  _globals['_PUTCHUNKRESPONSE']._serialized_end=816
-  _globals['_QUERYUPLOADREQUEST']._serialized_start=818
-  _globals['_QUERYUPLOADREQUEST']._serialized_end=867
-  _globals['_QUERYUPLOADRESPONSE']._serialized_start=870
-  _globals['_QUERYUPLOADRESPONSE']._serialized_end=1070
-  _globals['_COMMITUPLOADREQUEST']._serialized_start=1072
-  _globals['_COMMITUPLOADREQUEST']._serialized_end=1122
-  _globals['_COMMITUPLOADRESPONSE']._serialized_start=1124
-  _globals['_COMMITUPLOADRESPONSE']._serialized_end=1189
-  _globals['_ABORTUPLOADREQUEST']._serialized_start=1191
-  _globals['_ABORTUPLOADREQUEST']._serialized_end=1240
-  _globals['_ABORTUPLOADRESPONSE']._serialized_start=1242
-  _globals['_ABORTUPLOADRESPONSE']._serialized_end=1263
-  _globals['_READREQUEST']._serialized_start=1265
-  _globals['_READREQUEST']._serialized_end=1346
-  _globals['_READRESPONSE']._serialized_start=1349
-  _globals['_READRESPONSE']._serialized_end=1479
-  _globals['_TRANSFERSERVICE']._serialized_start=1482
-  _globals['_TRANSFERSERVICE']._serialized_end=2053
+  _globals['_STARTUPLOADREQUEST']._serialized_end=299
+  _globals['_STARTUPLOADRESPONSE']._serialized_start=302
+  _globals['_STARTUPLOADRESPONSE']._serialized_end=554
+  _globals['_UPLOADREQUEST']._serialized_start=556
+  _globals['_UPLOADREQUEST']._serialized_end=653
+  _globals['_UPLOADRESPONSE']._serialized_start=655
+  _globals['_UPLOADRESPONSE']._serialized_end=704
+  _globals['_PUTCHUNKREQUEST']._serialized_start=706
+  _globals['_PUTCHUNKREQUEST']._serialized_end=805
+  _globals['_PUTCHUNKRESPONSE']._serialized_start=807
+  _globals['_PUTCHUNKRESPONSE']._serialized_end=858
+  _globals['_QUERYUPLOADREQUEST']._serialized_start=860
+  _globals['_QUERYUPLOADREQUEST']._serialized_end=909
+  _globals['_QUERYUPLOADRESPONSE']._serialized_start=912
+  _globals['_QUERYUPLOADRESPONSE']._serialized_end=1112
+  _globals['_COMMITUPLOADREQUEST']._serialized_start=1114
+  _globals['_COMMITUPLOADREQUEST']._serialized_end=1188
+  _globals['_COMMITUPLOADRESPONSE']._serialized_start=1190
+  _globals['_COMMITUPLOADRESPONSE']._serialized_end=1255
+  _globals['_ABORTUPLOADREQUEST']._serialized_start=1257
+  _globals['_ABORTUPLOADREQUEST']._serialized_end=1306
+  _globals['_ABORTUPLOADRESPONSE']._serialized_start=1308
+  _globals['_ABORTUPLOADRESPONSE']._serialized_end=1329
+  _globals['_READREQUEST']._serialized_start=1331
+  _globals['_READREQUEST']._serialized_end=1412
+  _globals['_READRESPONSE']._serialized_start=1415
+  _globals['_READRESPONSE']._serialized_end=1545
+  _globals['_TRANSFERSERVICE']._serialized_start=1548
+  _globals['_TRANSFERSERVICE']._serialized_end=2119
 # @@protoc_insertion_point(module_scope)

@@ -8,18 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class StartUploadRequest(_message.Message):
-    __slots__ = ("path", "size", "sha256", "conflict_policy", "mime_type")
+    __slots__ = ("path", "size", "sha256", "conflict_policy", "mime_type", "resume_upload_id")
     PATH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     SHA256_FIELD_NUMBER: _ClassVar[int]
     CONFLICT_POLICY_FIELD_NUMBER: _ClassVar[int]
     MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
     path: str
     size: int
     sha256: str
     conflict_policy: _common_pb2.ConflictPolicy
     mime_type: str
-    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., conflict_policy: _Optional[_Union[_common_pb2.ConflictPolicy, str]] = ..., mime_type: _Optional[str] = ...) -> None: ...
+    resume_upload_id: str
+    def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., sha256: _Optional[str] = ..., conflict_policy: _Optional[_Union[_common_pb2.ConflictPolicy, str]] = ..., mime_type: _Optional[str] = ..., resume_upload_id: _Optional[str] = ...) -> None: ...
 
 class StartUploadResponse(_message.Message):
     __slots__ = ("upload_id", "chunk_size", "chunk_count", "upload_endpoint", "resumed", "expires_at_ms", "upload_token")
@@ -94,10 +96,12 @@ class QueryUploadResponse(_message.Message):
     def __init__(self, path: _Optional[str] = ..., size: _Optional[int] = ..., chunk_size: _Optional[int] = ..., chunk_count: _Optional[int] = ..., durable_chunks: _Optional[_Iterable[int]] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
 
 class CommitUploadRequest(_message.Message):
-    __slots__ = ("upload_id",)
+    __slots__ = ("upload_id", "sha256")
     UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
     upload_id: str
-    def __init__(self, upload_id: _Optional[str] = ...) -> None: ...
+    sha256: str
+    def __init__(self, upload_id: _Optional[str] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class CommitUploadResponse(_message.Message):
     __slots__ = ("entry",)
