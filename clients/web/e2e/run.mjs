@@ -124,10 +124,18 @@ async function scenario(server, browser, files, log) {
     await page.locator(`${entrySel('docs')}[data-kind="folder"]`).waitFor();
   });
 
+  // The UI hashes each file in a worker; it falls back to the page's own
+  // thread only when the worker cannot start, which must not go unnoticed.
+  let hashWorkers = 0;
+  page.on('worker', (worker) => {
+    if (new URL(worker.url()).pathname === '/hash-worker.js') hashWorkers += 1;
+  });
+
   await log.step('upload-folder', page, async () => {
     await page.locator(tid('upload-folder')).setInputFiles(files.pics);
     for (const name of imageNames) await waitUploadDone(page, `pics/${name}`, 60_000);
     await page.locator(`${entrySel('pics')}[data-kind="folder"]`).waitFor();
+    assert(hashWorkers === imageNames.length, `${imageNames.length} files were hashed in ${hashWorkers} hash workers`);
   });
 
   // Counts the chunks the browser sends, to prove the resumed upload sent

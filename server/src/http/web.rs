@@ -1,4 +1,4 @@
-//! The browser UI (clients/web): four files embedded at build time, or read
+//! The browser UI (clients/web): five files embedded at build time, or read
 //! from `WEB_UI_DIR` when that is set. The UI's own paths (`/files/...`,
 //! `/trash`, ...) all answer index.html so that reloads and shared URLs work.
 
@@ -15,7 +15,7 @@ pub enum WebUi {
     /// The copy embedded in the binary.
     #[default]
     Embedded,
-    /// A directory holding index.html, app.js, app.css and favicon.svg.
+    /// A directory holding index.html, app.js, hash-worker.js, app.css and favicon.svg.
     Directory(PathBuf),
 }
 
@@ -25,7 +25,7 @@ struct Asset {
     embedded: &'static [u8],
 }
 
-const ASSETS: [Asset; 4] = [
+const ASSETS: [Asset; 5] = [
     Asset {
         name: "index.html",
         content_type: "text/html; charset=utf-8",
@@ -35,6 +35,11 @@ const ASSETS: [Asset; 4] = [
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
         embedded: include_bytes!("../../../clients/web/dist/app.js"),
+    },
+    Asset {
+        name: "hash-worker.js",
+        content_type: "text/javascript; charset=utf-8",
+        embedded: include_bytes!("../../../clients/web/dist/hash-worker.js"),
     },
     Asset {
         name: "app.css",

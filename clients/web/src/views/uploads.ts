@@ -97,7 +97,7 @@ function itemRow(uploader: Uploader, item: UploadItem): { row: HTMLElement; pain
     const size = file.size || 1;
     const fraction = state === "done" ? 1 : file.size === 0 ? 0 : item.sent / size;
     const percent = `${Math.floor(fraction * 100)}%`;
-    bar.style.width = percent;
+    bar.style.transform = `scaleX(${fraction})`;
     const parts: string[] = [];
     if (state === "queued") parts.push(STATE_TEXT[state]);
     else if (state === "error" || state === "skipped") parts.push(item.message || STATE_TEXT[state]);
