@@ -239,6 +239,10 @@ async function scenario(server, browser, files, log) {
     assert((await bobPage.locator(tid('nav-admin')).count()) === 0, 'bob must not see nav-admin');
     await openFolder(bobPage, server, 'docs', 'big-renamed.bin');
     await select(bobPage, 'big-renamed.bin');
+    // A read share: the toolbar offers downloading, not changing (List says "read").
+    for (const action of ['rename', 'move', 'delete', 'link', 'share']) {
+      await bobPage.locator(`${tid(action)}:disabled`).waitFor({ timeout: 5_000 });
+    }
     const got = await downloadSha(bobPage, () => bobPage.locator(tid('download')).click());
     assert(got.sha256 === files.big.sha256, `bob's download of big-renamed.bin differs: ${got.sha256} != ${files.big.sha256}`);
   });

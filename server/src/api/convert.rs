@@ -6,7 +6,7 @@ use tonic::Status;
 
 use crate::db::entries::SortBy;
 use crate::db::users::UserRow;
-use crate::services::access::ShareLevel;
+use crate::services::access::{AccessLevel, ShareLevel};
 use crate::services::tree::EntryInfo;
 use crate::services::uploads::UploadState;
 
@@ -25,7 +25,19 @@ pub fn entry(info: &EntryInfo) -> pb::Entry {
         sha256: info.view.sha256.clone().unwrap_or_default(),
         public: row.visibility == crate::db::entries::VISIBILITY_PUBLIC,
         has_thumbnail: info.view.has_thumbnail,
+        access: pb::Access::Unspecified as i32,
     }
+}
+
+/// An entry as the caller sees it, with what the caller may do with it.
+pub fn entry_with_access(info: &EntryInfo, level: AccessLevel) -> pb::Entry {
+    let access = match level {
+        AccessLevel::None => pb::Access::None,
+        AccessLevel::Read => pb::Access::Read,
+        AccessLevel::Write => pb::Access::Write,
+        AccessLevel::Manage => pb::Access::Manage,
+    };
+    pb::Entry { access: access as i32, ..entry(info) }
 }
 
 pub fn share_level(value: i32) -> Result<ShareLevel, Status> {

@@ -93,8 +93,8 @@ fn watch_response(event: &ChangeEvent) -> pb::WatchResponse {
 impl FileService for FileApi {
     async fn stat(&self, request: Request<pb::StatRequest>) -> Result<Response<pb::StatResponse>, Status> {
         let caller = caller(&request)?;
-        let info = self.tree.stat(&caller, &request.get_ref().path).await.api()?;
-        Ok(Response::new(pb::StatResponse { entry: Some(convert::entry(&info)) }))
+        let (info, level) = self.tree.stat(&caller, &request.get_ref().path).await.api()?;
+        Ok(Response::new(pb::StatResponse { entry: Some(convert::entry_with_access(&info, level)) }))
     }
 
     async fn list(&self, request: Request<pb::ListRequest>) -> Result<Response<pb::ListResponse>, Status> {
@@ -106,7 +106,8 @@ impl FileService for FileApi {
             .list(&caller, &body.path, body.page_size, &body.page_token, sort_by, body.descending)
             .await
             .api()?;
-        Ok(Response::new(pb::ListResponse { entries: entries.iter().map(convert::entry).collect(), next_page_token }))
+        let entries = entries.iter().map(|(info, level)| convert::entry_with_access(info, *level)).collect();
+        Ok(Response::new(pb::ListResponse { entries, next_page_token }))
     }
 
     async fn create_folder(
@@ -286,7 +287,7 @@ impl FileService for FileApi {
     /// client goes away or the caller's tokens are revoked.
     async fn watch(&self, request: Request<pb::WatchRequest>) -> Result<Response<Self::WatchStream>, Status> {
         let caller = caller(&request)?;
-        let info = self.tree.stat(&caller, &request.get_ref().path).await.api()?;
+        let (info, _) = self.tree.stat(&caller, &request.get_ref().path).await.api()?;
         let folder = info.path.to_string();
         let revoked = revoked(self.revocations.watch(caller.user_id, caller.token_version), caller.token_version);
         let state =

@@ -71,6 +71,34 @@ pub fn access(caller: &Caller, entry: &EntryRow, grants: Grants) -> Access {
     Access { read, write, manage }
 }
 
+/// What one caller may do with one entry, as the one level clients show:
+/// each level includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccessLevel {
+    /// The name shows, nothing more.
+    None,
+    Read,
+    Write,
+    Manage,
+}
+
+pub fn access_level(caller: &Caller, entry: &EntryRow, grants: Grants) -> AccessLevel {
+    // Every user lists the root, and nobody changes it.
+    if entry.id == ROOT_ID {
+        return AccessLevel::Read;
+    }
+    let access = access(caller, entry, grants);
+    if access.manage {
+        AccessLevel::Manage
+    } else if access.write {
+        AccessLevel::Write
+    } else if access.read {
+        AccessLevel::Read
+    } else {
+        AccessLevel::None
+    }
+}
+
 /// The caller's shares, by entry id, for working through a whole subtree.
 pub type CallerShares = HashMap<i64, bool>;
 

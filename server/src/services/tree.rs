@@ -4,7 +4,8 @@ use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
 use cordvault_core::{Error, Result};
 
 use super::access::{
-    Caller, Grants, can_see, ensure_can_create_in, ensure_can_modify, ensure_can_read, subtree_grants,
+    AccessLevel, Caller, Grants, access_level, can_see, ensure_can_create_in, ensure_can_modify, ensure_can_read,
+    subtree_grants,
 };
 use super::events::{ChangeKind, Events};
 use crate::db::entries::{EntryRow, EntryView, NewEntry, ROOT_ID, SortBy};
@@ -95,19 +96,22 @@ impl Tree {
         Ok(folder)
     }
 
-    pub async fn stat(&self, caller: &Caller, path: &str) -> Result<EntryInfo> {
+    /// An entry and what the caller may do with it.
+    pub async fn stat(&self, caller: &Caller, path: &str) -> Result<(EntryInfo, AccessLevel)> {
         let path = TreePath::parse(path)?;
         let view = self.resolve(&path).await?;
+        let grants = self.grants(caller, &view.row).await?;
         if self.hide_unreadable && !path.is_root() {
-            let grants = self.grants(caller, &view.row).await?;
             ensure_can_read(caller, &view.row, grants, &path.to_string())?;
         }
-        Ok(EntryInfo { path, view })
+        let level = access_level(caller, &view.row, grants);
+        Ok((EntryInfo { path, view }, level))
     }
 
-    /// One page of a folder, folders first. Every user sees every name
-    /// unless the server hides unreadable ones; then a page may come back
-    /// shorter than asked, and only an empty page token means the end.
+    /// One page of a folder, folders first, each entry with what the caller
+    /// may do with it. Every user sees every name unless the server hides
+    /// unreadable ones; then a page may come back shorter than asked, and
+    /// only an empty page token means the end.
     pub async fn list(
         &self,
         caller: &Caller,
@@ -116,7 +120,7 @@ impl Tree {
         page_token: &str,
         sort_by: SortBy,
         descending: bool,
-    ) -> Result<(Vec<EntryInfo>, String)> {
+    ) -> Result<(Vec<(EntryInfo, AccessLevel)>, String)> {
         let path = TreePath::parse(path)?;
         let page_size = match page_size {
             0 => DEFAULT_PAGE_SIZE,
@@ -136,18 +140,17 @@ impl Tree {
         } else {
             String::new()
         };
-        if self.hide_unreadable {
-            let folder_grants = self.grants(caller, &folder.row).await?;
-            let shares = self.db.shares_of_user(caller.user_id).await?;
-            views.retain(|view| {
-                let grants = folder_grants.descend(&view.row, shares.get(&view.row.id).copied());
-                can_see(caller, &view.row, grants, true)
-            });
+        let folder_grants = self.grants(caller, &folder.row).await?;
+        let shares = self.db.shares_of_user(caller.user_id).await?;
+        let mut entries = Vec::with_capacity(views.len());
+        for view in views {
+            let grants = folder_grants.descend(&view.row, shares.get(&view.row.id).copied());
+            if !can_see(caller, &view.row, grants, self.hide_unreadable) {
+                continue;
+            }
+            let level = access_level(caller, &view.row, grants);
+            entries.push((EntryInfo { path: path.join(&view.row.name)?, view }, level));
         }
-        let entries = views
-            .into_iter()
-            .map(|view| Ok(EntryInfo { path: path.join(&view.row.name)?, view }))
-            .collect::<Result<_>>()?;
         Ok((entries, next_page_token))
     }
 

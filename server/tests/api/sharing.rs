@@ -16,6 +16,7 @@ backend_tests!(
     merge_and_usage_cover_whole_folders,
     hidden_names_stay_hidden,
     watchers_see_exactly_what_they_may_see,
+    stat_and_list_tell_what_the_caller_may_do,
 );
 
 fn code<T: std::fmt::Debug>(result: cordvault_client::Result<T>) -> ErrorCode {
@@ -385,5 +386,62 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
         }
         replica.shutdown().await;
     }
+    server.shutdown().await;
+}
+
+/// Stat and List carry the caller's access, so that clients offer only what
+/// the server would allow; other answers leave it unspecified.
+async fn stat_and_list_tell_what_the_caller_may_do(backend: Backend) {
+    use pb::Access;
+    let server = TestServer::start(backend).await;
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let created = alice.create_folder("/alice/project").await.unwrap();
+    assert_eq!(created.access(), Access::Unspecified, "CreateFolder answers carry no access");
+    put(&alice, "/alice/project/plan.txt", 100, 1).await;
+    put(&alice, "/alice/project/notes.txt", 100, 2).await;
+    alice.share("/alice/project", "bob", ShareLevel::Read).await.unwrap();
+    alice.share("/alice/project/notes.txt", "bob", ShareLevel::ReadWrite).await.unwrap();
+
+    let stat = |client: &Client, path: &'static str| {
+        let client = client.clone();
+        async move { client.stat(path).await.unwrap().access() }
+    };
+    let listed = |client: &Client, path: &'static str| {
+        let client = client.clone();
+        async move {
+            let entries = client.list(path).await.unwrap();
+            entries.iter().map(|entry| (entry.name.clone(), entry.access())).collect::<Vec<_>>()
+        }
+    };
+
+    assert_eq!(stat(&alice, "/alice/project").await, Access::Manage);
+    assert_eq!(stat(&admin, "/alice/project").await, Access::Manage);
+    assert_eq!(stat(&bob, "/alice/project").await, Access::Read);
+    assert_eq!(stat(&carol, "/alice/project").await, Access::None);
+    // Everyone lists the root; nobody changes it.
+    assert_eq!(stat(&admin, "/").await, Access::Read);
+    assert_eq!(stat(&carol, "/").await, Access::Read);
+
+    let plan_and_notes = |plan, notes| vec![("notes.txt".to_owned(), notes), ("plan.txt".to_owned(), plan)];
+    assert_eq!(listed(&alice, "/alice/project").await, plan_and_notes(Access::Manage, Access::Manage));
+    assert_eq!(listed(&bob, "/alice/project").await, plan_and_notes(Access::Read, Access::Write));
+    assert_eq!(listed(&carol, "/alice/project").await, plan_and_notes(Access::None, Access::None));
+    assert_eq!(stat(&bob, "/alice/project/notes.txt").await, Access::Write);
+
+    // A public folder makes everything below it readable by every user.
+    let mut files = alice.files().unwrap();
+    let public = pb::SetVisibilityRequest { path: "/alice/project".into(), visibility: pb::Visibility::Public as i32 };
+    files.set_visibility(public).await.unwrap();
+    assert_eq!(listed(&carol, "/alice/project").await, plan_and_notes(Access::Read, Access::Read));
+
+    // What the access says is what the server does.
+    bob.rename("/alice/project/notes.txt", "notes-2.txt", ConflictPolicy::Fail).await.unwrap();
+    assert_eq!(
+        code(bob.rename("/alice/project/plan.txt", "plan-2.txt", ConflictPolicy::Fail).await),
+        ErrorCode::PermissionDenied
+    );
     server.shutdown().await;
 }

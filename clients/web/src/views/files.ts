@@ -5,7 +5,7 @@ import { api, downloadUrl, errorText, startDownload } from "../api";
 import { type App, routeLink, type View } from "../app";
 import { debounce, h, toast } from "../dom";
 import { folderUrl, parentPath } from "../format";
-import { EntryKind, type Entry } from "../gen/cordvault/v1/common_pb";
+import { Access, EntryKind, type Entry } from "../gen/cordvault/v1/common_pb";
 import { fromDrop, fromInput } from "../pick";
 import { watchFolder } from "../watch";
 import { EntryList, type Sort, type SortBy } from "./entry-list";
@@ -120,9 +120,13 @@ export function filesView(app: App, folder: string): View {
     properties: button("properties", "Properties", () => void showProperties()),
   };
   function paintToolbar(): void {
-    const count = selection().length;
-    for (const b of [buttons.rename, buttons.share, buttons.link]) b.disabled = count !== 1;
-    for (const b of [buttons.move, buttons.delete, buttons.download]) b.disabled = count === 0;
+    const entries = selection();
+    const count = entries.length;
+    const write = allows(entries, Access.WRITE);
+    for (const b of [buttons.rename, buttons.link]) b.disabled = count !== 1 || !write;
+    buttons.share.disabled = count !== 1 || !allows(entries, Access.MANAGE);
+    for (const b of [buttons.move, buttons.delete]) b.disabled = count === 0 || !write;
+    buttons.download.disabled = count === 0 || !allows(entries, Access.READ);
     buttons.properties.disabled = count > 1;
     selectionInfo.textContent = count ? `${count} selected` : "";
   }
@@ -225,7 +229,7 @@ export function filesView(app: App, folder: string): View {
     const target = event.target as HTMLElement;
     if (target.closest("input, textarea, select, dialog") || document.querySelector("dialog[open]")) return;
     const mod = event.ctrlKey || event.metaKey;
-    if (event.key === "Delete") void deleteSelection();
+    if (event.key === "Delete") buttons.delete.click();
     else if (event.key === "F2") buttons.rename.click();
     else if (mod && event.key === "a") {
       event.preventDefault();
@@ -260,4 +264,13 @@ export function filesView(app: App, folder: string): View {
       window.removeEventListener("cordvault:committed", onCommitted);
     },
   };
+}
+
+/**
+ * Whether the caller may do what takes `needed` with every entry. An entry
+ * whose access is unknown (one a Watch event brought) allows it: the server
+ * decides, and its refusal shows.
+ */
+function allows(entries: Entry[], needed: Access): boolean {
+  return entries.every((entry) => entry.access === Access.UNSPECIFIED || entry.access >= needed);
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/common.proto.
  */
 export const file_cordvault_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chljb3JkdmF1bHQvdjEvY29tbW9uLnByb3RvEgxjb3JkdmF1bHQudjEi6wEKBUVudHJ5EgoKAmlkGAEgASgDEgwKBHBhdGgYAiABKAkSDAoEbmFtZRgDIAEoCRIlCgRraW5kGAQgASgOMhcuY29yZHZhdWx0LnYxLkVudHJ5S2luZBIMCgRzaXplGAUgASgEEhEKCW1pbWVfdHlwZRgGIAEoCRINCgVvd25lchgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDXVwZGF0ZWRfYXRfbXMYCSABKAMSDgoGc2hhMjU2GAogASgJEg4KBnB1YmxpYxgLIAEoCBIVCg1oYXNfdGh1bWJuYWlsGAwgASgIIk0KBFVzZXISCgoCaWQYASABKAMSEAoIdXNlcm5hbWUYAiABKAkSEAoIaXNfYWRtaW4YAyABKAgSFQoNY3JlYXRlZF9hdF9tcxgEIAEoAypTCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhMKD0VOVFJZX0tJTkRfRklMRRABEhUKEUVOVFJZX0tJTkRfRk9MREVSEAIqhgEKDkNvbmZsaWN0UG9saWN5Eh8KG0NPTkZMSUNUX1BPTElDWV9VTlNQRUNJRklFRBAAEhgKFENPTkZMSUNUX1BPTElDWV9GQUlMEAESGgoWQ09ORkxJQ1RfUE9MSUNZX1JFTkFNRRACEh0KGUNPTkZMSUNUX1BPTElDWV9PVkVSV1JJVEUQA2IGcHJvdG8z");
+  fileDesc("Chljb3JkdmF1bHQvdjEvY29tbW9uLnByb3RvEgxjb3JkdmF1bHQudjEikQIKBUVudHJ5EgoKAmlkGAEgASgDEgwKBHBhdGgYAiABKAkSDAoEbmFtZRgDIAEoCRIlCgRraW5kGAQgASgOMhcuY29yZHZhdWx0LnYxLkVudHJ5S2luZBIMCgRzaXplGAUgASgEEhEKCW1pbWVfdHlwZRgGIAEoCRINCgVvd25lchgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDXVwZGF0ZWRfYXRfbXMYCSABKAMSDgoGc2hhMjU2GAogASgJEg4KBnB1YmxpYxgLIAEoCBIVCg1oYXNfdGh1bWJuYWlsGAwgASgIEiQKBmFjY2VzcxgNIAEoDjIULmNvcmR2YXVsdC52MS5BY2Nlc3MiTQoEVXNlchIKCgJpZBgBIAEoAxIQCgh1c2VybmFtZRgCIAEoCRIQCghpc19hZG1pbhgDIAEoCBIVCg1jcmVhdGVkX2F0X21zGAQgASgDKlMKCUVudHJ5S2luZBIaChZFTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPRU5UUllfS0lORF9GSUxFEAESFQoRRU5UUllfS0lORF9GT0xERVIQAiqGAQoOQ29uZmxpY3RQb2xpY3kSHwobQ09ORkxJQ1RfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGAoUQ09ORkxJQ1RfUE9MSUNZX0ZBSUwQARIaChZDT05GTElDVF9QT0xJQ1lfUkVOQU1FEAISHQoZQ09ORkxJQ1RfUE9MSUNZX09WRVJXUklURRADKmcKBkFjY2VzcxIWChJBQ0NFU1NfVU5TUEVDSUZJRUQQABIPCgtBQ0NFU1NfTk9ORRABEg8KC0FDQ0VTU19SRUFEEAISEAoMQUNDRVNTX1dSSVRFEAMSEQoNQUNDRVNTX01BTkFHRRAEYgZwcm90bzM");
 
 /**
  * A file or folder of the shared tree.
@@ -93,6 +93,14 @@ export type Entry = Message<"cordvault.v1.Entry"> & {
    * @generated from field: bool has_thumbnail = 12;
    */
   hasThumbnail: boolean;
+
+  /**
+   * What the caller may do with it, in Stat and List answers. Other answers
+   * (and Watch events, which go to many users) leave it ACCESS_UNSPECIFIED.
+   *
+   * @generated from field: cordvault.v1.Access access = 13;
+   */
+  access: Access;
 };
 
 /**
@@ -204,4 +212,53 @@ export enum ConflictPolicy {
  */
 export const ConflictPolicySchema: GenEnum<ConflictPolicy> = /*@__PURE__*/
   enumDesc(file_cordvault_v1_common, 1);
+
+/**
+ * What the caller may do with an entry; each level includes the ones before it.
+ *
+ * @generated from enum cordvault.v1.Access
+ */
+export enum Access {
+  /**
+   * Not worked out for this answer: only Stat and List answers carry it.
+   *
+   * @generated from enum value: ACCESS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The name shows, nothing more (servers that hide unreadable entries never list these).
+   *
+   * @generated from enum value: ACCESS_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Read a file, list a folder, download.
+   *
+   * @generated from enum value: ACCESS_READ = 2;
+   */
+  READ = 2,
+
+  /**
+   * Also rename, move or delete it (a folder only with everything inside
+   * writable too), and create links to it.
+   *
+   * @generated from enum value: ACCESS_WRITE = 3;
+   */
+  WRITE = 3,
+
+  /**
+   * Also change its visibility, its shares and its owner.
+   *
+   * @generated from enum value: ACCESS_MANAGE = 4;
+   */
+  MANAGE = 4,
+}
+
+/**
+ * Describes the enum cordvault.v1.Access.
+ */
+export const AccessSchema: GenEnum<Access> = /*@__PURE__*/
+  enumDesc(file_cordvault_v1_common, 2);
 

@@ -24,19 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/common.proto\x12\x0c\x63ordvault.v1\"\xd0\x02\n\x05\x45ntry\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x17.cordvault.v1.EntryKindR\x04kind\x12\x12\n\x04size\x18\x05 \x01(\x04R\x04size\x12\x1b\n\tmime_type\x18\x06 \x01(\tR\x08mimeType\x12\x14\n\x05owner\x18\x07 \x01(\tR\x05owner\x12\"\n\rcreated_at_ms\x18\x08 \x01(\x03R\x0b\x63reatedAtMs\x12\"\n\rupdated_at_ms\x18\t \x01(\x03R\x0bupdatedAtMs\x12\x16\n\x06sha256\x18\n \x01(\tR\x06sha256\x12\x16\n\x06public\x18\x0b \x01(\x08R\x06public\x12#\n\rhas_thumbnail\x18\x0c \x01(\x08R\x0chasThumbnail\"q\n\x04User\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n\x08username\x18\x02 \x01(\tR\x08username\x12\x19\n\x08is_admin\x18\x03 \x01(\x08R\x07isAdmin\x12\"\n\rcreated_at_ms\x18\x04 \x01(\x03R\x0b\x63reatedAtMs*S\n\tEntryKind\x12\x1a\n\x16\x45NTRY_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x45NTRY_KIND_FILE\x10\x01\x12\x15\n\x11\x45NTRY_KIND_FOLDER\x10\x02*\x86\x01\n\x0e\x43onflictPolicy\x12\x1f\n\x1b\x43ONFLICT_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONFLICT_POLICY_FAIL\x10\x01\x12\x1a\n\x16\x43ONFLICT_POLICY_RENAME\x10\x02\x12\x1d\n\x19\x43ONFLICT_POLICY_OVERWRITE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/common.proto\x12\x0c\x63ordvault.v1\"\xfe\x02\n\x05\x45ntry\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12+\n\x04kind\x18\x04 \x01(\x0e\x32\x17.cordvault.v1.EntryKindR\x04kind\x12\x12\n\x04size\x18\x05 \x01(\x04R\x04size\x12\x1b\n\tmime_type\x18\x06 \x01(\tR\x08mimeType\x12\x14\n\x05owner\x18\x07 \x01(\tR\x05owner\x12\"\n\rcreated_at_ms\x18\x08 \x01(\x03R\x0b\x63reatedAtMs\x12\"\n\rupdated_at_ms\x18\t \x01(\x03R\x0bupdatedAtMs\x12\x16\n\x06sha256\x18\n \x01(\tR\x06sha256\x12\x16\n\x06public\x18\x0b \x01(\x08R\x06public\x12#\n\rhas_thumbnail\x18\x0c \x01(\x08R\x0chasThumbnail\x12,\n\x06\x61\x63\x63\x65ss\x18\r \x01(\x0e\x32\x14.cordvault.v1.AccessR\x06\x61\x63\x63\x65ss\"q\n\x04User\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12\x1a\n\x08username\x18\x02 \x01(\tR\x08username\x12\x19\n\x08is_admin\x18\x03 \x01(\x08R\x07isAdmin\x12\"\n\rcreated_at_ms\x18\x04 \x01(\x03R\x0b\x63reatedAtMs*S\n\tEntryKind\x12\x1a\n\x16\x45NTRY_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x45NTRY_KIND_FILE\x10\x01\x12\x15\n\x11\x45NTRY_KIND_FOLDER\x10\x02*\x86\x01\n\x0e\x43onflictPolicy\x12\x1f\n\x1b\x43ONFLICT_POLICY_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONFLICT_POLICY_FAIL\x10\x01\x12\x1a\n\x16\x43ONFLICT_POLICY_RENAME\x10\x02\x12\x1d\n\x19\x43ONFLICT_POLICY_OVERWRITE\x10\x03*g\n\x06\x41\x63\x63\x65ss\x12\x16\n\x12\x41\x43\x43\x45SS_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x41\x43\x43\x45SS_NONE\x10\x01\x12\x0f\n\x0b\x41\x43\x43\x45SS_READ\x10\x02\x12\x10\n\x0c\x41\x43\x43\x45SS_WRITE\x10\x03\x12\x11\n\rACCESS_MANAGE\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENTRYKIND']._serialized_start=497
-  _globals['_ENTRYKIND']._serialized_end=580
-  _globals['_CONFLICTPOLICY']._serialized_start=583
-  _globals['_CONFLICTPOLICY']._serialized_end=717
+  _globals['_ENTRYKIND']._serialized_start=543
+  _globals['_ENTRYKIND']._serialized_end=626
+  _globals['_CONFLICTPOLICY']._serialized_start=629
+  _globals['_CONFLICTPOLICY']._serialized_end=763
+  _globals['_ACCESS']._serialized_start=765
+  _globals['_ACCESS']._serialized_end=868
   _globals['_ENTRY']._serialized_start=44
-  _globals['_ENTRY']._serialized_end=380
-  _globals['_USER']._serialized_start=382
-  _globals['_USER']._serialized_end=495
+  _globals['_ENTRY']._serialized_end=426
+  _globals['_USER']._serialized_start=428
+  _globals['_USER']._serialized_end=541
 # @@protoc_insertion_point(module_scope)

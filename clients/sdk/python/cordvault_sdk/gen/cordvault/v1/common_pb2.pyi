@@ -17,6 +17,14 @@ class ConflictPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CONFLICT_POLICY_FAIL: _ClassVar[ConflictPolicy]
     CONFLICT_POLICY_RENAME: _ClassVar[ConflictPolicy]
     CONFLICT_POLICY_OVERWRITE: _ClassVar[ConflictPolicy]
+
+class Access(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ACCESS_UNSPECIFIED: _ClassVar[Access]
+    ACCESS_NONE: _ClassVar[Access]
+    ACCESS_READ: _ClassVar[Access]
+    ACCESS_WRITE: _ClassVar[Access]
+    ACCESS_MANAGE: _ClassVar[Access]
 ENTRY_KIND_UNSPECIFIED: EntryKind
 ENTRY_KIND_FILE: EntryKind
 ENTRY_KIND_FOLDER: EntryKind
@@ -24,9 +32,14 @@ CONFLICT_POLICY_UNSPECIFIED: ConflictPolicy
 CONFLICT_POLICY_FAIL: ConflictPolicy
 CONFLICT_POLICY_RENAME: ConflictPolicy
 CONFLICT_POLICY_OVERWRITE: ConflictPolicy
+ACCESS_UNSPECIFIED: Access
+ACCESS_NONE: Access
+ACCESS_READ: Access
+ACCESS_WRITE: Access
+ACCESS_MANAGE: Access
 
 class Entry(_message.Message):
-    __slots__ = ("id", "path", "name", "kind", "size", "mime_type", "owner", "created_at_ms", "updated_at_ms", "sha256", "public", "has_thumbnail")
+    __slots__ = ("id", "path", "name", "kind", "size", "mime_type", "owner", "created_at_ms", "updated_at_ms", "sha256", "public", "has_thumbnail", "access")
     ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +52,7 @@ class Entry(_message.Message):
     SHA256_FIELD_NUMBER: _ClassVar[int]
     PUBLIC_FIELD_NUMBER: _ClassVar[int]
     HAS_THUMBNAIL_FIELD_NUMBER: _ClassVar[int]
+    ACCESS_FIELD_NUMBER: _ClassVar[int]
     id: int
     path: str
     name: str
@@ -51,7 +65,8 @@ class Entry(_message.Message):
     sha256: str
     public: bool
     has_thumbnail: bool
-    def __init__(self, id: _Optional[int] = ..., path: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., size: _Optional[int] = ..., mime_type: _Optional[str] = ..., owner: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., sha256: _Optional[str] = ..., public: _Optional[bool] = ..., has_thumbnail: _Optional[bool] = ...) -> None: ...
+    access: Access
+    def __init__(self, id: _Optional[int] = ..., path: _Optional[str] = ..., name: _Optional[str] = ..., kind: _Optional[_Union[EntryKind, str]] = ..., size: _Optional[int] = ..., mime_type: _Optional[str] = ..., owner: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., updated_at_ms: _Optional[int] = ..., sha256: _Optional[str] = ..., public: _Optional[bool] = ..., has_thumbnail: _Optional[bool] = ..., access: _Optional[_Union[Access, str]] = ...) -> None: ...
 
 class User(_message.Message):
     __slots__ = ("id", "username", "is_admin", "created_at_ms")
