@@ -8,16 +8,31 @@
 
 use std::ops::Range;
 
-/// Most range specs honoured in one request; more is treated as abuse (many
-/// tiny or overlapping ranges cost far more than the file) and answered in full.
-pub const MAX_RANGES: usize = 64;
+/// Most range specs read from one header; more is treated as abuse and
+/// answered in full. It only bounds the parsing work: well above what a real
+/// client sends, and what is answered is bounded by [`MAX_RANGES`].
+pub const MAX_SPECS: usize = 256;
+
+/// Most ranges answered, after coalescing; more is answered in full. Every
+/// range is read and decrypted on its own and costs a part header, so many
+/// scattered small ranges cost far more than the file. Real clients (PDF
+/// viewers, media players) ask for a handful.
+pub const MAX_RANGES: usize = 16;
+
+/// Ranges this close (in bytes) are coalesced into one: sending the bytes
+/// between them costs no more than the header of another part (about 80
+/// bytes: boundary, Content-Type and Content-Range lines). RFC 9110 section
+/// 14.2 allows it.
+pub const COALESCE_GAP: u64 = 80;
 
 /// What a Range header asks of a representation of `size` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeRequest {
     /// Ignore the header and send everything (200).
     Full,
-    /// Send these byte ranges, in request order, none empty (206).
+    /// Send these byte ranges (206): none empty, in ascending order, and
+    /// farther apart than [`COALESCE_GAP`], as overlapping and close ranges
+    /// are coalesced.
     Partial(Vec<Range<u64>>),
     /// No range overlaps the representation (416).
     Unsatisfiable,
@@ -37,11 +52,39 @@ pub fn parse_range(header: &str, size: u64) -> RangeRequest {
         return RangeRequest::Full;
     };
     let ranges: Vec<Range<u64>> = specs.iter().filter_map(|spec| resolve(spec, size)).collect();
-    if ranges.is_empty() { RangeRequest::Unsatisfiable } else { RangeRequest::Partial(ranges) }
+    if ranges.is_empty() {
+        return RangeRequest::Unsatisfiable;
+    }
+    let ranges = coalesce(ranges);
+    // Coalesced ranges are disjoint, so they cannot add up to more than the
+    // size; the guard stays in case that ever changes, since sending more
+    // than the file is the amplification these limits prevent.
+    let total = ranges.iter().map(|range| range.end - range.start).fold(0, u64::saturating_add);
+    if ranges.len() > MAX_RANGES || total > size {
+        return RangeRequest::Full;
+    }
+    RangeRequest::Partial(ranges)
+}
+
+/// Sorts `ranges` (non-empty each) and merges those that overlap or are at
+/// most [`COALESCE_GAP`] bytes apart, so that no byte is sent twice
+/// (`bytes=0-,0-,...` would otherwise send the file many times over).
+fn coalesce(mut ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    ranges.sort_unstable_by_key(|range| range.start);
+    let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end.saturating_add(COALESCE_GAP) => {
+                last.end = last.end.max(range.end);
+            }
+            _ => merged.push(range),
+        }
+    }
+    merged
 }
 
 /// The syntax: `bytes=spec, spec, ...`. None for another unit, a malformed
-/// header, or more than [`MAX_RANGES`] specs.
+/// header, or more than [`MAX_SPECS`] specs.
 fn parse_specs(header: &str) -> Option<Vec<Spec>> {
     let (unit, set) = header.split_once('=')?;
     if !unit.trim_matches(is_ows).eq_ignore_ascii_case("bytes") {
@@ -50,7 +93,7 @@ fn parse_specs(header: &str) -> Option<Vec<Spec>> {
     let mut specs = Vec::new();
     // RFC 9110 section 5.6.1: empty list elements are tolerated.
     for element in set.split(',').map(|element| element.trim_matches(is_ows)).filter(|element| !element.is_empty()) {
-        if specs.len() == MAX_RANGES {
+        if specs.len() == MAX_SPECS {
             return None;
         }
         specs.push(parse_spec(element)?);
@@ -139,10 +182,15 @@ pub struct Multipart {
 impl Multipart {
     /// Lays out the parts for `ranges` (non-empty, within `size`) of a
     /// representation of type `content_type`; an empty type leaves out the
-    /// parts' Content-Type line.
+    /// parts' Content-Type line, and one that could break the part header
+    /// (CR, LF or any byte but visible ASCII and space) becomes
+    /// [`FALLBACK_CONTENT_TYPE`].
     pub fn new(boundary: String, content_type: &str, ranges: &[Range<u64>], size: u64) -> Self {
-        let type_line =
-            if content_type.is_empty() { String::new() } else { format!("Content-Type: {content_type}\r\n") };
+        let type_line = match content_type {
+            "" => String::new(),
+            safe if is_header_safe(safe) => format!("Content-Type: {safe}\r\n"),
+            _ => format!("Content-Type: {FALLBACK_CONTENT_TYPE}\r\n"),
+        };
         let part_headers: Vec<String> = ranges
             .iter()
             .map(|range| {
@@ -176,6 +224,16 @@ impl Multipart {
     pub fn content_type(&self) -> String {
         format!("multipart/byteranges; boundary={}", self.boundary)
     }
+}
+
+/// The part type used in place of one that is unsafe in a header.
+pub const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// Whether `value` is only visible ASCII and spaces. Stored media types come
+/// from clients; one holding CR or LF would add header lines of its own to
+/// every part (defence in depth: uploads validate them too).
+fn is_header_safe(value: &str) -> bool {
+    value.bytes().all(|byte| byte == b' ' || byte.is_ascii_graphic())
 }
 
 /// Content-Disposition per RFC 6266 / RFC 8187: an ASCII fallback
@@ -296,11 +354,52 @@ mod tests {
     }
 
     #[test]
-    fn lists_keep_request_order_and_tolerate_whitespace() {
-        assert_eq!(parse_range("bytes=500-599, 0-99,-10", 1000), partial(&[500..600, 0..100, 990..1000]));
-        assert_eq!(parse_range("bytes=0-0 ,\t2-2 , , 4-4,", 10), partial(&[0..1, 2..3, 4..5]));
-        // Overlaps are kept as asked.
-        assert_eq!(parse_range("bytes=0-5,3-8", 10), partial(&[0..6, 3..9]));
+    fn lists_tolerate_whitespace() {
+        assert_eq!(parse_range("bytes=0-0 ,\t200-200 , , 400-400,", 1000), partial(&[0..1, 200..201, 400..401]));
+    }
+
+    #[test]
+    fn ranges_come_back_sorted() {
+        assert_eq!(parse_range("bytes=500-599, 0-99,-10", 1000), partial(&[0..100, 500..600, 990..1000]));
+        assert_eq!(parse_range("bytes=900-909,100-109,500-509", 1000), partial(&[100..110, 500..510, 900..910]));
+    }
+
+    #[test]
+    fn repeated_whole_ranges_become_one() {
+        let size = 4 << 20;
+        let header = format!("bytes={}", vec!["0-"; 64].join(","));
+        assert_eq!(parse_range(&header, size), one(0..size));
+        assert_eq!(parse_range("bytes=1-,1-", 100), one(1..100));
+        assert_eq!(parse_range("bytes=-100,0-,50-60", 100), one(0..100));
+    }
+
+    #[test]
+    fn overlapping_ranges_are_merged() {
+        assert_eq!(parse_range("bytes=0-9,5-19", 1000), one(0..20));
+        assert_eq!(parse_range("bytes=5-19,0-9", 1000), one(0..20));
+        // A range inside another adds nothing.
+        assert_eq!(parse_range("bytes=0-99,10-19", 1000), one(0..100));
+        // Touching ranges too.
+        assert_eq!(parse_range("bytes=0-9,10-19", 1000), one(0..20));
+    }
+
+    #[test]
+    fn close_ranges_are_merged_far_ones_kept() {
+        assert_eq!(parse_range("bytes=0-9,200-209", 1000), partial(&[0..10, 200..210]));
+        // The gap between 0..10 and 90..100 is exactly COALESCE_GAP bytes.
+        assert_eq!(COALESCE_GAP, 80);
+        assert_eq!(parse_range("bytes=0-9,90-99", 1000), one(0..100));
+        assert_eq!(parse_range("bytes=0-9,91-99", 1000), partial(&[0..10, 91..100]));
+        // Merging chains: each gap is small, the whole spans more.
+        assert_eq!(parse_range("bytes=0-9,50-59,100-109,150-159", 1000), one(0..160));
+    }
+
+    #[test]
+    fn overlaps_are_resolved_against_the_size_first() {
+        // Both clamp to the last byte, then merge.
+        assert_eq!(parse_range("bytes=990-5000,995-6000", 1000), one(990..1000));
+        // Unsatisfiable specs are dropped before merging.
+        assert_eq!(parse_range("bytes=2000-,0-9,1500-", 1000), one(0..10));
     }
 
     #[test]
@@ -321,16 +420,35 @@ mod tests {
         assert_eq!(parse_range("bytes=x", 0), RangeRequest::Full);
     }
 
+    /// `count` one-byte specs 1000 bytes apart, too far to merge.
+    fn far_apart(count: u64) -> String {
+        let specs: Vec<String> = (0..count).map(|index| format!("{0}-{0}", index * 1000)).collect();
+        format!("bytes={}", specs.join(","))
+    }
+
     #[test]
-    fn too_many_specs_answer_in_full() {
-        let specs = |count: usize| (0..count).map(|index| format!("{index}-{index}")).collect::<Vec<_>>().join(",");
-        match parse_range(&format!("bytes={}", specs(MAX_RANGES)), 1000) {
-            RangeRequest::Partial(ranges) => assert_eq!(ranges.len(), MAX_RANGES),
+    fn too_many_ranges_answer_in_full() {
+        assert_eq!(MAX_RANGES, 16);
+        match parse_range(&far_apart(16), 1_000_000) {
+            RangeRequest::Partial(ranges) => assert_eq!(ranges.len(), 16),
             other => panic!("{other:?}"),
         }
-        assert_eq!(parse_range(&format!("bytes={}", specs(MAX_RANGES + 1)), 1000), RangeRequest::Full);
+        assert_eq!(parse_range(&far_apart(17), 1_000_000), RangeRequest::Full);
+        // Counted after coalescing: 17 specs that merge into one are fine.
+        let close: Vec<String> = (0..17).map(|index| format!("{0}-{0}", index * 10)).collect();
+        assert_eq!(parse_range(&format!("bytes={}", close.join(",")), 1000), one(0..161));
+        // Counted after dropping unsatisfiable specs too.
+        let with_beyond = format!("{},20000-,30000-", far_apart(16));
+        assert_eq!(parse_range(&with_beyond, 16_000), parse_range(&far_apart(16), 16_000));
+    }
+
+    #[test]
+    fn too_many_specs_answer_in_full() {
+        let same = |count: usize| format!("bytes={}", vec!["0-"; count].join(","));
+        assert_eq!(parse_range(&same(MAX_SPECS), 1000), one(0..1000));
+        assert_eq!(parse_range(&same(MAX_SPECS + 1), 1000), RangeRequest::Full);
         // Unsatisfiable specs count too.
-        let far = vec!["5000-"; MAX_RANGES + 1].join(",");
+        let far = vec!["5000-"; MAX_SPECS + 1].join(",");
         assert_eq!(parse_range(&format!("bytes={far}"), 1000), RangeRequest::Full);
     }
 
@@ -404,6 +522,29 @@ mod tests {
                 assert_eq!(multipart.part_header(0).contains("Content-Type"), !content_type.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn multipart_refuses_unsafe_content_types() {
+        let ranges = [0..3, 250..256];
+        for content_type in
+            ["text/plain\r\nSet-Cookie: x=1", "text/plain\n", "text/plain\0", "text/plain\t", "tëxt/plain"]
+        {
+            let multipart = Multipart::new("B0UND".to_owned(), content_type, &ranges, 256);
+            for index in 0..ranges.len() {
+                assert!(
+                    multipart
+                        .part_header(index)
+                        .starts_with("\r\n--B0UND\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes "),
+                    "{content_type:?}: {:?}",
+                    multipart.part_header(index)
+                );
+            }
+            let content: Vec<u8> = (0..=255).collect();
+            assert_eq!(multipart.content_length(), assemble(&multipart, &ranges, &content).len() as u64);
+        }
+        let safe = Multipart::new("B0UND".to_owned(), "text/plain; charset=\"utf-8\"", &ranges, 256);
+        assert!(safe.part_header(0).contains("Content-Type: text/plain; charset=\"utf-8\"\r\n"));
     }
 
     #[test]
