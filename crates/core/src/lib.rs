@@ -6,6 +6,7 @@ pub mod chunk;
 pub mod crypto;
 pub mod error;
 pub mod http_range;
+pub mod media_type;
 pub mod path;
 pub mod range;
 pub mod retry;
