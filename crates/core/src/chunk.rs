@@ -141,7 +141,8 @@ impl ChunkCodec {
         if blocks.len() as u64 != span.blocks.end - span.blocks.start {
             return Err(Error::data_loss(format!("chunk {chunk_index} is shorter than its record says")));
         }
-        let magic = header.get(..4);
+        // A header cut short (a truncated object) is damage, whatever it starts with.
+        let magic = if header.len() < HEADER_LEN as usize { None } else { header.get(..4) };
         let prefix: [u8; 8] = match (self, magic) {
             (ChunkCodec::Sealed(_), Some(m)) if m == MAGIC_SEALED => {
                 header[4..12].try_into().expect("header length checked")
@@ -252,5 +253,23 @@ mod tests {
         let span = codec.span(len, 0..len);
         let blocks = truncated[span.blocks.start as usize..].to_vec();
         assert_eq!(codec.open(1, len, &sealed[..12], &span, blocks).unwrap_err().code, ErrorCode::DataLoss);
+    }
+
+    /// Found by the chunk_unseal fuzz target: an object truncated inside its
+    /// header, read for a span without blocks (an empty chunk, or an empty
+    /// range), panicked slicing the nonce prefix (sealed) or opened as if
+    /// intact (plain).
+    #[test]
+    fn short_headers_are_data_loss() {
+        for codec in [ChunkCodec::Sealed(SecretKey::generate()), ChunkCodec::Plain] {
+            let empty = codec.seal(0, b"");
+            assert_eq!(codec.open_chunk(0, 0, &empty[..6]).unwrap_err().code, ErrorCode::DataLoss);
+            let sealed = codec.seal(0, b"hello");
+            for len in 0..HEADER_LEN as usize {
+                let span = codec.span(5, 0..0);
+                let err = codec.open(0, 5, &sealed[..len], &span, Vec::new()).unwrap_err();
+                assert_eq!(err.code, ErrorCode::DataLoss, "{codec:?} {len}");
+            }
+        }
     }
 }
