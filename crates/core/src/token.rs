@@ -33,14 +33,19 @@ impl UploadTokenKey {
     pub fn verify(&self, token: &str, upload_id: &str, now_ms: i64) -> Result<()> {
         let invalid = || Error::unauthenticated("the upload token is not valid for this upload");
         let (payload, tag) = token.rsplit_once('.').ok_or_else(invalid)?;
-        let tag = hex::decode(tag).map_err(|_| invalid())?;
-        hmac::verify(&self.0, payload.as_bytes(), &tag).map_err(|_| invalid())?;
-        let mut parts = payload.splitn(3, '.');
-        let (version, id, expiry) = (parts.next(), parts.next(), parts.next());
-        if version != Some("v1") || id != Some(upload_id) {
+        // Lower case only, as `sign` writes it: hex::decode also takes upper
+        // case, which would give one token many spellings.
+        if !tag.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(invalid());
         }
-        let expiry: i64 = expiry.and_then(|expiry| expiry.parse().ok()).ok_or_else(invalid)?;
+        let tag = hex::decode(tag).map_err(|_| invalid())?;
+        hmac::verify(&self.0, payload.as_bytes(), &tag).map_err(|_| invalid())?;
+        // The expiry holds no dot, the upload id may: split at the last one.
+        let (id, expiry) = payload.strip_prefix("v1.").and_then(|rest| rest.rsplit_once('.')).ok_or_else(invalid)?;
+        if id != upload_id {
+            return Err(invalid());
+        }
+        let expiry: i64 = expiry.parse().map_err(|_| invalid())?;
         if expiry < now_ms {
             return Err(Error::unauthenticated("the upload token has expired; start the upload again"));
         }
@@ -63,5 +68,33 @@ mod tests {
         assert!(key.verify(&forged, "abc", 999).is_err());
         let (other, _) = UploadTokenKey::derive("another password");
         assert!(other.verify(&token, "abc", 999).is_err());
+    }
+
+    /// Found by the token fuzz target: `sign` takes any upload id, but
+    /// `verify` split the payload at the first dots, so a token for an id
+    /// holding a dot never verified.
+    #[test]
+    fn ids_with_dots_verify() {
+        let key = UploadTokenKey::new(b"key");
+        for id in [".", "a.b", "v1.abc.1000", "abc."] {
+            let token = key.sign(id, 1_000);
+            assert!(key.verify(&token, id, 999).is_ok(), "{id:?}");
+            assert!(key.verify(&token, id, 1_001).is_err(), "{id:?}");
+            assert!(key.verify(&token, "abc", 999).is_err(), "{id:?}");
+        }
+        assert!(key.verify(&key.sign("abc", 1_000), "abc.1000", 999).is_err());
+    }
+
+    /// Found by the token fuzz target: the tag was read with `hex::decode`,
+    /// which takes upper case too, so one token had many spellings that all
+    /// verified.
+    #[test]
+    fn tokens_have_one_spelling() {
+        let key = UploadTokenKey::new(b"key");
+        let token = key.sign("abc", 1_000);
+        let (payload, tag) = token.rsplit_once('.').unwrap();
+        assert!(tag.bytes().any(|byte| byte.is_ascii_lowercase()), "{tag}");
+        let upper = format!("{payload}.{}", tag.to_ascii_uppercase());
+        assert!(key.verify(&upper, "abc", 999).is_err());
     }
 }
