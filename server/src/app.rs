@@ -38,6 +38,7 @@ use crate::services::links::Links;
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
 use crate::services::sharing::Sharing;
+use crate::services::throttle::{Throttle, ThrottlePolicy};
 use crate::services::thumbnails::Thumbnails;
 use crate::services::tokens::TokenIssuer;
 use crate::services::trash::Trash;
@@ -70,6 +71,7 @@ pub struct ServerConfig {
     /// Some: a thumbnail worker runs inside the manager, writing this format.
     /// None: jobs wait for thumbnail worker processes.
     pub in_process_thumbnails: Option<ThumbnailFormat>,
+    pub listener: crate::listener::ListenerLimits,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -83,6 +85,9 @@ pub struct RunningServer {
     sweeper: JoinHandle<()>,
     thumbnail_worker: Option<cordvault_thumbnail_worker::RunningWorker>,
     pub workers: Arc<WorkerRegistry>,
+    /// This manager's row in `manager_leases`.
+    lease_id: String,
+    pub throttle: Throttle,
 }
 
 impl RunningServer {
@@ -96,6 +101,9 @@ impl RunningServer {
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.serve).await;
         self.serve.abort();
+        if let Err(err) = self.db.drop_manager_lease(&self.lease_id).await {
+            tracing::warn!(error = %err, "could not drop the manager lease; it expires by itself");
+        }
     }
 
     /// Waits until the server stops by itself (it does not, but for errors).
@@ -141,18 +149,26 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             config.chunk_size
         );
     }
-    std::fs::create_dir_all(&config.data_dir)
+    crate::data_dir::create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let database_url = match &config.database_url {
         Some(url) => url.clone(),
         None => config.data_dir.join("cordvault.sqlite").display().to_string(),
     };
     let db = Db::connect(&database_url).await.context("cannot open the metadata database")?;
+    if config.database_url.is_none() {
+        for suffix in ["", "-wal", "-shm"] {
+            // SQLite gives its WAL and shared-memory files the database file's mode.
+            crate::data_dir::make_private_file(std::path::Path::new(&format!("{database_url}{suffix}")))
+                .context("cannot make the database file private")?;
+        }
+    }
     let (store, chunk_store_spec) = open_store(&config).await?;
     let tokens = TokenIssuer::from_pem(&config.keys.private_pem, &config.keys.public_pem, config.token_ttl)?;
 
     let revocations = Revocations::default();
-    let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone()));
+    let throttle = Throttle::new(ThrottlePolicy::default());
+    let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone(), throttle.clone()));
     let master = config.keys.master.clone();
     let workers = Arc::new(WorkerRegistry::new(config.keys.service_password.clone(), config.heartbeat_interval));
     let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
@@ -187,6 +203,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         thumbnails: thumbnails.clone(),
         chunk_size: config.chunk_size,
         chunk_store: chunk_store_spec,
+        throttle: throttle.clone(),
     };
 
     let max_message = config.chunk_size as usize + 1024 * 1024;
@@ -207,7 +224,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .build_v1alpha()?;
 
     let (http_accounts, http_reads) = (accounts.clone(), reads.clone());
-    let links = Links::new(tree.clone(), &config.keys);
+    let links = Links::new(tree.clone(), &config.keys, throttle.clone());
     let mut routes = tonic::service::Routes::builder();
     routes
         .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone() }))
@@ -247,15 +264,18 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let serve = tokio::spawn(crate::listener::serve(listener, app, async {
+    let serve = tokio::spawn(crate::listener::serve(listener, app, config.listener, async {
         let _ = stopped.await;
     }));
+    let lease_id = format!("{}-{}", std::process::id(), cordvault_core::crypto::random_hex::<8>());
+    db.renew_manager_lease(&lease_id).await.context("cannot record this manager in the database")?;
     let sweeper = tokio::spawn({
-        let (janitor, workers) = (janitor.clone(), workers.clone());
+        let (janitor, workers, db, lease_id) = (janitor.clone(), workers.clone(), db.clone(), lease_id.clone());
         let (interval, heartbeat) = (config.janitor_interval, config.heartbeat_interval);
         async move {
             let mut sweeps = tokio::time::interval(interval);
             let mut heartbeats = tokio::time::interval(heartbeat);
+            let mut leases = tokio::time::interval(crate::check::LEASE_RENEW_INTERVAL);
             loop {
                 tokio::select! {
                     _ = sweeps.tick() => {
@@ -264,6 +284,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
                         }
                     }
                     _ = heartbeats.tick() => workers.drop_silent(),
+                    _ = leases.tick() => {
+                        if let Err(err) = db.renew_manager_lease(&lease_id).await {
+                            tracing::warn!(error = %err, "renewing the manager lease failed; will retry");
+                        }
+                    }
                 }
             }
         }
@@ -276,5 +301,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         cordvault_thumbnail_worker::start(worker)
     });
     tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
-    Ok(RunningServer { addr, db, store, janitor, stop: Some(stop), serve, sweeper, thumbnail_worker, workers })
+    Ok(RunningServer {
+        addr,
+        db,
+        store,
+        janitor,
+        stop: Some(stop),
+        serve,
+        sweeper,
+        thumbnail_worker,
+        workers,
+        lease_id,
+        throttle,
+    })
 }

@@ -136,6 +136,12 @@ pub struct ServeArgs {
     /// Format the in-process worker writes: jpeg or webp.
     #[arg(long, env = "THUMBNAIL_FORMAT", default_value = "jpeg")]
     pub thumbnail_format: ThumbnailFormat,
+    /// Most client connections served at once (kept below the file-descriptor limit).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Seconds a connection with no request in flight stays open.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
     /// Seconds a login token stays valid.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub token_ttl_secs: u64,

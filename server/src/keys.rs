@@ -139,7 +139,7 @@ fn load_or_generate(data_dir: &Path) -> Result<KeySettings, KeyError> {
         Err(_) => {}
     }
     let settings = generate();
-    std::fs::create_dir_all(data_dir).map_err(io)?;
+    crate::data_dir::create_private_dir(data_dir).map_err(io)?;
     write_private(&path, &env_file_text(&settings)).map_err(io)?;
     tracing::info!(path = %path.display(), "generated new server keys");
     Ok(settings)

@@ -5,10 +5,11 @@ pub mod api;
 pub mod app;
 pub mod check;
 pub mod config;
+pub mod data_dir;
 pub mod db;
 pub mod http;
 pub mod keys;
-mod listener;
+pub mod listener;
 pub mod services;
 
 pub use app::{RunningServer, ServerConfig, start};
@@ -38,10 +39,17 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         },
         thumbnail_width: args.thumbnail_width()?,
         in_process_thumbnails: args.in_process_thumbnails()?,
+        listener: listener::ListenerLimits {
+            max_connections: args.max_connections.max(1),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),
+            ..Default::default()
+        },
     })
 }
 
 /// Runs the consistency check against the configured database and store.
+/// `cordvault-server check [--repair]`; repair spares orphans younger than
+/// the configured grace period and refuses to run beside a live manager.
 pub async fn check_store(config: &ServerConfig, repair: bool) -> anyhow::Result<check::CheckReport> {
     let database_url = match &config.database_url {
         Some(url) => url.clone(),
@@ -49,5 +57,6 @@ pub async fn check_store(config: &ServerConfig, repair: bool) -> anyhow::Result<
     };
     let db = db::Db::connect(&database_url).await?;
     let (store, _) = app::open_store(config).await?;
+    let repair = repair.then_some(check::Repair { orphan_grace: config.orphan_grace });
     check::check(&db, store.as_ref(), repair).await
 }

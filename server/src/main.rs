@@ -41,6 +41,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if repair {
                 println!("deleted {} orphaned objects", report.repaired);
+                if report.young > 0 {
+                    println!("spared {} orphaned objects younger than ORPHAN_GRACE_SECS", report.young);
+                }
             }
             if !report.missing.is_empty() {
                 anyhow::bail!("{} recorded chunks are missing from the store", report.missing.len());
@@ -50,10 +53,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Serve) | None => {
             let config = cordvault_server::server_config(&cli.serve)?;
             let mut server = cordvault_server::start(config).await?;
-            tokio::select! {
+            let result = tokio::select! {
                 result = server.wait_for_exit() => result,
                 _ = tokio::signal::ctrl_c() => Ok(()),
-            }
+            };
+            server.shutdown().await;
+            result
         }
     }
 }

@@ -19,8 +19,16 @@ pub fn to_status(err: Error) -> Status {
         ErrorCode::Unavailable => Code::Unavailable,
         ErrorCode::Internal => Code::Internal,
     };
-    Status::new(code, err.message)
+    let retry_after = err.retry_after_secs();
+    let mut status = Status::new(code, err.message);
+    if let Some(secs) = retry_after {
+        status.metadata_mut().insert(RETRY_AFTER, secs.into());
+    }
+    status
 }
+
+/// Metadata key of the seconds to wait before trying again.
+pub const RETRY_AFTER: &str = "retry-after";
 
 pub fn from_status(status: Status) -> Error {
     let code = match status.code() {
@@ -42,7 +50,16 @@ pub fn from_status(status: Status) -> Error {
         "" => format!("{:?}", status.code()),
         message => message.to_owned(),
     };
-    Error::new(code, message)
+    let retry_after = status
+        .metadata()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let err = Error::new(code, message);
+    match retry_after {
+        Some(secs) => err.with_retry_after(std::time::Duration::from_secs(secs)),
+        None => err,
+    }
 }
 
 pub(crate) fn transport(err: tonic::transport::Error) -> Error {

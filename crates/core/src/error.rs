@@ -57,6 +57,9 @@ impl fmt::Display for ErrorCode {
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    /// When trying again makes sense (rate limits, lockouts): sent as
+    /// `retry-after` in gRPC metadata and HTTP headers.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -66,7 +69,7 @@ macro_rules! constructors {
         impl Error {
             $(
                 pub fn $name(message: impl Into<String>) -> Self {
-                    Error { code: ErrorCode::$code, message: message.into() }
+                    Error { code: ErrorCode::$code, message: message.into(), retry_after: None }
                 }
             )*
         }
@@ -89,6 +92,16 @@ constructors! {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), retry_after: None }
+    }
+
+    pub fn with_retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// Whole seconds to wait, at least one: the form of a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after.map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
     }
 }

@@ -8,6 +8,9 @@ use crate::{Error, Result};
 pub const MAX_NAME_BYTES: usize = 255;
 /// Longest path, in bytes.
 pub const MAX_PATH_BYTES: usize = 4096;
+/// Deepest path, in names: deep enough for any real tree, shallow enough
+/// that walking one stays cheap.
+pub const MAX_DEPTH: usize = 256;
 
 /// The format characters (general category Cf) of Unicode 16.0, as inclusive
 /// ranges in ascending order. They are invisible: in a name they hide or
@@ -130,6 +133,10 @@ fn name_too_long(input: &str, len: usize) -> Error {
     Error::invalid_argument(format!("name {} is {len} bytes long, more than {MAX_NAME_BYTES}", quote(input)))
 }
 
+fn too_deep(input: &str) -> Error {
+    Error::invalid_argument(format!("path {} is more than {MAX_DEPTH} folders deep", quote(input)))
+}
+
 fn path_too_long(input: &str, len: usize) -> Error {
     Error::invalid_argument(format!("path {} is {len} bytes long, more than {MAX_PATH_BYTES}", quote(input)))
 }
@@ -175,6 +182,9 @@ impl TreePath {
         }
         let mut names = Vec::new();
         for name in path.split('/').filter(|name| !name.is_empty()) {
+            if names.len() == MAX_DEPTH {
+                return Err(too_deep(path));
+            }
             let name = normalize_name(name)
                 .map_err(|err| Error::invalid_argument(format!("path {}: {}", quote(path), err.message)))?;
             names.push(name);
@@ -217,6 +227,9 @@ impl TreePath {
     /// This path with `name` appended; the name is validated and kept in NFC
     /// like those of [`TreePath::parse`].
     pub fn join(&self, name: &str) -> Result<TreePath> {
+        if self.names.len() >= MAX_DEPTH {
+            return Err(too_deep(&format!("{self}/{name}")));
+        }
         let name = normalize_name(name)?;
         let mut names = self.names.clone();
         names.push(name);
@@ -258,6 +271,17 @@ pub enum ConflictPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_at_most_max_depth_deep() {
+        let deep = "/d".repeat(MAX_DEPTH);
+        let parsed = TreePath::parse(&deep).unwrap();
+        assert_eq!(parsed.names().len(), MAX_DEPTH);
+        let err = TreePath::parse(&format!("{deep}/d")).unwrap_err();
+        assert!(err.message.contains("folders deep"), "{err}");
+        assert!(parsed.join("d").is_err());
+        assert!(parsed.parent().join("d").is_ok());
+    }
     use crate::ErrorCode;
 
     #[test]

@@ -48,9 +48,10 @@ impl Drop for AlignedBuf {
 
 /// Writes `data` to a new file at `path` and makes it durable.
 pub fn write_durable(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let direct = OpenOptions::new().write(true).create_new(true).custom_flags(libc::O_DIRECT).open(path);
+    // Chunks are ciphertext, but still nobody else's to read.
+    let direct = OpenOptions::new().write(true).create_new(true).mode(0o600).custom_flags(libc::O_DIRECT).open(path);
     let Ok(mut file) = direct else {
-        let mut file = File::create(path)?;
+        let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
         file.write_all(data)?;
         return file.sync_data();
     };

@@ -24,7 +24,8 @@ const DEFAULT_MAX_OBJECT_SIZE: u64 = 64 * 1024 * 1024;
 impl LocalStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
-        fs::create_dir_all(root.join("tmp"))?;
+        private_dir(&root)?;
+        private_dir(&root.join("tmp"))?;
         Ok(LocalStore { root, max_object_size: DEFAULT_MAX_OBJECT_SIZE })
     }
 
@@ -45,6 +46,12 @@ impl LocalStore {
         }
         Ok(self.root.join(&id[..2]).join(id))
     }
+}
+
+/// Creates a directory (and its parents) only its owner may enter.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
 async fn blocking<T: Send + 'static>(
@@ -72,7 +79,7 @@ impl ChunkStore for LocalStore {
         blocking(move || {
             crate::direct::write_durable(&tmp, &data)?;
             let dir = path.parent().expect("object paths have a parent");
-            fs::create_dir_all(dir)?;
+            private_dir(dir)?;
             fs::rename(&tmp, &path)?;
             // The rename is durable only once the directory is.
             File::open(dir)?.sync_all()?;

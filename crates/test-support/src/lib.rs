@@ -69,6 +69,9 @@ pub struct TestOptions {
     /// Some: the manager runs a thumbnail worker inside; None (the default
     /// in tests): thumbnail jobs wait for a worker to connect.
     pub in_process_thumbnails: Option<cordvault_server::config::ThumbnailFormat>,
+    pub listener: cordvault_server::listener::ListenerLimits,
+    /// Unrecorded store objects younger than this are spared by the janitor and `check --repair`.
+    pub orphan_grace: Duration,
 }
 
 impl Default for TestOptions {
@@ -84,6 +87,8 @@ impl Default for TestOptions {
             download_stall_timeout: Duration::from_secs(30),
             thumbnail_width: 256,
             in_process_thumbnails: None,
+            orphan_grace: Duration::from_secs(3600),
+            listener: Default::default(),
         }
     }
 }
@@ -93,7 +98,9 @@ pub struct TestServer {
     pub server: Option<RunningServer>,
     pub url: String,
     pub options: TestOptions,
-    data_dir: tempfile::TempDir,
+    /// Holds `data_dir`, which the server creates itself, as on a fresh machine.
+    _temp: tempfile::TempDir,
+    data_dir: PathBuf,
     database: Option<PgDatabase>,
     backend: Backend,
 }
@@ -112,22 +119,25 @@ impl TestServer {
     /// Like [`TestServer::start_with`], for tests of start-up failures.
     pub async fn try_start_with(backend: Backend, options: TestOptions) -> anyhow::Result<TestServer> {
         init_logging();
-        let data_dir = tempfile::tempdir().expect("temp dir");
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
         let database = match &backend {
             Backend::Sqlite => None,
             Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
         };
-        let mut test = TestServer { server: None, url: String::new(), options, data_dir, database, backend };
+        let mut test =
+            TestServer { server: None, url: String::new(), options, _temp: temp, data_dir, database, backend };
         test.boot("127.0.0.1:0").await?;
         Ok(test)
     }
 
     fn config(&self, listen: &str) -> ServerConfig {
-        let keys = cordvault_server::keys::resolve(Default::default(), self.data_dir.path(), !self.options.encryption)
-            .expect("test keys");
+        let keys =
+            cordvault_server::keys::resolve(Default::default(), self.data_dir.as_path(), !self.options.encryption)
+                .expect("test keys");
         ServerConfig {
             listen: listen.to_owned(),
-            data_dir: self.data_dir.path().to_owned(),
+            data_dir: self.data_dir.as_path().to_owned(),
             database_url: self.database.as_ref().map(|db| db.url.clone()),
             keys,
             chunk_size: self.options.chunk_size,
@@ -135,7 +145,7 @@ impl TestServer {
             janitor_interval: self.options.janitor_interval,
             token_ttl: Duration::from_secs(3600),
             heartbeat_interval: Duration::from_secs(1),
-            orphan_grace: Duration::from_secs(3600),
+            orphan_grace: self.options.orphan_grace,
             store: self.options.store.clone(),
             trash_retention: self.options.trash_retention,
             hide_unreadable: self.options.hide_unreadable,
@@ -143,6 +153,7 @@ impl TestServer {
             web_ui: Default::default(),
             thumbnail_width: self.options.thumbnail_width,
             in_process_thumbnails: self.options.in_process_thumbnails,
+            listener: self.options.listener,
         }
     }
 
@@ -155,10 +166,9 @@ impl TestServer {
 
     /// Stops the server and starts it again on the same port and data.
     pub async fn restart(&mut self) {
-        let server = self.server.take().expect("running");
-        let addr = server.addr;
-        server.shutdown().await;
-        self.boot(&addr.to_string()).await.expect("server restarts");
+        let addr = self.url.trim_start_matches("http://").to_owned();
+        self.stop().await;
+        self.boot(&addr).await.expect("server restarts");
     }
 
     /// A second manager on the same database, data and keys (a replica, on
@@ -176,7 +186,7 @@ impl TestServer {
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.path()
+        self.data_dir.as_path()
     }
 
     /// The password workers give this manager.
@@ -185,7 +195,7 @@ impl TestServer {
     }
 
     pub fn chunk_dir(&self) -> PathBuf {
-        self.data_dir.path().join("chunks")
+        self.data_dir.as_path().join("chunks")
     }
 
     /// An unauthenticated client.
@@ -210,6 +220,34 @@ impl TestServer {
         admin.register(name, &password).await.expect("register user");
         let login = admin.login(name, &password).await.expect("user login");
         admin.with_token(login.token)
+    }
+
+    /// Stops the manager, keeping its data and database, as an operator
+    /// would before running offline tools; [`TestServer::restart`] brings it back.
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// `cordvault-server check [--repair]` on this server's data and database.
+    pub async fn check(&self, repair: bool) -> anyhow::Result<cordvault_server::check::CheckReport> {
+        cordvault_server::check_store(&self.config("127.0.0.1:0"), repair).await
+    }
+
+    /// The environment and arguments that point the `cordvault-server`
+    /// binary at this server's data and database.
+    pub fn command_env(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let mut env = Vec::new();
+        if let Some(database) = &self.database {
+            env.push(("DATABASE_URL".to_owned(), database.url.clone()));
+        }
+        if !self.options.encryption {
+            env.push(("DISABLE_ENCRYPTION".to_owned(), "1".to_owned()));
+        }
+        env.push(("ORPHAN_GRACE_SECS".to_owned(), self.options.orphan_grace.as_secs().to_string()));
+        env.push(("CHUNK_SIZE".to_owned(), self.options.chunk_size.to_string()));
+        (env, vec!["--data-dir".to_owned(), self.data_dir.as_path().display().to_string()])
     }
 
     pub async fn shutdown(mut self) {

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 
 use super::convert;
 use super::status::{ApiResult, caller};
+use crate::listener::PeerAddr;
 use crate::services::accounts::Accounts;
 
 pub struct AuthApi {
@@ -24,8 +25,9 @@ impl AuthService for AuthApi {
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| peer.ip());
         let body = request.into_inner();
-        let (user, issued) = self.accounts.login(&body.username, &body.password).await.api()?;
+        let (user, issued) = self.accounts.login(&body.username, &body.password, peer).await.api()?;
         Ok(Response::new(pb::LoginResponse {
             token: issued.token,
             expires_at_ms: issued.expires_at_ms,

@@ -37,7 +37,11 @@ pub fn entry_with_access(info: &EntryInfo, level: AccessLevel) -> pb::Entry {
         AccessLevel::Write => pb::Access::Write,
         AccessLevel::Manage => pb::Access::Manage,
     };
-    pb::Entry { access: access as i32, ..entry(info) }
+    let entry = entry(info);
+    // A hash would let a caller who may not read a file confirm a guess of
+    // its contents.
+    let sha256 = if level == AccessLevel::None { String::new() } else { entry.sha256 };
+    pb::Entry { access: access as i32, sha256, ..entry }
 }
 
 pub fn share_level(value: i32) -> Result<ShareLevel, Status> {

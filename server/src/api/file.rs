@@ -14,7 +14,7 @@ use crate::services::access::Caller;
 use crate::services::events::{ChangeEvent, ChangeKind, Events};
 use crate::services::folders::Folders;
 use crate::services::revocation::{Revocations, revoked};
-use crate::services::sharing::Sharing;
+use crate::services::sharing::{Sharing, Transfer, TransferTerms};
 use crate::services::thumbnails::Thumbnails;
 use crate::services::trash::Trash;
 use crate::services::tree::Tree;
@@ -258,18 +258,60 @@ impl FileService for FileApi {
     ) -> Result<Response<pb::TransferOwnershipResponse>, Status> {
         let caller = caller(&request)?;
         let body = request.into_inner();
-        let (info, transferred_entries) = self
-            .sharing
-            .transfer_ownership(
-                &caller,
-                &body.path,
-                &body.new_owner,
-                body.drop_shares,
-                body.keep_share_for_previous_owner,
-            )
-            .await
-            .api()?;
-        Ok(Response::new(pb::TransferOwnershipResponse { entry: Some(convert::entry(&info)), transferred_entries }))
+        let terms = TransferTerms {
+            new_owner: &body.new_owner,
+            drop_shares: body.drop_shares,
+            keep_share: body.keep_share_for_previous_owner,
+        };
+        let response = match self.sharing.transfer_ownership(&caller, &body.path, terms).await.api()? {
+            Transfer::Done(info, transferred_entries) => pb::TransferOwnershipResponse {
+                entry: Some(convert::entry(&info)),
+                transferred_entries,
+                pending: false,
+            },
+            Transfer::Offered(info) => pb::TransferOwnershipResponse {
+                entry: Some(convert::entry(&info)),
+                transferred_entries: 0,
+                pending: true,
+            },
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn list_ownership_offers(
+        &self,
+        request: Request<pb::ListOwnershipOffersRequest>,
+    ) -> Result<Response<pb::ListOwnershipOffersResponse>, Status> {
+        let caller = caller(&request)?;
+        let offers = self.sharing.offers(&caller).await.api()?;
+        let offers = offers
+            .into_iter()
+            .map(|offer| pb::OwnershipOffer {
+                path: offer.info.path.to_string(),
+                from_user: offer.from,
+                keep_share_for_previous_owner: offer.row.keep_share_for_previous_owner,
+                drop_shares: offer.row.drop_shares,
+                offered_at_ms: offer.row.created_at,
+                is_folder: offer.info.view.row.is_folder,
+            })
+            .collect();
+        Ok(Response::new(pb::ListOwnershipOffersResponse { offers }))
+    }
+
+    async fn answer_ownership_offer(
+        &self,
+        request: Request<pb::AnswerOwnershipOfferRequest>,
+    ) -> Result<Response<pb::AnswerOwnershipOfferResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.get_ref();
+        let answered = self.sharing.answer_offer(&caller, &body.path, body.accept).await.api()?;
+        let response = match answered {
+            Some((info, transferred_entries)) => {
+                pb::AnswerOwnershipOfferResponse { entry: Some(convert::entry(&info)), transferred_entries }
+            }
+            None => pb::AnswerOwnershipOfferResponse::default(),
+        };
+        Ok(Response::new(response))
     }
 
     async fn search_users(
@@ -278,7 +320,12 @@ impl FileService for FileApi {
     ) -> Result<Response<pb::SearchUsersResponse>, Status> {
         let caller = caller(&request)?;
         let users = self.sharing.search_users(&caller, &request.get_ref().query).await.api()?;
-        Ok(Response::new(pb::SearchUsersResponse { users: users.iter().map(convert::user).collect() }))
+        // Who holds administrator rights is for administrators to know.
+        let users = users
+            .iter()
+            .map(|user| pb::User { is_admin: caller.is_admin && user.is_admin, ..convert::user(user) })
+            .collect();
+        Ok(Response::new(pb::SearchUsersResponse { users }))
     }
 
     type WatchStream = WatchStream;

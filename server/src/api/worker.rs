@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use cordvault_core::ErrorCode;
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::connect_request::Message as FromWorker;
 use cordvault_proto::v1::connect_response::Message as ToWorkerMessage;
@@ -14,6 +15,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::status::{caller, to_status};
+use crate::listener::PeerAddr;
+use crate::services::access::ensure_admin;
+use crate::services::throttle::{Throttle, ThrottleKey};
 use crate::services::thumbnails::{ThumbnailJob, ThumbnailOutcome, Thumbnails, WorkerSlots};
 use crate::services::uploads::Uploads;
 use crate::services::workers::{ToWorker, WorkerEvent, WorkerInfo, WorkerKind, WorkerRegistry};
@@ -25,6 +29,7 @@ pub struct WorkerApi {
     pub chunk_size: u64,
     /// The chunk store as workers open it, e.g. "local:/srv/data/chunks".
     pub chunk_store: String,
+    pub throttle: Throttle,
 }
 
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
@@ -91,7 +96,9 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<Streaming<pb::ConnectRequest>>,
     ) -> Result<Response<Self::ConnectStream>, Status> {
-        let peer = request.remote_addr();
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| *peer);
+        let throttle_keys: Vec<ThrottleKey> = peer.map(|peer| ThrottleKey::Worker(peer.ip())).into_iter().collect();
+        self.throttle.check(&throttle_keys).map_err(to_status)?;
         let mut inbound = request.into_inner();
         let hello = match inbound.message().await? {
             Some(pb::ConnectRequest { message: Some(FromWorker::Hello(hello)) }) => hello,
@@ -108,6 +115,9 @@ impl WorkerService for WorkerApi {
             Ok(registration) => registration,
             Err(err) => {
                 tracing::warn!(?peer, address = %hello.address, reason = %err.message, "worker refused");
+                if err.code == ErrorCode::PermissionDenied {
+                    self.throttle.failed(&throttle_keys);
+                }
                 return Err(to_status(err));
             }
         };
@@ -214,7 +224,8 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<pb::ListWorkersRequest>,
     ) -> Result<Response<pb::ListWorkersResponse>, Status> {
-        caller(&request)?;
+        // Worker addresses and capacity are the operator's business.
+        ensure_admin(&caller(&request)?).map_err(to_status)?;
         let workers = self.registry.list().iter().map(info).collect();
         Ok(Response::new(pb::ListWorkersResponse { workers }))
     }
@@ -225,7 +236,7 @@ impl WorkerService for WorkerApi {
         &self,
         request: Request<pb::WatchWorkersRequest>,
     ) -> Result<Response<Self::WatchWorkersStream>, Status> {
-        caller(&request)?;
+        ensure_admin(&caller(&request)?).map_err(to_status)?;
         let (present, mut events) = self.registry.watch();
         let (sender, receiver) = mpsc::channel(64);
         tokio::spawn(async move {

@@ -28,6 +28,15 @@ pub struct EntryRow {
     pub trashed_path: Option<String>,
 }
 
+/// One entry of a chain up the tree.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct AncestorRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub visibility: i32,
+}
+
 /// `entries.visibility` of an entry every user may read.
 pub const VISIBILITY_PUBLIC: i32 = 1;
 
@@ -194,20 +203,31 @@ impl Db {
         })
     }
 
-    /// Ids of the folders from the root down to `id`, `id` included.
+    /// Ids of the folders from the root down to `id`, `id` included (for
+    /// a trashed entry, from the top of its trash item down).
     pub async fn ancestry(&self, id: i64) -> Result<Vec<i64>, DbError> {
-        run!(self, |conn| {
-            let mut chain = vec![id];
-            let mut current = id;
-            while let Some(parent) =
-                entries::table.find(current).select(entries::parent_id).first::<Option<i64>>(conn).await?
-            {
-                chain.push(parent);
-                current = parent;
-            }
-            chain.reverse();
-            Ok(chain)
-        })
+        let mut chain: Vec<i64> = self.ancestors(id).await?.into_iter().map(|row| row.id).collect();
+        chain.reverse();
+        Ok(chain)
+    }
+
+    /// The entry and every folder above it, nearest first, in one query
+    /// rather than one per level.
+    pub async fn ancestors(&self, id: i64) -> Result<Vec<AncestorRow>, DbError> {
+        // Only an integer goes into the text, so formatting it in is safe; it
+        // spares the two backends' different placeholder syntaxes.
+        let sql = format!(
+            "WITH RECURSIVE up(id, parent_id, visibility, depth) AS ( \
+               SELECT id, parent_id, visibility, 0 FROM entries WHERE id = {id} \
+               UNION ALL \
+               SELECT e.id, e.parent_id, e.visibility, up.depth + 1 FROM entries e JOIN up ON e.id = up.parent_id) \
+             SELECT id, visibility FROM up ORDER BY depth"
+        );
+        let rows: Vec<AncestorRow> = run!(self, |conn| diesel::sql_query(&sql).load(conn).await?);
+        if rows.is_empty() {
+            return Err(DbError::Query(diesel::result::Error::NotFound));
+        }
+        Ok(rows)
     }
 
     /// Moves and/or renames an entry; when `replaced` is given, that file is
@@ -249,24 +269,26 @@ impl Db {
         })
     }
 
-    /// Detaches an entry from the tree into the trash; what is inside it
-    /// (`inside`) stays attached to it. Links to any of them expire now, so
-    /// that a restore does not bring them back.
-    pub async fn trash_entry(&self, id: i64, by: i64, path: &str, inside: Vec<i64>) -> Result<(), DbError> {
-        let path = path.to_owned();
+    /// Detaches entries from the tree into the trash, each `(id, path)` of
+    /// `items` becoming one trash item; what is inside them (`inside`) stays
+    /// attached to them. Links to any of them expire now, so that a restore
+    /// does not bring them back.
+    pub async fn trash_entries(&self, items: Vec<(i64, String)>, by: i64, inside: Vec<i64>) -> Result<(), DbError> {
         transaction!(self, |conn| {
             let now = now_ms();
-            diesel::update(entries::table.find(id))
-                .set((
-                    entries::parent_id.eq(None::<i64>),
-                    entries::trashed_at.eq(Some(now)),
-                    entries::trashed_by.eq(Some(by)),
-                    entries::trashed_path.eq(Some(&path)),
-                ))
-                .execute(conn)
-                .await?;
             let mut ids = inside;
-            ids.push(id);
+            for (id, path) in &items {
+                diesel::update(entries::table.find(*id))
+                    .set((
+                        entries::parent_id.eq(None::<i64>),
+                        entries::trashed_at.eq(Some(now)),
+                        entries::trashed_by.eq(Some(by)),
+                        entries::trashed_path.eq(Some(path)),
+                    ))
+                    .execute(conn)
+                    .await?;
+                ids.push(*id);
+            }
             for batch in ids.chunks(500) {
                 diesel::update(links::table.filter(links::entry_id.eq_any(batch)))
                     .set(links::expires_at.eq(Some(now)))
@@ -287,6 +309,16 @@ impl Db {
             let rows = query.order(entries::trashed_at.desc()).load::<ViewTuple>(conn).await?;
             Ok(rows.into_iter().map(view).collect())
         })
+    }
+
+    /// Ids of the trashed entries `user` owns.
+    pub async fn trash_owned_by(&self, user: i64) -> Result<Vec<i64>, DbError> {
+        run!(self, |conn| Ok(entries::table
+            .filter(entries::trashed_at.is_not_null())
+            .filter(entries::owner_id.eq(user))
+            .select(entries::id)
+            .load(conn)
+            .await?))
     }
 
     /// Trashed entries deleted before `before` (milliseconds).

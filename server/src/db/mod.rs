@@ -6,8 +6,10 @@
 
 pub mod chunks;
 pub mod entries;
+pub mod leases;
 pub mod links;
 mod migrations;
+pub mod offers;
 pub mod schema;
 pub mod shares;
 pub mod thumbnails;

@@ -124,6 +124,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ownership_offers (entry_id) {
+        entry_id -> BigInt,
+        from_user -> BigInt,
+        to_user -> BigInt,
+        drop_shares -> Bool,
+        keep_share_for_previous_owner -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    manager_leases (id) {
+        id -> Text,
+        renewed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bootstrap (id) {
+        id -> Integer,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(entries -> users (owner_id));
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
@@ -143,4 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     links,
     thumbnails,
     thumbnail_jobs,
+    ownership_offers,
+    manager_leases,
+    bootstrap,
 );

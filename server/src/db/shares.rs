@@ -30,17 +30,8 @@ macro_rules! upsert_share {
 impl Db {
     /// The entry and every folder above it: (id, visibility), nearest first.
     async fn chain(&self, entry_id: i64) -> Result<Vec<(i64, i32)>, DbError> {
-        run!(self, |conn| {
-            let mut chain = Vec::new();
-            let mut current = Some(entry_id);
-            while let Some(id) = current {
-                let (parent, visibility): (Option<i64>, i32) =
-                    entries::table.find(id).select((entries::parent_id, entries::visibility)).first(conn).await?;
-                chain.push((id, visibility));
-                current = parent;
-            }
-            Ok(chain)
-        })
+        let rows = self.ancestors(entry_id).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row.visibility)).collect())
     }
 
     /// What `user_id` is granted on `entry_id` by the entry and every folder above it.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::entries::{EntryRow, queue_purge};
-use super::schema::{entries, purge_queue, shares, upload_sessions, users};
+use super::schema::{bootstrap, entries, purge_queue, shares, upload_sessions, users};
 use super::{Db, DbError, now_ms, run, transaction};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -38,11 +38,10 @@ impl Db {
     pub async fn create_user(&self, username: &str, password_hash: &str, is_admin: bool) -> Result<UserRow, DbError> {
         let (username, password_hash) = (username.to_owned(), password_hash.to_owned());
         transaction!(self, |conn| {
-            let existing: i64 = users::table.count().get_result(conn).await?;
             let user = NewUser {
                 username: &username,
                 password_hash: &password_hash,
-                is_admin: is_admin || existing == 0,
+                is_admin,
                 token_version: 0,
                 created_at: now_ms(),
             };
@@ -53,6 +52,41 @@ impl Db {
                 .await?;
             Ok::<_, DbError>(row)
         })
+    }
+
+    /// Creates the first user, an administrator; None when the server has
+    /// users already. "First" is decided inside the transaction, on the one
+    /// `bootstrap` row, so concurrent first registrations cannot all win.
+    pub async fn create_first_user(&self, username: &str, password_hash: &str) -> Result<Option<UserRow>, DbError> {
+        let (username, password_hash) = (username.to_owned(), password_hash.to_owned());
+        let created = transaction!(self, |conn| {
+            let existing: i64 = users::table.count().get_result(conn).await?;
+            if existing > 0 {
+                return Ok(None);
+            }
+            diesel::insert_into(bootstrap::table)
+                .values((bootstrap::id.eq(1), bootstrap::created_at.eq(now_ms())))
+                .execute(conn)
+                .await?;
+            let user = NewUser {
+                username: &username,
+                password_hash: &password_hash,
+                is_admin: true,
+                token_version: 0,
+                created_at: now_ms(),
+            };
+            let row = diesel::insert_into(users::table)
+                .values(&user)
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok::<_, DbError>(Some(row))
+        });
+        match created {
+            // Another first registration committed meanwhile.
+            Err(err) if err.is_unique_violation() && self.user_count().await? > 0 => Ok(None),
+            result => result,
+        }
     }
 
     pub async fn user_count(&self) -> Result<i64, DbError> {

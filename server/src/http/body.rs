@@ -73,6 +73,28 @@ where
     body
 }
 
+/// `body`, broken off with an error once `stop` resolves: the client sees a
+/// failed download, never one that merely looks short.
+pub fn cut_off_when<F>(body: Body, stop: F) -> Body
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let state = (body.into_data_stream(), Box::pin(stop), false);
+    Body::from_stream(futures::stream::unfold(state, |(mut data, mut stop, stopped)| async move {
+        if stopped {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            () = &mut stop => {
+                tracing::info!("download cut off: the caller's access was revoked");
+                Some((Err(std::io::Error::other("access was revoked")), (data, stop, true)))
+            }
+            next = data.next() => next.map(|item| (item.map_err(std::io::Error::other), (data, stop, false))),
+        }
+    }))
+}
+
 /// The plaintext of `range` of a file, piece by piece.
 pub fn file_pieces(file: Arc<OpenFile>, range: Range<u64>) -> impl Stream<Item = Result<Bytes, Error>> + Send {
     futures::stream::try_unfold(range.start, move |position| {

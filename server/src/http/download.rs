@@ -15,7 +15,7 @@ use cordvault_core::http_range::{
 use futures::StreamExt;
 use serde::Deserialize;
 
-use super::body::{file_pieces, paced_body};
+use super::body::{cut_off_when, file_pieces, paced_body};
 use super::{HttpState, caller_and_path, error_response};
 use crate::services::reads::OpenFile;
 
@@ -37,7 +37,10 @@ pub async fn download(
         Err(response) => return response,
     };
     match state.reads.open(&caller, &path).await {
-        Ok(file) => serve_file(file, &method, &headers, "attachment", state.stall_timeout),
+        Ok(file) => {
+            let response = serve_file(file, &method, &headers, "attachment", state.stall_timeout);
+            response.map(|body| cut_off_when(body, state.accounts.revoked(&caller)))
+        }
         Err(err) => error_response(err),
     }
 }
@@ -78,10 +81,10 @@ pub fn serve_file(
     let size = file.size();
     let validators = Validators::of(&file);
     let name = file.info.path.file_name().unwrap_or("download").to_owned();
-    let mime = match file.info.view.row.mime_type.as_str() {
-        "" => "application/octet-stream".to_owned(),
-        mime => mime.to_owned(),
-    };
+    // Only a valid media type goes into a header; a type stored before
+    // uploads were checked falls back.
+    let mime = cordvault_core::media_type::validate_media_type(&file.info.view.row.mime_type)
+        .unwrap_or_else(|_| "application/octet-stream".to_owned());
     let ranges = match headers.get(header::RANGE).and_then(|value| value.to_str().ok()) {
         Some(range) if validators.if_range_holds(headers) => parse_range(range, size),
         _ => RangeRequest::Full,

@@ -11,6 +11,7 @@ mod html;
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as RoutePath, Query, State};
@@ -27,6 +28,7 @@ use super::zip::serve_zip;
 use super::{HttpState, error_response};
 use crate::db::entries::EntryRow;
 use crate::db::links::LinkRow;
+use crate::listener::PeerAddr;
 use crate::services::links::{LinkError, Proof, Refusal, url_path};
 use crate::services::tree::EntryInfo;
 
@@ -54,10 +56,11 @@ struct FileQuery {
 async fn open(
     State(state): State<HttpState>,
     RoutePath(id): RoutePath<String>,
+    peer: Option<Extension<PeerAddr>>,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let (row, target) = match admit(&state, &id, &headers, &url_path(&id)).await {
+    let (row, target) = match admit(&state, &id, peer, &headers, &url_path(&id)).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -75,12 +78,13 @@ async fn folder_file(
     State(state): State<HttpState>,
     RoutePath(id): RoutePath<String>,
     Query(query): Query<FileQuery>,
+    peer: Option<Extension<PeerAddr>>,
     method: Method,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
     let here = uri.path_and_query().map_or_else(|| url_path(&id), ToString::to_string);
-    let (row, folder) = match admit(&state, &id, &headers, &here).await {
+    let (row, folder) = match admit(&state, &id, peer, &headers, &here).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -100,10 +104,11 @@ async fn folder_file(
 async fn folder_zip(
     State(state): State<HttpState>,
     RoutePath(id): RoutePath<String>,
+    peer: Option<Extension<PeerAddr>>,
     method: Method,
     headers: HeaderMap,
 ) -> Response {
-    let (row, folder) = match admit(&state, &id, &headers, &format!("{}/zip", url_path(&id))).await {
+    let (row, folder) = match admit(&state, &id, peer, &headers, &format!("{}/zip", url_path(&id))).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -130,6 +135,7 @@ async fn folder_zip(
 async fn unlock(
     State(state): State<HttpState>,
     RoutePath(id): RoutePath<String>,
+    peer: Option<Extension<PeerAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -146,7 +152,7 @@ async fn unlock(
     if password.is_none() {
         return refusal_response(LinkError::Refused(Refusal::PasswordNeeded), &id, &next);
     }
-    let proof = Proof { password, cookies: Vec::new() };
+    let proof = Proof { password, cookies: Vec::new(), peer: peer.map(|Extension(PeerAddr(peer))| peer.ip()) };
     if let Err(err) = state.links.unlock(&row, &proof).await {
         return refusal_response(err, &id, &next);
     }
@@ -155,13 +161,20 @@ async fn unlock(
 
 /// The link and where it leads, once the visitor may follow it; else the
 /// page to answer with. `here` is where the password form returns to.
-async fn admit(state: &HttpState, id: &str, headers: &HeaderMap, here: &str) -> Result<(LinkRow, EntryInfo), Response> {
+async fn admit(
+    state: &HttpState,
+    id: &str,
+    peer: Option<Extension<PeerAddr>>,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<(LinkRow, EntryInfo), Response> {
     let refused = |err| refusal_response(err, id, here);
     let row = state.links.find(id).await.map_err(refused)?;
     let proof = Proof {
         // Passwords are UTF-8; header values need not be ASCII.
         password: headers.get(PASSWORD_HEADER).and_then(|value| std::str::from_utf8(value.as_bytes()).ok()),
         cookies: cookies(headers, COOKIE),
+        peer: peer.map(|Extension(PeerAddr(peer))| peer.ip()),
     };
     state.links.unlock(&row, &proof).await.map_err(refused)?;
     let target = state.links.target(&row).await.map_err(refused)?;
@@ -213,8 +226,9 @@ async fn serve_link_file(
     serve_file(file, method, headers, "attachment", state.stall_timeout)
 }
 
-/// Whether a request counts against a download limit: a GET of the whole
-/// file or of a range starting at byte 0; resuming or seeking does not.
+/// Whether a request counts against a download limit: every GET that
+/// sends bytes, ranged or not. Counting only ranges from byte 0 let
+/// `bytes=1-` (the first byte being guessable) fetch a file without limit.
 fn is_download(method: &Method, headers: &HeaderMap, file: &EntryInfo) -> bool {
     if method == Method::HEAD {
         return false;
@@ -222,17 +236,7 @@ fn is_download(method: &Method, headers: &HeaderMap, file: &EntryInfo) -> bool {
     let Some(range) = headers.get(header::RANGE).and_then(|value| value.to_str().ok()) else {
         return true;
     };
-    // An If-Range that does not hold brings the whole file. Only the ETag
-    // form is compared; a date counts, which errs on the side of the limit.
-    let etag = format!("\"{}\"", file.view.sha256.as_deref().unwrap_or_default());
-    if headers.get(header::IF_RANGE).is_some_and(|value| value.as_bytes() != etag.as_bytes()) {
-        return true;
-    }
-    match parse_range(range, file.view.row.size.max(0) as u64) {
-        RangeRequest::Full => true,
-        RangeRequest::Unsatisfiable => false,
-        RangeRequest::Partial(ranges) => ranges.iter().any(|range| range.start == 0),
-    }
+    !matches!(parse_range(range, file.view.row.size.max(0) as u64), RangeRequest::Unsatisfiable)
 }
 
 /// The page a chat app's crawler turns into a preview: name and size.
@@ -336,7 +340,16 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
 /// Whether `next` stays on this link's pages, so the form cannot redirect elsewhere.
 fn is_within_link(next: &str, id: &str) -> bool {
     let base = url_path(id);
-    next == base || next.strip_prefix(&base).is_some_and(|rest| rest.starts_with('/') && !rest.contains('\\'))
+    if next == base {
+        return true;
+    }
+    let Some(rest) = next.strip_prefix(&base).and_then(|rest| rest.strip_prefix('/')) else {
+        return false;
+    };
+    // Dot segments (plain or percent-encoded) would climb out of the link
+    // once the browser resolves them.
+    let path = rest.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase().replace("%2e", ".");
+    !rest.contains('\\') && !path.split('/').any(|segment| segment == "." || segment == "..")
 }
 
 /// 303 to `location` (a path of this link), with an optional cookie.
@@ -365,6 +378,16 @@ mod tests {
         assert!(!is_within_link(&format!("/s/{id}x"), id));
         assert!(!is_within_link("https://evil.example/", id));
         assert!(!is_within_link(&format!("/s/{id}/\\evil.example"), id));
+    }
+
+    #[test]
+    fn f21_the_form_refuses_dot_segments() {
+        let id = "0123456789abcdef0123456789abcdef";
+        for next in ["/../../admin", "/..", "/./file", "/%2e%2e/%2E%2e/admin", "/a/../../x", "/.%2E/x"] {
+            assert!(!is_within_link(&format!("/s/{id}{next}"), id), "{next}");
+        }
+        assert!(is_within_link(&format!("/s/{id}/file?path=..hidden.txt"), id));
+        assert!(is_within_link(&format!("/s/{id}/file.with.dots"), id));
     }
 
     #[test]

@@ -49,7 +49,11 @@ pub fn routes(state: HttpState) -> Router {
 /// An error as a plain-text HTTP response.
 pub fn error_response(err: Error) -> Response {
     let status = to_http_status(err.code);
+    let retry_after = err.retry_after_secs();
     let mut response = (status, format!("{}\n", err.message)).into_response();
+    if let Some(secs) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
     }

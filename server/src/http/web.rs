@@ -89,5 +89,21 @@ async fn serve(ui: &WebUi, name: &str) -> Response {
     };
     // index.html must be revalidated so a new release is picked up; the
     // other files change only with it, but their names carry no hash.
-    ([(header::CONTENT_TYPE, asset.content_type), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    let headers = [
+        (header::CONTENT_TYPE, asset.content_type),
+        (header::CACHE_CONTROL, "no-cache"),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        // Old browsers that ignore frame-ancestors.
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    (headers, body).into_response()
 }
+
+/// The UI's own files only: no inline script, no framing (clickjacking of
+/// share, transfer and delete), no plugins. Chunks go to upload workers on
+/// other origins, so connections may reach any HTTP(S) origin.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' blob: data:; worker-src 'self'; connect-src 'self' http: https:; object-src 'none'; \
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

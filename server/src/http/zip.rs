@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 
-use super::body::{PieceSender, file_pieces, paced_channel};
+use super::body::{PieceSender, cut_off_when, file_pieces, paced_channel};
 use super::{HttpState, caller_and_path, error_response};
 use crate::db::entries::{EntryRow, EntryView};
 use crate::services::access::access;
@@ -54,7 +54,8 @@ pub async fn bulk_download(
         Ok::<_, Error>((EntryInfo { path, view }, rows))
     };
     match prepared.await {
-        Ok((folder, rows)) => serve_zip(state.reads.clone(), folder, rows, &method, state.stall_timeout),
+        Ok((folder, rows)) => serve_zip(state.reads.clone(), folder, rows, &method, state.stall_timeout)
+            .map(|body| cut_off_when(body, state.accounts.revoked(&caller))),
         Err(err) => error_response(err),
     }
 }

@@ -4,6 +4,10 @@
 //! a folder above it is public, and users it (or a folder above it) is
 //! shared with. It is changeable by its owner, administrators and read-write
 //! shares. Only its owner and administrators change who may access it.
+//! Creating inside a folder needs write access to it (the root is open for
+//! top-level names), so everything inside a folder was put there by its
+//! owner or under write access the owner granted: that is what lets a
+//! folder's share, visibility and links reach everything below it.
 
 use std::collections::HashMap;
 
@@ -127,7 +131,10 @@ pub fn ensure_can_read(caller: &Caller, entry: &EntryRow, grants: Grants, path: 
 }
 
 /// Overwriting, moving, renaming or deleting a file, or a folder together
-/// with everything inside it (`descendants`, each with its grants).
+/// with everything inside it (`descendants`, each with its grants). The
+/// owner of a folder (or an administrator) may always do so, whatever others
+/// put inside it under write access the owner granted; anyone else needs
+/// write access to every entry inside.
 pub fn ensure_can_modify(
     caller: &Caller,
     entry: &EntryRow,
@@ -138,8 +145,12 @@ pub fn ensure_can_modify(
     if entry.id == ROOT_ID {
         return Err(Error::permission_denied("the root folder cannot be changed"));
     }
-    if !access(caller, entry, grants).write {
+    let granted = access(caller, entry, grants);
+    if !granted.write {
         return Err(Error::permission_denied(format!("{path} belongs to another user")));
+    }
+    if granted.manage {
+        return Ok(());
     }
     if descendants.iter().any(|(inner, grants)| !access(caller, inner, *grants).write) {
         return Err(Error::permission_denied(format!("{path} holds entries of another user")));
@@ -158,12 +169,25 @@ pub fn ensure_can_manage(caller: &Caller, entry: &EntryRow, path: &str) -> Resul
     Err(Error::permission_denied(format!("only the owner of {path} or an administrator may do this")))
 }
 
-/// Creating entries: any user, in any folder of the shared tree.
-pub fn ensure_can_create_in(_caller: &Caller, folder: &EntryRow, path: &str) -> Result<()> {
+/// Creating entries in `folder` (whose owner's name is `owner`): the root is
+/// open to every user for top-level names, each owned by its creator; any
+/// other folder needs write access (its owner, an administrator, a
+/// read-write share), so nobody can plant entries in someone else's tree.
+pub fn ensure_can_create_in(
+    caller: &Caller,
+    folder: &EntryRow,
+    grants: Grants,
+    owner: Option<&str>,
+    path: &str,
+) -> Result<()> {
     if !folder.is_folder {
         return Err(Error::failed_precondition(format!("{path} is a file, not a folder")));
     }
-    Ok(())
+    if folder.id == ROOT_ID || access(caller, folder, grants).write {
+        return Ok(());
+    }
+    let owner = owner.map(cordvault_core::path::quote).unwrap_or_else(|| "another user".to_owned());
+    Err(Error::permission_denied(format!("{path} belongs to {owner}, who has not shared it with you for writing")))
 }
 
 /// Administration.

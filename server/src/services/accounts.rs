@@ -1,5 +1,6 @@
 //! Accounts: registration, login, password changes, token checks.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -7,6 +8,7 @@ use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
 use super::revocation::Revocations;
+use super::throttle::{Throttle, ThrottleKey};
 use super::tokens::TokenIssuer;
 use crate::db::Db;
 use crate::db::users::UserRow;
@@ -15,6 +17,7 @@ pub struct Accounts {
     db: Db,
     tokens: Arc<TokenIssuer>,
     revocations: Revocations,
+    throttle: Throttle,
 }
 
 /// A fresh token and when it expires (Unix milliseconds).
@@ -59,9 +62,19 @@ pub(crate) async fn password_matches(password: String, hash: String) -> bool {
         .unwrap_or(false)
 }
 
+/// A hash of a random password with the default parameters, to verify
+/// against when a login names no known user.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let password = cordvault_core::crypto::random_hex::<16>();
+        Argon2::default().hash_password(password.as_bytes()).map(|hash| hash.to_string()).unwrap_or_default()
+    })
+}
+
 impl Accounts {
-    pub fn new(db: Db, tokens: Arc<TokenIssuer>, revocations: Revocations) -> Self {
-        Accounts { db, tokens, revocations }
+    pub fn new(db: Db, tokens: Arc<TokenIssuer>, revocations: Revocations, throttle: Throttle) -> Self {
+        Accounts { db, tokens, revocations, throttle }
     }
 
     /// The first account needs no caller and becomes an administrator; later
@@ -69,15 +82,27 @@ impl Accounts {
     pub async fn register(&self, caller: Option<&Caller>, username: &str, password: &str) -> Result<UserRow> {
         validate_username(username)?;
         validate_password(password)?;
-        let first = self.db.user_count().await? == 0;
-        if !first {
-            let caller = caller.ok_or_else(|| {
-                Error::unauthenticated("registration is closed: an administrator must create further accounts")
-            })?;
-            ensure_admin(caller)?;
-        }
-        let hash = hash_password(password.to_owned()).await?;
-        match self.db.create_user(username, &hash, first).await {
+        let closed = || Error::unauthenticated("registration is closed: an administrator must create further accounts");
+        let created = match caller {
+            Some(caller) => {
+                ensure_admin(caller)?;
+                let hash = hash_password(password.to_owned()).await?;
+                self.db.create_user(username, &hash, false).await
+            }
+            None => {
+                // A cheap answer for the common case; the transaction decides.
+                if self.db.user_count().await? > 0 {
+                    return Err(closed());
+                }
+                let hash = hash_password(password.to_owned()).await?;
+                match self.db.create_first_user(username, &hash).await {
+                    Ok(None) => return Err(closed()),
+                    Ok(Some(user)) => Ok(user),
+                    Err(err) => Err(err),
+                }
+            }
+        };
+        match created {
             Err(err) if err.is_unique_violation() => {
                 Err(Error::already_exists(format!("username {username:?} is taken")))
             }
@@ -89,15 +114,27 @@ impl Accounts {
         }
     }
 
-    pub async fn login(&self, username: &str, password: &str) -> Result<(UserRow, IssuedToken)> {
+    /// Logs in; failures are throttled by account and by the caller's
+    /// address (`peer`), and cost the same whether the user exists or not.
+    pub async fn login(&self, username: &str, password: &str, peer: Option<IpAddr>) -> Result<(UserRow, IssuedToken)> {
         let wrong = || Error::unauthenticated("wrong username or password");
         if username.is_empty() || password.is_empty() {
             return Err(Error::invalid_argument("username and password are required"));
         }
-        let user = self.db.user_by_name(username).await?.ok_or_else(wrong)?;
-        if !password_matches(password.to_owned(), user.password_hash.clone()).await {
+        let mut keys = vec![ThrottleKey::Account(username.to_owned())];
+        keys.extend(peer.map(ThrottleKey::Peer));
+        self.throttle.check(&keys)?;
+        let _turn = self.throttle.password_check().await?;
+        let user = self.db.user_by_name(username).await?;
+        // Unknown users are checked against a dummy hash: the same Argon2
+        // work, so timing does not tell which usernames exist.
+        let hash = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |user| user.password_hash.clone());
+        let matches = password_matches(password.to_owned(), hash).await;
+        let Some(user) = user.filter(|_| matches) else {
+            self.throttle.failed(&keys);
             return Err(wrong());
-        }
+        };
+        self.throttle.succeeded(&keys[0]);
         let token = self.issue(&user)?;
         Ok((user, token))
     }
@@ -111,15 +148,26 @@ impl Accounts {
     ) -> Result<IssuedToken> {
         validate_password(new_password)?;
         let user = self.user(caller.user_id).await?;
+        let keys = [ThrottleKey::Account(user.username.clone())];
+        self.throttle.check(&keys)?;
+        let turn = self.throttle.password_check().await?;
         if !password_matches(old_password.to_owned(), user.password_hash.clone()).await {
+            self.throttle.failed(&keys);
             return Err(Error::permission_denied("the old password is wrong"));
         }
+        drop(turn);
         let hash = hash_password(new_password.to_owned()).await?;
         let version = self.db.set_password(user.id, &hash).await?;
         self.revocations.revoke_before(user.id, version);
         tracing::info!(user_id = user.id, "password changed; older tokens revoked");
         let user = UserRow { token_version: version, ..user };
         self.issue(&user)
+    }
+
+    /// Resolves once the caller's tokens are revoked (a password change, the
+    /// account deleted), so that long responses stop with them.
+    pub fn revoked(&self, caller: &Caller) -> impl std::future::Future<Output = ()> + Send + 'static {
+        super::revocation::revoked(self.revocations.watch(caller.user_id, caller.token_version), caller.token_version)
     }
 
     pub async fn user(&self, user_id: i64) -> Result<UserRow> {

@@ -8,7 +8,7 @@ use cordvault_core::{Error, Result};
 
 use super::access::{Caller, access};
 use super::events::ChangeKind;
-use super::tree::Tree;
+use super::tree::{Tree, ensure_depth_fits, subtree_height};
 use crate::db::entries::{EntryView, SortBy};
 
 /// What a merge did.
@@ -63,7 +63,9 @@ impl Folders {
         if self.tree.db().ancestry(into.row.id).await?.contains(&from.row.id) {
             return Err(Error::invalid_argument(format!("cannot merge {source} into itself ({destination})")));
         }
-        self.tree.ensure_modifiable(caller, &from.row, &source).await?;
+        let descendants = self.tree.ensure_modifiable(caller, &from.row, &source).await?;
+        self.tree.ensure_can_create_in(caller, &into, &destination).await?;
+        ensure_depth_fits(destination.names().len() + subtree_height(from.row.id, &descendants), &source)?;
         let mut report = MergeReport::default();
         self.merge_level(caller, &source, from.row.id, &destination, into.row.id, policy, &mut report).await?;
         if self.children(from.row.id).await?.is_empty() {
@@ -90,6 +92,7 @@ impl Folders {
             match existing {
                 Some(existing) if existing.row.is_folder && child.row.is_folder => {
                     let (inner_source, inner_destination) = (source.join(&name)?, destination.join(&name)?);
+                    self.tree.ensure_can_create_in(caller, &existing, &inner_destination).await?;
                     Box::pin(self.merge_level(
                         caller,
                         &inner_source,

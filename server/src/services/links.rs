@@ -11,6 +11,7 @@ use ring::{hkdf, hmac};
 
 use super::access::{Caller, access, ensure_admin};
 use super::accounts::{hash_password, password_matches};
+use super::throttle::{Throttle, ThrottleKey};
 use super::tree::{EntryInfo, Tree};
 use crate::db::entries::{EntryRow, EntryView};
 use crate::db::links::{LinkRow, NewLinkRow};
@@ -96,6 +97,8 @@ pub struct Proof<'a> {
     pub password: Option<&'a str>,
     /// Cookie values set after an earlier correct password.
     pub cookies: Vec<&'a str>,
+    /// Where the visitor connects from, to throttle guessing by address too.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// Where a link leads now.
@@ -109,11 +112,12 @@ pub struct Links {
     tree: Tree,
     /// Signs the cookie that stands for a correct password.
     cookie_key: hmac::Key,
+    throttle: Throttle,
 }
 
 impl Links {
-    pub fn new(tree: Tree, keys: &ServerKeys) -> Self {
-        Links { tree, cookie_key: cookie_key(keys) }
+    pub fn new(tree: Tree, keys: &ServerKeys, throttle: Throttle) -> Self {
+        Links { tree, cookie_key: cookie_key(keys), throttle }
     }
 
     pub async fn create(&self, caller: &Caller, request: LinkRequest) -> Result<LinkInfo> {
@@ -224,9 +228,15 @@ impl Links {
             return Ok(());
         };
         if let Some(password) = proof.password {
+            let mut keys = vec![ThrottleKey::Link(row.id.clone())];
+            keys.extend(proof.peer.map(ThrottleKey::Peer));
+            self.throttle.check(&keys).map_err(LinkError::Failed)?;
+            let _turn = self.throttle.password_check().await.map_err(LinkError::Failed)?;
             if password_matches(password.to_owned(), hash.clone()).await {
+                self.throttle.succeeded(&keys[0]);
                 return Ok(());
             }
+            self.throttle.failed(&keys);
             tracing::info!(link = %row.id, "wrong link password");
             return Err(LinkError::Refused(Refusal::WrongPassword));
         }

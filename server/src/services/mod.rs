@@ -12,6 +12,7 @@ pub mod links;
 pub mod reads;
 pub mod revocation;
 pub mod sharing;
+pub mod throttle;
 pub mod thumbnails;
 pub mod tokens;
 pub mod trash;

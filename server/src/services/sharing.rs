@@ -7,7 +7,31 @@ use super::access::{Caller, ShareLevel, ensure_can_manage, ensure_can_read};
 use super::events::ChangeKind;
 use super::tree::{EntryInfo, Tree};
 use crate::db::entries::VISIBILITY_PUBLIC;
+use crate::db::now_ms;
+use crate::db::offers::OfferRow;
 use crate::db::users::UserRow;
+
+/// What a TransferOwnership asks for.
+pub struct TransferTerms<'a> {
+    pub new_owner: &'a str,
+    pub drop_shares: bool,
+    pub keep_share: bool,
+}
+
+/// What became of a transfer.
+pub enum Transfer {
+    /// Ownership moved: the entry and how many entries changed hands.
+    Done(EntryInfo, u64),
+    /// The recipient must accept first.
+    Offered(EntryInfo),
+}
+
+/// An offer of ownership waiting for the caller's answer.
+pub struct Offer {
+    pub info: EntryInfo,
+    pub from: String,
+    pub row: OfferRow,
+}
 
 /// At most this many users come back from a search.
 pub const MAX_USER_RESULTS: i64 = 100;
@@ -85,30 +109,102 @@ impl Sharing {
         Ok(shares.into_iter().map(|(name, can_write)| (name, ShareLevel::from_can_write(can_write))).collect())
     }
 
-    /// Gives an entry, and everything below it the caller could manage, to
-    /// another user.
+    /// Gives an entry, and what its owner owns below it, to another user.
+    /// An administrator's transfer takes effect at once; anyone else's is an
+    /// offer that moves ownership only when the recipient accepts it, so
+    /// nobody is handed a folder that still carries the giver's share.
     pub async fn transfer_ownership(
         &self,
         caller: &Caller,
         path: &str,
-        new_owner: &str,
-        drop_shares: bool,
-        keep_share_for_previous_owner: bool,
-    ) -> Result<(EntryInfo, u64)> {
+        transfer: TransferTerms<'_>,
+    ) -> Result<Transfer> {
         let info = self.managed(caller, path).await?;
-        let user = self.user(new_owner).await?;
+        let user = self.user(transfer.new_owner).await?;
+        if info.view.row.owner_id == Some(user.id) {
+            return Err(Error::invalid_argument(format!("{} already owns {}", user.username, info.path)));
+        }
+        let Some(previous_owner) = info.view.row.owner_id else {
+            return Err(Error::failed_precondition(format!("{} has no owner to transfer from", info.path)));
+        };
+        if caller.is_admin {
+            let (info, count) =
+                self.hand_over(info, user.id, previous_owner, transfer.drop_shares, transfer.keep_share).await?;
+            return Ok(Transfer::Done(info, count));
+        }
+        let offer = OfferRow {
+            entry_id: info.view.row.id,
+            from_user: previous_owner,
+            to_user: user.id,
+            drop_shares: transfer.drop_shares,
+            keep_share_for_previous_owner: transfer.keep_share,
+            created_at: now_ms(),
+        };
+        self.tree.db().offer_ownership(offer).await?;
+        tracing::info!(path = %info.path, to = %user.username, "ownership offered");
+        Ok(Transfer::Offered(info))
+    }
+
+    /// The offers waiting for the caller, with where each entry is now;
+    /// offers of entries in the trash wait unseen until restored.
+    pub async fn offers(&self, caller: &Caller) -> Result<Vec<Offer>> {
+        let mut offers = Vec::new();
+        for (row, from) in self.tree.db().offers_to(caller.user_id).await? {
+            let Some(path) = self.tree.path_of(row.entry_id).await? else {
+                continue;
+            };
+            let view = self.tree.resolve(&path).await?;
+            offers.push(Offer { info: EntryInfo { path, view }, from, row });
+        }
+        Ok(offers)
+    }
+
+    /// Accepts or declines the offer of the entry at `path`; the entry and
+    /// how many entries changed hands when accepted.
+    pub async fn answer_offer(&self, caller: &Caller, path: &str, accept: bool) -> Result<Option<(EntryInfo, u64)>> {
+        let path = TreePath::parse(path)?;
+        let view = self.tree.resolve(&path).await?;
+        let db = self.tree.db();
+        let offer = db
+            .offer_for(view.row.id, caller.user_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("nobody offered you {path}")))?;
+        db.withdraw_offer(view.row.id).await?;
+        if !accept {
+            tracing::info!(%path, user = %caller.username, "ownership offer declined");
+            return Ok(None);
+        }
+        if view.row.owner_id != Some(offer.from_user) {
+            return Err(Error::failed_precondition(format!("{path} changed owner since it was offered to you")));
+        }
+        let info = EntryInfo { path, view };
+        let handed = self
+            .hand_over(info, caller.user_id, offer.from_user, offer.drop_shares, offer.keep_share_for_previous_owner)
+            .await?;
+        Ok(Some(handed))
+    }
+
+    async fn hand_over(
+        &self,
+        info: EntryInfo,
+        new_owner: i64,
+        previous_owner: i64,
+        drop_shares: bool,
+        keep_share: bool,
+    ) -> Result<(EntryInfo, u64)> {
         let row = &info.view.row;
-        let previous_owner = row.owner_id;
         let mut ids = vec![row.id];
         if row.is_folder {
             let below = self.tree.db().descendants(row.id).await?;
             // Entries of third users inside the folder stay theirs.
-            ids.extend(below.iter().filter(|inner| inner.owner_id == previous_owner).map(|inner| inner.id));
+            ids.extend(below.iter().filter(|inner| inner.owner_id == Some(previous_owner)).map(|inner| inner.id));
         }
         let count = ids.len() as u64;
-        let keep_for = if keep_share_for_previous_owner { previous_owner } else { None };
-        self.tree.db().transfer_ownership(ids, user.id, row.id, drop_shares, keep_for).await?;
-        tracing::info!(path = %info.path, to = %user.username, entries = count, "ownership transferred");
+        let keep_for = keep_share.then_some(previous_owner);
+        let db = self.tree.db();
+        db.transfer_ownership(ids, new_owner, row.id, drop_shares, keep_for).await?;
+        db.withdraw_offer(row.id).await?;
+        tracing::info!(path = %info.path, to = new_owner, entries = count, "ownership transferred");
         let view = self.tree.resolve(&info.path).await?;
         let info = EntryInfo { path: info.path, view };
         self.tree.announce(ChangeKind::AccessChanged, &info, None).await;

@@ -78,12 +78,13 @@ impl Trash {
         Ok(info)
     }
 
-    /// Purges every item the caller may see in the trash now.
+    /// Purges every item of the trash the caller owns, and nothing else:
+    /// what a read-write collaborator deleted stays in its owner's trash
+    /// until the owner empties it or the retention ends.
     pub async fn empty(&self, caller: &Caller) -> Result<u64> {
-        let db = self.tree.db();
         let mut purged = 0;
-        for view in db.trash_items(Some(caller.user_id).filter(|_| !caller.is_admin)).await? {
-            purged += self.purge(view.row.id).await?;
+        for id in self.tree.db().trash_owned_by(caller.user_id).await? {
+            purged += self.purge(id).await?;
         }
         Ok(purged)
     }

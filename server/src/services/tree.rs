@@ -1,5 +1,7 @@
 //! The folder tree: resolving paths, listing, creating, moving, deleting.
 
+use std::collections::HashMap;
+
 use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
 use cordvault_core::{Error, Result};
 
@@ -78,6 +80,22 @@ impl Tree {
         Ok(rows.into_iter().zip(grants).collect())
     }
 
+    /// Where an entry sits in the tree now; None when it is in the trash.
+    pub async fn path_of(&self, id: i64) -> Result<Option<TreePath>> {
+        let chain = self.db.ancestry(id).await?;
+        if chain.first() != Some(&ROOT_ID) {
+            return Ok(None);
+        }
+        let mut path = TreePath::root();
+        for id in chain.into_iter().skip(1) {
+            let Some(entry) = self.db.entry(id).await? else {
+                return Ok(None);
+            };
+            path = path.join(&entry.row.name)?;
+        }
+        Ok(Some(path))
+    }
+
     pub async fn resolve(&self, path: &TreePath) -> Result<EntryView> {
         match self.db.walk(path.names()).await? {
             Ok(view) => Ok(view),
@@ -154,17 +172,21 @@ impl Tree {
         Ok((entries, next_page_token))
     }
 
-    /// Creates a folder and its missing parents; an existing folder is fine.
+    /// Creates a folder and its missing parents. An existing folder is fine
+    /// when the caller may write in it; one the caller may not write in is
+    /// never silently adopted, so nobody saves into a folder someone else
+    /// controls without knowing.
     pub async fn create_folder(&self, caller: &Caller, path: &str) -> Result<EntryInfo> {
         let path = TreePath::parse(path)?;
         let mut current = self.resolve(&TreePath::root()).await?;
         let mut current_path = TreePath::root();
         for name in path.names() {
+            let parent_path = current_path.clone();
             current_path = current_path.join(name)?;
-            ensure_can_create_in(caller, &current.row, &current_path.parent().to_string())?;
             current = match self.db.child(current.row.id, name).await? {
                 Some(existing) => existing,
                 None => {
+                    self.ensure_can_create_in(caller, &current, &parent_path).await?;
                     let view = self.insert_folder(caller, current.row.id, name).await?;
                     let info = EntryInfo { path: current_path.clone(), view };
                     self.announce(ChangeKind::Added, &info, None).await;
@@ -175,7 +197,16 @@ impl Tree {
         if !current.row.is_folder {
             return Err(Error::already_exists(format!("{path} exists and is a file")));
         }
+        if !path.is_root() {
+            self.ensure_can_create_in(caller, &current, &path).await?;
+        }
         Ok(EntryInfo { path, view: current })
+    }
+
+    /// Checks the caller may create entries in `folder` (at `path`).
+    pub async fn ensure_can_create_in(&self, caller: &Caller, folder: &EntryView, path: &TreePath) -> Result<()> {
+        let grants = self.grants(caller, &folder.row).await?;
+        ensure_can_create_in(caller, &folder.row, grants, folder.owner.as_deref(), &path.to_string())
     }
 
     async fn insert_folder(&self, caller: &Caller, parent_id: i64, name: &str) -> Result<EntryView> {
@@ -256,11 +287,12 @@ impl Tree {
         let entry = self.resolve(&path).await?;
         let name = path.file_name().unwrap_or_default().to_owned();
         let folder = self.resolve_folder(&destination).await?;
-        self.ensure_modifiable(caller, &entry.row, &path).await?;
+        let descendants = self.ensure_modifiable(caller, &entry.row, &path).await?;
         if entry.row.is_folder && self.db.ancestry(folder.row.id).await?.contains(&entry.row.id) {
             return Err(Error::invalid_argument(format!("cannot move {path} into itself ({destination})")));
         }
-        ensure_can_create_in(caller, &folder.row, &destination.to_string())?;
+        ensure_depth_fits(destination.names().len() + 1 + subtree_height(entry.row.id, &descendants), &path)?;
+        self.ensure_can_create_in(caller, &folder, &destination).await?;
         let moved = self.place(caller, entry.row.id, &destination, folder.row.id, &name, policy).await?;
         self.announce(ChangeKind::Moved, &moved, Some(&path)).await;
         Ok(moved)
@@ -274,7 +306,7 @@ impl Tree {
         policy: ConflictPolicy,
     ) -> Result<EntryInfo> {
         let path = TreePath::parse(path)?;
-        cordvault_core::path::validate_name(new_name)?;
+        let new_name = &cordvault_core::path::normalize_name(new_name)?;
         let entry = self.resolve(&path).await?;
         self.ensure_modifiable(caller, &entry.row, &path).await?;
         let parent = path.parent();
@@ -328,7 +360,9 @@ impl Tree {
             None => None,
         };
         let inside = descendants.iter().map(|(row, _)| row.id).collect();
-        self.db.trash_entry(entry.row.id, caller.user_id, &path.to_string(), inside).await?;
+        let mut items = vec![(entry.row.id, path.to_string())];
+        items.extend(foreign_subtrees(&entry.row, &path, &descendants)?);
+        self.db.trash_entries(items, caller.user_id, inside).await?;
         if let (Some(events), Some(event)) = (&self.events, event) {
             events.send(event).await;
         }
@@ -349,6 +383,55 @@ impl Tree {
         ensure_can_modify(caller, entry, grants, &descendants, &path.to_string())?;
         Ok(descendants)
     }
+}
+
+/// How many levels below `top` its deepest descendant sits (0 for none).
+/// `descendants` lists parents first.
+pub fn subtree_height(top: i64, descendants: &[(EntryRow, Grants)]) -> usize {
+    let mut depths: HashMap<i64, usize> = HashMap::from([(top, 0)]);
+    let mut height = 0;
+    for (row, _) in descendants {
+        let depth = row.parent_id.and_then(|parent| depths.get(&parent)).map_or(0, |depth| depth + 1);
+        height = height.max(depth);
+        if row.is_folder {
+            depths.insert(row.id, depth);
+        }
+    }
+    height
+}
+
+/// Refuses a move or merge that would put an entry of `path` deeper than
+/// paths may go, where it could no longer be named.
+pub fn ensure_depth_fits(deepest: usize, path: &TreePath) -> Result<()> {
+    if deepest <= cordvault_core::path::MAX_DEPTH {
+        return Ok(());
+    }
+    Err(Error::invalid_argument(format!(
+        "moving {path} there would nest entries {deepest} folders deep, more than {}",
+        cordvault_core::path::MAX_DEPTH
+    )))
+}
+
+/// The entries inside a folder being deleted that belong to someone other
+/// than the owner of the folder they sit in, with their paths: each goes to
+/// the trash as an item of its own, so that it lands in its owner's trash
+/// and only its owner can empty it. `descendants` lists parents first.
+fn foreign_subtrees(top: &EntryRow, path: &TreePath, descendants: &[(EntryRow, Grants)]) -> Result<Vec<(i64, String)>> {
+    let mut folders: HashMap<i64, (Option<i64>, TreePath)> = HashMap::from([(top.id, (top.owner_id, path.clone()))]);
+    let mut foreign = Vec::new();
+    for (row, _) in descendants {
+        let Some((parent_owner, parent_path)) = row.parent_id.and_then(|parent| folders.get(&parent)) else {
+            continue;
+        };
+        let row_path = parent_path.join(&row.name)?;
+        if row.owner_id != *parent_owner {
+            foreign.push((row.id, row_path.to_string()));
+        }
+        if row.is_folder {
+            folders.insert(row.id, (row.owner_id, row_path));
+        }
+    }
+    Ok(foreign)
 }
 
 fn parse_page_token(token: &str) -> Result<i64> {

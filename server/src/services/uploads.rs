@@ -12,7 +12,7 @@ use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, Result};
 use cordvault_store::{ChunkLocator, ChunkStore};
 
-use super::access::{Caller, ensure_can_create_in};
+use super::access::Caller;
 use super::events::ChangeKind;
 use super::hasher::ContentHasher;
 use super::store_error;
@@ -143,9 +143,12 @@ impl Uploads {
         let size_i64 = i64::try_from(size).map_err(|_| Error::invalid_argument("size is too large"))?;
         let parent_path = path.parent();
         let parent = self.tree.resolve(&parent_path).await?;
-        ensure_can_create_in(caller, &parent.row, &parent_path.to_string())?;
-        // Fail early on a taken name; commit decides again.
-        self.tree.plan_name(caller, &parent_path, parent.row.id, name, policy, None).await?;
+        // Fail early on a taken name or a folder the caller may not add to;
+        // commit decides again.
+        let plan = self.tree.plan_name(caller, &parent_path, parent.row.id, name, policy, None).await?;
+        if let NamePlan::Free(_) = plan {
+            self.tree.ensure_can_create_in(caller, &parent, &parent_path).await?;
+        }
 
         let target = SessionTarget { parent_id: parent.row.id, name, size: size_i64, sha256 };
         if let Some((upload, content)) = self.resumable(caller, &target, resume_upload_id).await? {
@@ -160,7 +163,7 @@ impl Uploads {
         let now = now_ms();
         let mime_type = match mime_type {
             "" => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
-            given => given.to_owned(),
+            given => cordvault_core::media_type::validate_media_type(given)?,
         };
         let content = NewContent {
             size: size_i64,
@@ -403,7 +406,16 @@ impl Uploads {
         let parent = path.parent();
         let policy = policy_from_code(upload.conflict_policy);
         let target = match self.tree.plan_name(caller, &parent, upload.parent_id, &upload.name, policy, None).await? {
-            NamePlan::Free(name) => CommitTarget::New { name },
+            NamePlan::Free(name) => {
+                // A share may have been withdrawn since the session started.
+                let folder = self
+                    .db
+                    .entry(upload.parent_id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("{parent} vanished")))?;
+                self.tree.ensure_can_create_in(caller, &folder, &parent).await?;
+                CommitTarget::New { name }
+            }
             NamePlan::Replace(existing) => CommitTarget::Overwrite(existing),
         };
         let change = match target {

@@ -250,6 +250,7 @@ async fn delete_user_deleting_files(backend: Backend) {
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
     bob.create_folder("/bob/shared").await.unwrap();
+    bob.share("/bob/shared", "carol", pb::ShareLevel::ReadWrite).await.unwrap();
     carol.upload_bytes(random_bytes(1000, 23), "/bob/shared/carol.txt", &UploadOptions::default()).await.unwrap();
     assert_eq!(objects(&server).len(), 1);
 

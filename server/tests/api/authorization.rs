@@ -21,8 +21,14 @@ enum Outcome {
     Missing,
     /// HTTP 410: the link existed but is dead.
     Gone,
+    /// INVALID_ARGUMENT.
+    Invalid,
+    /// Accepted, but it waits for another user's consent.
+    Pending,
+    /// The owner's file is gone for good.
+    Lost,
 }
-use Outcome::{Denied, Gone, Missing, Ok, Unauth};
+use Outcome::{Denied, Gone, Invalid, Lost, Missing, Ok, Pending, Unauth};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
@@ -46,6 +52,14 @@ enum Op {
     HttpGetDownload,
     HttpHeadDownload,
     HttpBulkDownload,
+    /// Upload a new file into the file's folder (planting).
+    CreateInFolder,
+    /// `mkdir -p` of the file's existing folder (adopting it).
+    CreateExistingFolder,
+    /// Delete the file, then empty one's trash.
+    DeleteAndEmptyTrash,
+    /// Upload "f.txt" with a zero-width space beside the file.
+    UploadLookalikeName,
 }
 
 /// Callers: the file's owner, a read-write share, a read share, another
@@ -60,13 +74,14 @@ const MATRIX: &[(Op, [Outcome; 7])] = &[
     (Op::Read,                  [Ok,    Ok,     Ok,     Denied, Ok,    Unauth, Ok]),
     (Op::Overwrite,             [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
     (Op::Rename,                [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
-    (Op::Move,                  [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
+    // Moving needs write access to the destination too, which is the owner's.
+    (Op::Move,                  [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
     (Op::Delete,                [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
     (Op::SetVisibility,         [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
     (Op::Share,                 [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
     (Op::Unshare,               [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
     (Op::ListShares,            [Ok,    Ok,     Ok,     Denied, Ok,    Unauth, Ok]),
-    (Op::TransferOwnership,     [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
+    (Op::TransferOwnership,     [Pending, Denied, Denied, Denied, Ok,  Unauth, Denied]),
     (Op::FolderUsage,           [Ok,    Ok,     Ok,     Ok,     Ok,    Unauth, Ok]),
     (Op::Watch,                 [Ok,    Ok,     Ok,     Ok,     Ok,    Unauth, Ok]),
     (Op::CreateLink,            [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
@@ -75,6 +90,10 @@ const MATRIX: &[(Op, [Outcome; 7])] = &[
     (Op::HttpGetDownload,       [Ok,    Ok,     Ok,     Denied, Ok,    Unauth, Ok]),
     (Op::HttpHeadDownload,      [Ok,    Ok,     Ok,     Denied, Ok,    Unauth, Ok]),
     (Op::HttpBulkDownload,      [Ok,    Ok,     Ok,     Ok,     Ok,    Unauth, Ok]),
+    (Op::CreateInFolder,        [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
+    (Op::CreateExistingFolder,  [Ok,    Denied, Denied, Denied, Ok,    Unauth, Denied]),
+    (Op::DeleteAndEmptyTrash,   [Ok,    Ok,     Denied, Denied, Ok,    Unauth, Denied]),
+    (Op::UploadLookalikeName,   [Invalid, Invalid, Invalid, Invalid, Invalid, Unauth, Invalid]),
 ];
 
 struct World {
@@ -107,6 +126,7 @@ fn grpc<T>(result: Result<tonic::Response<T>, tonic::Status>) -> Outcome {
             tonic::Code::PermissionDenied => Denied,
             tonic::Code::Unauthenticated => Unauth,
             tonic::Code::NotFound => Missing,
+            tonic::Code::InvalidArgument => Invalid,
             code => panic!("unexpected {code:?}: {}", status.message()),
         },
     }
@@ -119,6 +139,7 @@ fn sdk(result: cordvault_client::Result<impl Sized>) -> Outcome {
             ErrorCode::PermissionDenied => Denied,
             ErrorCode::Unauthenticated => Unauth,
             ErrorCode::NotFound => Missing,
+            ErrorCode::InvalidArgument => Invalid,
             code => panic!("unexpected {code:?}: {err}"),
         },
     }
@@ -153,16 +174,39 @@ async fn run(world: &World, op: Op, client: &Client, path: &str) -> Outcome {
         Op::Share => sdk(client.share(path, "dave", ShareLevel::Read).await),
         Op::Unshare => grpc(files.unshare(pb::UnshareRequest { path: path.into(), username: "carol".into() }).await),
         Op::ListShares => grpc(files.list_shares(pb::ListSharesRequest { path: path.into() }).await),
-        Op::TransferOwnership => grpc(
-            files
-                .transfer_ownership(pb::TransferOwnershipRequest {
-                    path: path.into(),
-                    new_owner: "erin".into(),
-                    drop_shares: false,
-                    keep_share_for_previous_owner: false,
-                })
-                .await,
-        ),
+        Op::TransferOwnership => {
+            let request = pb::TransferOwnershipRequest {
+                path: path.into(),
+                new_owner: "erin".into(),
+                drop_shares: false,
+                keep_share_for_previous_owner: true,
+            };
+            match files.transfer_ownership(request).await {
+                Result::Ok(response) if response.get_ref().pending => Pending,
+                result => grpc(result),
+            }
+        }
+        Op::CreateInFolder => {
+            sdk(client.upload_bytes(random_bytes(10, 98), &format!("{folder}/planted.txt"), &Default::default()).await)
+        }
+        Op::CreateExistingFolder => sdk(client.create_folder(&folder).await),
+        Op::DeleteAndEmptyTrash => {
+            let deleted = sdk(client.delete(path, false).await);
+            if deleted != Ok {
+                return deleted;
+            }
+            client.empty_trash().await.unwrap();
+            let owner = &world.clients[0];
+            if client.token() == owner.token() {
+                return Ok;
+            }
+            let mut owner_files = owner.files().unwrap();
+            let trash = owner_files.list_trash(pb::ListTrashRequest {}).await.unwrap().into_inner().items;
+            if trash.iter().any(|item| item.original_path == path) { Ok } else { Lost }
+        }
+        Op::UploadLookalikeName => {
+            sdk(client.upload_bytes(random_bytes(10, 97), &format!("{path}\u{200B}"), &Default::default()).await)
+        }
         Op::FolderUsage => grpc(files.folder_usage(pb::FolderUsageRequest { path: folder }).await),
         Op::Watch => grpc(files.watch(pb::WatchRequest { path: folder }).await),
         Op::CreateLink => grpc(

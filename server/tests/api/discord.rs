@@ -131,7 +131,7 @@ async fn faults_and_rate_limits_are_survived(backend: Backend) {
     assert!(emulator.emulator.rate_limited() > 0, "the test must actually meet rate limits");
     assert_eq!(emulator.emulator.violations(), 0, "a request was sent before its retry_after");
     let running = server.running();
-    let report = cordvault_server::check::check(&running.db, running.store.as_ref(), false).await.unwrap();
+    let report = cordvault_server::check::check(&running.db, running.store.as_ref(), None).await.unwrap();
     assert!(report.missing.is_empty() && report.orphaned.is_empty(), "{report:?}");
     server.shutdown().await;
 }
@@ -163,22 +163,27 @@ async fn nothing_readable_reaches_discord(backend: Backend) {
 
 async fn check_finds_missing_and_orphaned_chunks(backend: Backend) {
     let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
-    let server = TestServer::start_with(backend, options(&emulator, 256 * 1024)).await;
+    let mut server = TestServer::start_with(backend, options(&emulator, 256 * 1024)).await;
     let admin = server.admin().await;
     admin.upload_bytes(random_bytes(600 * 1024, 1), "/a.bin", &UploadOptions::default()).await.unwrap();
     let running = server.running();
-    let clean = cordvault_server::check::check(&running.db, running.store.as_ref(), false).await.unwrap();
+    let clean = cordvault_server::check::check(&running.db, running.store.as_ref(), None).await.unwrap();
     assert!(clean.missing.is_empty() && clean.orphaned.is_empty(), "{clean:?}");
 
     let stray = running.store.put(Bytes::from_static(b"stray object")).await.unwrap();
     let recorded = running.db.all_locators().await.unwrap();
     running.store.delete(&ChunkLocator(recorded[0].clone())).await.unwrap();
-    let report = cordvault_server::check::check(&running.db, running.store.as_ref(), false).await.unwrap();
+    let report = cordvault_server::check::check(&running.db, running.store.as_ref(), None).await.unwrap();
     assert_eq!(report.missing, vec![recorded[0].clone()]);
     assert_eq!(report.orphaned, vec![stray.0.clone()]);
-    let repaired = cordvault_server::check::check(&running.db, running.store.as_ref(), true).await.unwrap();
+    let repair = Some(cordvault_server::check::Repair { orphan_grace: std::time::Duration::ZERO });
+    let refused = cordvault_server::check::check(&running.db, running.store.as_ref(), repair).await.unwrap_err();
+    assert!(refused.to_string().contains("a manager is running"), "{refused:#}");
+    let (db, store) = (running.db.clone(), running.store.clone());
+    server.stop().await;
+    let repaired = cordvault_server::check::check(&db, store.as_ref(), repair).await.unwrap();
     assert_eq!(repaired.repaired, 1);
-    let after = cordvault_server::check::check(&running.db, running.store.as_ref(), false).await.unwrap();
+    let after = cordvault_server::check::check(&db, store.as_ref(), None).await.unwrap();
     assert!(after.orphaned.is_empty());
     server.shutdown().await;
 }

@@ -273,7 +273,10 @@ async fn zip_holds_exactly_the_readable_files(backend: Backend) {
         upload(alice.clone(), "/share/deep/er/est/big.bin", 2, 2_500_000).await,
     );
     expected.insert("empty.txt".to_owned(), upload(alice.clone(), "/share/empty.txt", 3, 0).await);
-    // Bob's files inside alice's folder: private, public, and shared with alice.
+    // Bob's files inside alice's folder (she lets him write in /share/bob):
+    // private, public, and shared with alice.
+    alice.create_folder("/share/bob").await.unwrap();
+    alice.share("/share/bob", "bob", ShareLevel::ReadWrite).await.unwrap();
     bob.create_folder("/share/bob/private").await.unwrap();
     upload(bob.clone(), "/share/bob/private/secret.bin", 4, 5000).await;
     upload(bob.clone(), "/share/bob/hidden.bin", 5, 100).await;

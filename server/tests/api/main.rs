@@ -3,6 +3,8 @@
 
 mod accounts;
 mod admin;
+mod audit;
+mod audit_limits;
 mod authorization;
 mod discord;
 mod downloads;

@@ -1,5 +1,6 @@
 //! Two users on one tree: names are shared, files are not.
 
+use cordvault_client::proto::ShareLevel;
 use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
 use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes};
 
@@ -39,10 +40,14 @@ async fn users_see_names_but_cannot_touch_each_others_entries(backend: Backend) 
     denied(bob.delete("/alice", true).await, "bob deletes the folder");
     denied(alice.delete("/bob", true).await, "alice deletes bob's folder");
 
-    // The tree is shared: bob may add his own file in alice's folder, which
-    // then keeps alice from deleting the folder wholesale.
+    // Nobody plants files in another user's folder...
+    let planted = bob.upload_bytes(data.slice(..10), "/alice/docs/from-bob.txt", &UploadOptions::default()).await;
+    denied(planted, "bob adds a file to alice's folder");
+    // ...unless invited to write there, and the folder stays alice's to rename.
+    alice.share("/alice/docs", "bob", ShareLevel::ReadWrite).await.unwrap();
     bob.upload_bytes(data.slice(..10), "/alice/docs/from-bob.txt", &UploadOptions::default()).await.unwrap();
-    denied(alice.delete("/alice", true).await, "alice deletes a folder holding bob's file");
+    alice.rename("/alice/docs", "papers", ConflictPolicy::Fail).await.unwrap();
+    alice.rename("/alice/papers", "docs", ConflictPolicy::Fail).await.unwrap();
     assert_eq!(alice.read_range("/alice/docs/a.txt", 0, 0).await.unwrap(), data);
 
     // An administrator may do all of it.

@@ -102,6 +102,7 @@ async fn ownership_moves_with_its_options(backend: Backend) {
     let carol = server.user("carol").await;
     alice.create_folder("/team/inner").await.unwrap();
     let data = put(&alice, "/team/inner/a.bin", 1000, 2).await;
+    alice.share("/team", "carol", ShareLevel::ReadWrite).await.unwrap();
     put(&carol, "/team/carols.bin", 10, 3).await;
     alice.share("/team", "carol", ShareLevel::Read).await.unwrap();
 
@@ -115,7 +116,13 @@ async fn ownership_moves_with_its_options(backend: Backend) {
         let mut files = alice.files().unwrap();
         async move { files.transfer_ownership(request).await.map(|response| response.into_inner()) }
     };
-    let moved = transfer("/team", "bob", false, true).await.unwrap();
+    let accept = |client: &Client, path: &str| {
+        let request = pb::AnswerOwnershipOfferRequest { path: path.into(), accept: true };
+        let mut files = client.files().unwrap();
+        async move { files.answer_ownership_offer(request).await.unwrap().into_inner() }
+    };
+    assert!(transfer("/team", "bob", false, true).await.unwrap().pending, "bob must accept first");
+    let moved = accept(&bob, "/team").await;
     assert_eq!(moved.transferred_entries, 3, "the folder, inner and a.bin; carol's file stays hers");
     assert_eq!(moved.entry.unwrap().owner, "bob");
     assert_eq!(bob.stat("/team/inner/a.bin").await.unwrap().owner, "bob");
@@ -134,6 +141,7 @@ async fn ownership_moves_with_its_options(backend: Backend) {
         keep_share_for_previous_owner: false,
     };
     files.transfer_ownership(request).await.unwrap();
+    accept(&carol, "/team").await;
     assert_eq!(code(alice.read_range("/team/inside/a.bin", 0, 0).await), ErrorCode::PermissionDenied);
     assert_eq!(code(bob.read_range("/team/inside/a.bin", 0, 0).await), ErrorCode::PermissionDenied);
     assert_eq!(carol.read_range("/team/inside/a.bin", 0, 0).await.unwrap(), data);
@@ -221,6 +229,7 @@ async fn merge_and_usage_cover_whole_folders(backend: Backend) {
     put(&alice, "/b/sub/z.txt", 40, 4).await;
     let old_dup = put(&alice, "/b/dup.txt", 50, 5).await;
     put(&alice, "/b/photo.png", 1000, 6).await;
+    alice.share("/b/sub", "bob", ShareLevel::ReadWrite).await.unwrap();
     put(&bob, "/b/sub/bobs.bin", 7, 7).await;
 
     let merge = |source: &str, policy: pb::ConflictPolicy, client: &Client| {
@@ -256,7 +265,7 @@ async fn merge_and_usage_cover_whole_folders(backend: Backend) {
         mine.by_mime_type.iter().map(|m| (m.mime_type.clone(), m.bytes, m.files)).collect();
     assert_eq!(by_type, [("image/png".to_owned(), 1000, 1), ("text/plain".to_owned(), 150, 5)]);
     let bobs = usage(&bob).await;
-    assert_eq!((bobs.total_files, bobs.total_bytes), (1, 7));
+    assert_eq!((bobs.total_files, bobs.total_bytes), (3, 7 + 20 + 40), "bob reads /b/sub, shared with him");
     server.shutdown().await;
 }
 
@@ -326,7 +335,9 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
     put(&alice, "/w/shared.txt", 10, 3).await;
     alice.share("/w/shared.txt", "bob", ShareLevel::Read).await.unwrap();
     alice.rename("/w/shared.txt", "renamed.txt", ConflictPolicy::Fail).await.unwrap();
-    put(&bob, "/w/bobs.txt", 10, 4).await;
+    alice.create_folder("/w/drop").await.unwrap();
+    alice.share("/w/drop", "bob", ShareLevel::ReadWrite).await.unwrap();
+    put(&bob, "/w/drop/bobs.txt", 10, 4).await;
     alice.create_folder("/outside").await.unwrap();
     alice.delete("/w/private.txt", false).await.unwrap();
     alice.create_folder("/w/end").await.unwrap();
@@ -344,6 +355,8 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
         (added, "/w/shared.txt".into()),
         (access, "/w/shared.txt".into()),
         (moved, "/w/renamed.txt".into()),
+        (added, "/w/drop".into()),
+        (access, "/w/drop".into()),
         (deleted, "/w/private.txt".into()),
         (added, "/w/end".into()),
     ];
@@ -354,7 +367,8 @@ async fn watchers_see_exactly_what_they_may_see(backend: Backend) {
         (access, "/w/public.txt".into()),
         (access, "/w/shared.txt".into()),
         (moved, "/w/renamed.txt".into()),
-        (added, "/w/bobs.txt".into()),
+        (access, "/w/drop".into()),
+        (added, "/w/drop/bobs.txt".into()),
         (access, "/w/end".into()),
     ];
     assert_eq!(bob_seen, bob_expected);

@@ -117,7 +117,11 @@ export function openShareDialog(entry: Entry, changed: () => void): void {
         newOwner,
         keepShareForPreviousOwner: keepShare.checked,
       });
-      toast(`${entry.name} now belongs to ${newOwner} (${plural(result.transferredEntries, "entry", "entries")})`);
+      toast(
+        result.pending
+          ? `${entry.name} is offered to ${newOwner}; it changes hands once they accept`
+          : `${entry.name} now belongs to ${newOwner} (${plural(result.transferredEntries, "entry", "entries")})`,
+      );
       transferUser.value = "";
       changed();
       await loadShares();

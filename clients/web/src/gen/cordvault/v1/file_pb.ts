@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/file.proto.
  */
 export const file_cordvault_v1_file: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3JkdmF1bHQvdjEvZmlsZS5wcm90bxIMY29yZHZhdWx0LnYxIhsKC1N0YXRSZXF1ZXN0EgwKBHBhdGgYASABKAkiMgoMU3RhdFJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5IoABCgtMaXN0UmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEigKB3NvcnRfYnkYBCABKA4yFy5jb3JkdmF1bHQudjEuU29ydEZpZWxkEhIKCmRlc2NlbmRpbmcYBSABKAgiTQoMTGlzdFJlc3BvbnNlEiQKB2VudHJpZXMYASADKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKE0NyZWF0ZUZvbGRlclJlcXVlc3QSDAoEcGF0aBgBIAEoCSI6ChRDcmVhdGVGb2xkZXJSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLmNvcmR2YXVsdC52MS5FbnRyeSJuCgtNb3ZlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhoKEmRlc3RpbmF0aW9uX2ZvbGRlchgCIAEoCRI1Cg9jb25mbGljdF9wb2xpY3kYAyABKA4yHC5jb3JkdmF1bHQudjEuQ29uZmxpY3RQb2xpY3kiMgoMTW92ZVJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5ImYKDVJlbmFtZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIQCghuZXdfbmFtZRgCIAEoCRI1Cg9jb25mbGljdF9wb2xpY3kYAyABKA4yHC5jb3JkdmF1bHQudjEuQ29uZmxpY3RQb2xpY3kiNAoOUmVuYW1lUmVzcG9uc2USIgoFZW50cnkYASABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkiMAoNRGVsZXRlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKCXJlY3Vyc2l2ZRgCIAEoCCI7Cg5EZWxldGVSZXNwb25zZRIXCg9kZWxldGVkX2VudHJpZXMYASABKAQSEAoIdHJhc2hfaWQYAiABKAMicQoTTWVyZ2VGb2xkZXJzUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSEwoLZGVzdGluYXRpb24YAiABKAkSNQoPY29uZmxpY3RfcG9saWN5GAMgASgOMhwuY29yZHZhdWx0LnYxLkNvbmZsaWN0UG9saWN5Ij4KFE1lcmdlRm9sZGVyc1Jlc3BvbnNlEhUKDW1vdmVkX2VudHJpZXMYASABKAQSDwoHc2tpcHBlZBgCIAMoCSKYAQoJVHJhc2hJdGVtEhAKCHRyYXNoX2lkGAEgASgDEhUKDW9yaWdpbmFsX3BhdGgYAiABKAkSIgoFZW50cnkYAyABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSFQoNZGVsZXRlZF9hdF9tcxgEIAEoAxISCgpkZWxldGVkX2J5GAUgASgJEhMKC3B1cmdlX2F0X21zGAYgASgDIhIKEExpc3RUcmFzaFJlcXVlc3QiOwoRTGlzdFRyYXNoUmVzcG9uc2USJgoFaXRlbXMYASADKAsyFy5jb3JkdmF1bHQudjEuVHJhc2hJdGVtIiIKDlJlc3RvcmVSZXF1ZXN0EhAKCHRyYXNoX2lkGAEgASgDIjUKD1Jlc3RvcmVSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLmNvcmR2YXVsdC52MS5FbnRyeSITChFFbXB0eVRyYXNoUmVxdWVzdCIsChJFbXB0eVRyYXNoUmVzcG9uc2USFgoOcHVyZ2VkX2VudHJpZXMYASABKAQiIgoSRm9sZGVyVXNhZ2VSZXF1ZXN0EgwKBHBhdGgYASABKAkiPAoJTWltZVVzYWdlEhEKCW1pbWVfdHlwZRgBIAEoCRINCgVieXRlcxgCIAEoBBINCgVmaWxlcxgDIAEoBCKFAQoTRm9sZGVyVXNhZ2VSZXNwb25zZRITCgt0b3RhbF9ieXRlcxgBIAEoBBITCgt0b3RhbF9maWxlcxgCIAEoBBIVCg10b3RhbF9mb2xkZXJzGAMgASgEEi0KDGJ5X21pbWVfdHlwZRgEIAMoCzIXLmNvcmR2YXVsdC52MS5NaW1lVXNhZ2UiUgoUU2V0VmlzaWJpbGl0eVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIsCgp2aXNpYmlsaXR5GAIgASgOMhguY29yZHZhdWx0LnYxLlZpc2liaWxpdHkiOwoVU2V0VmlzaWJpbGl0eVJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5IlcKDFNoYXJlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEicKBWxldmVsGAMgASgOMhguY29yZHZhdWx0LnYxLlNoYXJlTGV2ZWwiDwoNU2hhcmVSZXNwb25zZSIwCg5VbnNoYXJlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIhEKD1Vuc2hhcmVSZXNwb25zZSIhChFMaXN0U2hhcmVzUmVxdWVzdBIMCgRwYXRoGAEgASgJIkcKClNoYXJlR3JhbnQSEAoIdXNlcm5hbWUYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5jb3JkdmF1bHQudjEuU2hhcmVMZXZlbCI+ChJMaXN0U2hhcmVzUmVzcG9uc2USKAoGc2hhcmVzGAEgAygLMhguY29yZHZhdWx0LnYxLlNoYXJlR3JhbnQidwoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EgwKBHBhdGgYASABKAkSEQoJbmV3X293bmVyGAIgASgJEhMKC2Ryb3Bfc2hhcmVzGAMgASgIEiUKHWtlZXBfc2hhcmVfZm9yX3ByZXZpb3VzX293bmVyGAQgASgIIlwKGVRyYW5zZmVyT3duZXJzaGlwUmVzcG9uc2USIgoFZW50cnkYASABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSGwoTdHJhbnNmZXJyZWRfZW50cmllcxgCIAEoBCIjChJTZWFyY2hVc2Vyc1JlcXVlc3QSDQoFcXVlcnkYASABKAkiOAoTU2VhcmNoVXNlcnNSZXNwb25zZRIhCgV1c2VycxgBIAMoCzISLmNvcmR2YXVsdC52MS5Vc2VyIhwKDFdhdGNoUmVxdWVzdBIMCgRwYXRoGAEgASgJIpABCg1XYXRjaFJlc3BvbnNlEiYKBGtpbmQYASABKA4yGC5jb3JkdmF1bHQudjEuQ2hhbmdlS2luZBIMCgRwYXRoGAIgASgJEhUKDXByZXZpb3VzX3BhdGgYAyABKAkSEAoIZW50cnlfaWQYBCABKAMSEQoJaXNfZm9sZGVyGAUgASgIEg0KBWF0X21zGAYgASgDIiMKE0dldFRodW1ibmFpbFJlcXVlc3QSDAoEcGF0aBgBIAEoCSJWChRHZXRUaHVtYm5haWxSZXNwb25zZRIRCgltaW1lX3R5cGUYASABKAkSDAoEZGF0YRgCIAEoDBINCgV3aWR0aBgDIAEoDRIOCgZoZWlnaHQYBCABKA0qVwoKVmlzaWJpbGl0eRIaChZWSVNJQklMSVRZX1VOU1BFQ0lGSUVEEAASFgoSVklTSUJJTElUWV9QUklWQVRFEAESFQoRVklTSUJJTElUWV9QVUJMSUMQAipbCgpTaGFyZUxldmVsEhsKF1NIQVJFX0xFVkVMX1VOU1BFQ0lGSUVEEAASFAoQU0hBUkVfTEVWRUxfUkVBRBABEhoKFlNIQVJFX0xFVkVMX1JFQURfV1JJVEUQAippCglTb3J0RmllbGQSGgoWU09SVF9GSUVMRF9VTlNQRUNJRklFRBAAEhMKD1NPUlRfRklFTERfTkFNRRABEhMKD1NPUlRfRklFTERfU0laRRACEhYKElNPUlRfRklFTERfVVBEQVRFRBADKqoBCgpDaGFuZ2VLaW5kEhsKF0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTkdFX0tJTkRfQURERUQQARIYChRDSEFOR0VfS0lORF9NT0RJRklFRBACEhUKEUNIQU5HRV9LSU5EX01PVkVEEAMSFwoTQ0hBTkdFX0tJTkRfREVMRVRFRBAEEh4KGkNIQU5HRV9LSU5EX0FDQ0VTU19DSEFOR0VEEAUyxwsKC0ZpbGVTZXJ2aWNlEj0KBFN0YXQSGS5jb3JkdmF1bHQudjEuU3RhdFJlcXVlc3QaGi5jb3JkdmF1bHQudjEuU3RhdFJlc3BvbnNlEj0KBExpc3QSGS5jb3JkdmF1bHQudjEuTGlzdFJlcXVlc3QaGi5jb3JkdmF1bHQudjEuTGlzdFJlc3BvbnNlElUKDENyZWF0ZUZvbGRlchIhLmNvcmR2YXVsdC52MS5DcmVhdGVGb2xkZXJSZXF1ZXN0GiIuY29yZHZhdWx0LnYxLkNyZWF0ZUZvbGRlclJlc3BvbnNlEj0KBE1vdmUSGS5jb3JkdmF1bHQudjEuTW92ZVJlcXVlc3QaGi5jb3JkdmF1bHQudjEuTW92ZVJlc3BvbnNlEkMKBlJlbmFtZRIbLmNvcmR2YXVsdC52MS5SZW5hbWVSZXF1ZXN0GhwuY29yZHZhdWx0LnYxLlJlbmFtZVJlc3BvbnNlEkMKBkRlbGV0ZRIbLmNvcmR2YXVsdC52MS5EZWxldGVSZXF1ZXN0GhwuY29yZHZhdWx0LnYxLkRlbGV0ZVJlc3BvbnNlElUKDE1lcmdlRm9sZGVycxIhLmNvcmR2YXVsdC52MS5NZXJnZUZvbGRlcnNSZXF1ZXN0GiIuY29yZHZhdWx0LnYxLk1lcmdlRm9sZGVyc1Jlc3BvbnNlEkwKCUxpc3RUcmFzaBIeLmNvcmR2YXVsdC52MS5MaXN0VHJhc2hSZXF1ZXN0Gh8uY29yZHZhdWx0LnYxLkxpc3RUcmFzaFJlc3BvbnNlEkYKB1Jlc3RvcmUSHC5jb3JkdmF1bHQudjEuUmVzdG9yZVJlcXVlc3QaHS5jb3JkdmF1bHQudjEuUmVzdG9yZVJlc3BvbnNlEk8KCkVtcHR5VHJhc2gSHy5jb3JkdmF1bHQudjEuRW1wdHlUcmFzaFJlcXVlc3QaIC5jb3JkdmF1bHQudjEuRW1wdHlUcmFzaFJlc3BvbnNlElIKC0ZvbGRlclVzYWdlEiAuY29yZHZhdWx0LnYxLkZvbGRlclVzYWdlUmVxdWVzdBohLmNvcmR2YXVsdC52MS5Gb2xkZXJVc2FnZVJlc3BvbnNlElgKDVNldFZpc2liaWxpdHkSIi5jb3JkdmF1bHQudjEuU2V0VmlzaWJpbGl0eVJlcXVlc3QaIy5jb3JkdmF1bHQudjEuU2V0VmlzaWJpbGl0eVJlc3BvbnNlEkAKBVNoYXJlEhouY29yZHZhdWx0LnYxLlNoYXJlUmVxdWVzdBobLmNvcmR2YXVsdC52MS5TaGFyZVJlc3BvbnNlEkYKB1Vuc2hhcmUSHC5jb3JkdmF1bHQudjEuVW5zaGFyZVJlcXVlc3QaHS5jb3JkdmF1bHQudjEuVW5zaGFyZVJlc3BvbnNlEk8KCkxpc3RTaGFyZXMSHy5jb3JkdmF1bHQudjEuTGlzdFNoYXJlc1JlcXVlc3QaIC5jb3JkdmF1bHQudjEuTGlzdFNoYXJlc1Jlc3BvbnNlEmQKEVRyYW5zZmVyT3duZXJzaGlwEiYuY29yZHZhdWx0LnYxLlRyYW5zZmVyT3duZXJzaGlwUmVxdWVzdBonLmNvcmR2YXVsdC52MS5UcmFuc2Zlck93bmVyc2hpcFJlc3BvbnNlElIKC1NlYXJjaFVzZXJzEiAuY29yZHZhdWx0LnYxLlNlYXJjaFVzZXJzUmVxdWVzdBohLmNvcmR2YXVsdC52MS5TZWFyY2hVc2Vyc1Jlc3BvbnNlEkIKBVdhdGNoEhouY29yZHZhdWx0LnYxLldhdGNoUmVxdWVzdBobLmNvcmR2YXVsdC52MS5XYXRjaFJlc3BvbnNlMAESVQoMR2V0VGh1bWJuYWlsEiEuY29yZHZhdWx0LnYxLkdldFRodW1ibmFpbFJlcXVlc3QaIi5jb3JkdmF1bHQudjEuR2V0VGh1bWJuYWlsUmVzcG9uc2ViBnByb3RvMw", [file_cordvault_v1_common]);
+  fileDesc("Chdjb3JkdmF1bHQvdjEvZmlsZS5wcm90bxIMY29yZHZhdWx0LnYxIhsKC1N0YXRSZXF1ZXN0EgwKBHBhdGgYASABKAkiMgoMU3RhdFJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5IoABCgtMaXN0UmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEigKB3NvcnRfYnkYBCABKA4yFy5jb3JkdmF1bHQudjEuU29ydEZpZWxkEhIKCmRlc2NlbmRpbmcYBSABKAgiTQoMTGlzdFJlc3BvbnNlEiQKB2VudHJpZXMYASADKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKE0NyZWF0ZUZvbGRlclJlcXVlc3QSDAoEcGF0aBgBIAEoCSI6ChRDcmVhdGVGb2xkZXJSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLmNvcmR2YXVsdC52MS5FbnRyeSJuCgtNb3ZlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhoKEmRlc3RpbmF0aW9uX2ZvbGRlchgCIAEoCRI1Cg9jb25mbGljdF9wb2xpY3kYAyABKA4yHC5jb3JkdmF1bHQudjEuQ29uZmxpY3RQb2xpY3kiMgoMTW92ZVJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5ImYKDVJlbmFtZVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIQCghuZXdfbmFtZRgCIAEoCRI1Cg9jb25mbGljdF9wb2xpY3kYAyABKA4yHC5jb3JkdmF1bHQudjEuQ29uZmxpY3RQb2xpY3kiNAoOUmVuYW1lUmVzcG9uc2USIgoFZW50cnkYASABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkiMAoNRGVsZXRlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhEKCXJlY3Vyc2l2ZRgCIAEoCCI7Cg5EZWxldGVSZXNwb25zZRIXCg9kZWxldGVkX2VudHJpZXMYASABKAQSEAoIdHJhc2hfaWQYAiABKAMicQoTTWVyZ2VGb2xkZXJzUmVxdWVzdBIOCgZzb3VyY2UYASABKAkSEwoLZGVzdGluYXRpb24YAiABKAkSNQoPY29uZmxpY3RfcG9saWN5GAMgASgOMhwuY29yZHZhdWx0LnYxLkNvbmZsaWN0UG9saWN5Ij4KFE1lcmdlRm9sZGVyc1Jlc3BvbnNlEhUKDW1vdmVkX2VudHJpZXMYASABKAQSDwoHc2tpcHBlZBgCIAMoCSKYAQoJVHJhc2hJdGVtEhAKCHRyYXNoX2lkGAEgASgDEhUKDW9yaWdpbmFsX3BhdGgYAiABKAkSIgoFZW50cnkYAyABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSFQoNZGVsZXRlZF9hdF9tcxgEIAEoAxISCgpkZWxldGVkX2J5GAUgASgJEhMKC3B1cmdlX2F0X21zGAYgASgDIhIKEExpc3RUcmFzaFJlcXVlc3QiOwoRTGlzdFRyYXNoUmVzcG9uc2USJgoFaXRlbXMYASADKAsyFy5jb3JkdmF1bHQudjEuVHJhc2hJdGVtIiIKDlJlc3RvcmVSZXF1ZXN0EhAKCHRyYXNoX2lkGAEgASgDIjUKD1Jlc3RvcmVSZXNwb25zZRIiCgVlbnRyeRgBIAEoCzITLmNvcmR2YXVsdC52MS5FbnRyeSITChFFbXB0eVRyYXNoUmVxdWVzdCIsChJFbXB0eVRyYXNoUmVzcG9uc2USFgoOcHVyZ2VkX2VudHJpZXMYASABKAQiIgoSRm9sZGVyVXNhZ2VSZXF1ZXN0EgwKBHBhdGgYASABKAkiPAoJTWltZVVzYWdlEhEKCW1pbWVfdHlwZRgBIAEoCRINCgVieXRlcxgCIAEoBBINCgVmaWxlcxgDIAEoBCKFAQoTRm9sZGVyVXNhZ2VSZXNwb25zZRITCgt0b3RhbF9ieXRlcxgBIAEoBBITCgt0b3RhbF9maWxlcxgCIAEoBBIVCg10b3RhbF9mb2xkZXJzGAMgASgEEi0KDGJ5X21pbWVfdHlwZRgEIAMoCzIXLmNvcmR2YXVsdC52MS5NaW1lVXNhZ2UiUgoUU2V0VmlzaWJpbGl0eVJlcXVlc3QSDAoEcGF0aBgBIAEoCRIsCgp2aXNpYmlsaXR5GAIgASgOMhguY29yZHZhdWx0LnYxLlZpc2liaWxpdHkiOwoVU2V0VmlzaWJpbGl0eVJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5IlcKDFNoYXJlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEicKBWxldmVsGAMgASgOMhguY29yZHZhdWx0LnYxLlNoYXJlTGV2ZWwiDwoNU2hhcmVSZXNwb25zZSIwCg5VbnNoYXJlUmVxdWVzdBIMCgRwYXRoGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJIhEKD1Vuc2hhcmVSZXNwb25zZSIhChFMaXN0U2hhcmVzUmVxdWVzdBIMCgRwYXRoGAEgASgJIkcKClNoYXJlR3JhbnQSEAoIdXNlcm5hbWUYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5jb3JkdmF1bHQudjEuU2hhcmVMZXZlbCI+ChJMaXN0U2hhcmVzUmVzcG9uc2USKAoGc2hhcmVzGAEgAygLMhguY29yZHZhdWx0LnYxLlNoYXJlR3JhbnQidwoYVHJhbnNmZXJPd25lcnNoaXBSZXF1ZXN0EgwKBHBhdGgYASABKAkSEQoJbmV3X293bmVyGAIgASgJEhMKC2Ryb3Bfc2hhcmVzGAMgASgIEiUKHWtlZXBfc2hhcmVfZm9yX3ByZXZpb3VzX293bmVyGAQgASgIIm0KGVRyYW5zZmVyT3duZXJzaGlwUmVzcG9uc2USIgoFZW50cnkYASABKAsyEy5jb3JkdmF1bHQudjEuRW50cnkSGwoTdHJhbnNmZXJyZWRfZW50cmllcxgCIAEoBBIPCgdwZW5kaW5nGAMgASgIIpcBCg5Pd25lcnNoaXBPZmZlchIMCgRwYXRoGAEgASgJEhEKCWZyb21fdXNlchgCIAEoCRIlCh1rZWVwX3NoYXJlX2Zvcl9wcmV2aW91c19vd25lchgDIAEoCBITCgtkcm9wX3NoYXJlcxgEIAEoCBIVCg1vZmZlcmVkX2F0X21zGAUgASgDEhEKCWlzX2ZvbGRlchgGIAEoCCIcChpMaXN0T3duZXJzaGlwT2ZmZXJzUmVxdWVzdCJLChtMaXN0T3duZXJzaGlwT2ZmZXJzUmVzcG9uc2USLAoGb2ZmZXJzGAEgAygLMhwuY29yZHZhdWx0LnYxLk93bmVyc2hpcE9mZmVyIjsKG0Fuc3dlck93bmVyc2hpcE9mZmVyUmVxdWVzdBIMCgRwYXRoGAEgASgJEg4KBmFjY2VwdBgCIAEoCCJfChxBbnN3ZXJPd25lcnNoaXBPZmZlclJlc3BvbnNlEiIKBWVudHJ5GAEgASgLMhMuY29yZHZhdWx0LnYxLkVudHJ5EhsKE3RyYW5zZmVycmVkX2VudHJpZXMYAiABKAQiIwoSU2VhcmNoVXNlcnNSZXF1ZXN0Eg0KBXF1ZXJ5GAEgASgJIjgKE1NlYXJjaFVzZXJzUmVzcG9uc2USIQoFdXNlcnMYASADKAsyEi5jb3JkdmF1bHQudjEuVXNlciIcCgxXYXRjaFJlcXVlc3QSDAoEcGF0aBgBIAEoCSKQAQoNV2F0Y2hSZXNwb25zZRImCgRraW5kGAEgASgOMhguY29yZHZhdWx0LnYxLkNoYW5nZUtpbmQSDAoEcGF0aBgCIAEoCRIVCg1wcmV2aW91c19wYXRoGAMgASgJEhAKCGVudHJ5X2lkGAQgASgDEhEKCWlzX2ZvbGRlchgFIAEoCBINCgVhdF9tcxgGIAEoAyIjChNHZXRUaHVtYm5haWxSZXF1ZXN0EgwKBHBhdGgYASABKAkiVgoUR2V0VGh1bWJuYWlsUmVzcG9uc2USEQoJbWltZV90eXBlGAEgASgJEgwKBGRhdGEYAiABKAwSDQoFd2lkdGgYAyABKA0SDgoGaGVpZ2h0GAQgASgNKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfUFVCTElDEAIqWwoKU2hhcmVMZXZlbBIbChdTSEFSRV9MRVZFTF9VTlNQRUNJRklFRBAAEhQKEFNIQVJFX0xFVkVMX1JFQUQQARIaChZTSEFSRV9MRVZFTF9SRUFEX1dSSVRFEAIqaQoJU29ydEZpZWxkEhoKFlNPUlRfRklFTERfVU5TUEVDSUZJRUQQABITCg9TT1JUX0ZJRUxEX05BTUUQARITCg9TT1JUX0ZJRUxEX1NJWkUQAhIWChJTT1JUX0ZJRUxEX1VQREFURUQQAyqqAQoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEUNIQU5HRV9LSU5EX0FEREVEEAESGAoUQ0hBTkdFX0tJTkRfTU9ESUZJRUQQAhIVChFDSEFOR0VfS0lORF9NT1ZFRBADEhcKE0NIQU5HRV9LSU5EX0RFTEVURUQQBBIeChpDSEFOR0VfS0lORF9BQ0NFU1NfQ0hBTkdFRBAFMqINCgtGaWxlU2VydmljZRI9CgRTdGF0EhkuY29yZHZhdWx0LnYxLlN0YXRSZXF1ZXN0GhouY29yZHZhdWx0LnYxLlN0YXRSZXNwb25zZRI9CgRMaXN0EhkuY29yZHZhdWx0LnYxLkxpc3RSZXF1ZXN0GhouY29yZHZhdWx0LnYxLkxpc3RSZXNwb25zZRJVCgxDcmVhdGVGb2xkZXISIS5jb3JkdmF1bHQudjEuQ3JlYXRlRm9sZGVyUmVxdWVzdBoiLmNvcmR2YXVsdC52MS5DcmVhdGVGb2xkZXJSZXNwb25zZRI9CgRNb3ZlEhkuY29yZHZhdWx0LnYxLk1vdmVSZXF1ZXN0GhouY29yZHZhdWx0LnYxLk1vdmVSZXNwb25zZRJDCgZSZW5hbWUSGy5jb3JkdmF1bHQudjEuUmVuYW1lUmVxdWVzdBocLmNvcmR2YXVsdC52MS5SZW5hbWVSZXNwb25zZRJDCgZEZWxldGUSGy5jb3JkdmF1bHQudjEuRGVsZXRlUmVxdWVzdBocLmNvcmR2YXVsdC52MS5EZWxldGVSZXNwb25zZRJVCgxNZXJnZUZvbGRlcnMSIS5jb3JkdmF1bHQudjEuTWVyZ2VGb2xkZXJzUmVxdWVzdBoiLmNvcmR2YXVsdC52MS5NZXJnZUZvbGRlcnNSZXNwb25zZRJMCglMaXN0VHJhc2gSHi5jb3JkdmF1bHQudjEuTGlzdFRyYXNoUmVxdWVzdBofLmNvcmR2YXVsdC52MS5MaXN0VHJhc2hSZXNwb25zZRJGCgdSZXN0b3JlEhwuY29yZHZhdWx0LnYxLlJlc3RvcmVSZXF1ZXN0Gh0uY29yZHZhdWx0LnYxLlJlc3RvcmVSZXNwb25zZRJPCgpFbXB0eVRyYXNoEh8uY29yZHZhdWx0LnYxLkVtcHR5VHJhc2hSZXF1ZXN0GiAuY29yZHZhdWx0LnYxLkVtcHR5VHJhc2hSZXNwb25zZRJSCgtGb2xkZXJVc2FnZRIgLmNvcmR2YXVsdC52MS5Gb2xkZXJVc2FnZVJlcXVlc3QaIS5jb3JkdmF1bHQudjEuRm9sZGVyVXNhZ2VSZXNwb25zZRJYCg1TZXRWaXNpYmlsaXR5EiIuY29yZHZhdWx0LnYxLlNldFZpc2liaWxpdHlSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLlNldFZpc2liaWxpdHlSZXNwb25zZRJACgVTaGFyZRIaLmNvcmR2YXVsdC52MS5TaGFyZVJlcXVlc3QaGy5jb3JkdmF1bHQudjEuU2hhcmVSZXNwb25zZRJGCgdVbnNoYXJlEhwuY29yZHZhdWx0LnYxLlVuc2hhcmVSZXF1ZXN0Gh0uY29yZHZhdWx0LnYxLlVuc2hhcmVSZXNwb25zZRJPCgpMaXN0U2hhcmVzEh8uY29yZHZhdWx0LnYxLkxpc3RTaGFyZXNSZXF1ZXN0GiAuY29yZHZhdWx0LnYxLkxpc3RTaGFyZXNSZXNwb25zZRJkChFUcmFuc2Zlck93bmVyc2hpcBImLmNvcmR2YXVsdC52MS5UcmFuc2Zlck93bmVyc2hpcFJlcXVlc3QaJy5jb3JkdmF1bHQudjEuVHJhbnNmZXJPd25lcnNoaXBSZXNwb25zZRJqChNMaXN0T3duZXJzaGlwT2ZmZXJzEiguY29yZHZhdWx0LnYxLkxpc3RPd25lcnNoaXBPZmZlcnNSZXF1ZXN0GikuY29yZHZhdWx0LnYxLkxpc3RPd25lcnNoaXBPZmZlcnNSZXNwb25zZRJtChRBbnN3ZXJPd25lcnNoaXBPZmZlchIpLmNvcmR2YXVsdC52MS5BbnN3ZXJPd25lcnNoaXBPZmZlclJlcXVlc3QaKi5jb3JkdmF1bHQudjEuQW5zd2VyT3duZXJzaGlwT2ZmZXJSZXNwb25zZRJSCgtTZWFyY2hVc2VycxIgLmNvcmR2YXVsdC52MS5TZWFyY2hVc2Vyc1JlcXVlc3QaIS5jb3JkdmF1bHQudjEuU2VhcmNoVXNlcnNSZXNwb25zZRJCCgVXYXRjaBIaLmNvcmR2YXVsdC52MS5XYXRjaFJlcXVlc3QaGy5jb3JkdmF1bHQudjEuV2F0Y2hSZXNwb25zZTABElUKDEdldFRodW1ibmFpbBIhLmNvcmR2YXVsdC52MS5HZXRUaHVtYm5haWxSZXF1ZXN0GiIuY29yZHZhdWx0LnYxLkdldFRodW1ibmFpbFJlc3BvbnNlYgZwcm90bzM", [file_cordvault_v1_common]);
 
 /**
  * @generated from message cordvault.v1.StatRequest
@@ -774,9 +774,19 @@ export type TransferOwnershipResponse = Message<"cordvault.v1.TransferOwnershipR
   entry?: Entry | undefined;
 
   /**
+   * 0 while the offer waits for the new owner to accept it.
+   *
    * @generated from field: uint64 transferred_entries = 2;
    */
   transferredEntries: bigint;
+
+  /**
+   * The new owner must accept (AnswerOwnershipOffer) before ownership moves;
+   * only an administrator's transfer takes effect at once.
+   *
+   * @generated from field: bool pending = 3;
+   */
+  pending: boolean;
 };
 
 /**
@@ -785,6 +795,126 @@ export type TransferOwnershipResponse = Message<"cordvault.v1.TransferOwnershipR
  */
 export const TransferOwnershipResponseSchema: GenMessage<TransferOwnershipResponse> = /*@__PURE__*/
   messageDesc(file_cordvault_v1_file, 34);
+
+/**
+ * @generated from message cordvault.v1.OwnershipOffer
+ */
+export type OwnershipOffer = Message<"cordvault.v1.OwnershipOffer"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: string from_user = 2;
+   */
+  fromUser: string;
+
+  /**
+   * The giver keeps a read-write share once the entry is yours.
+   *
+   * @generated from field: bool keep_share_for_previous_owner = 3;
+   */
+  keepShareForPreviousOwner: boolean;
+
+  /**
+   * @generated from field: bool drop_shares = 4;
+   */
+  dropShares: boolean;
+
+  /**
+   * @generated from field: int64 offered_at_ms = 5;
+   */
+  offeredAtMs: bigint;
+
+  /**
+   * @generated from field: bool is_folder = 6;
+   */
+  isFolder: boolean;
+};
+
+/**
+ * Describes the message cordvault.v1.OwnershipOffer.
+ * Use `create(OwnershipOfferSchema)` to create a new message.
+ */
+export const OwnershipOfferSchema: GenMessage<OwnershipOffer> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_file, 35);
+
+/**
+ * @generated from message cordvault.v1.ListOwnershipOffersRequest
+ */
+export type ListOwnershipOffersRequest = Message<"cordvault.v1.ListOwnershipOffersRequest"> & {
+};
+
+/**
+ * Describes the message cordvault.v1.ListOwnershipOffersRequest.
+ * Use `create(ListOwnershipOffersRequestSchema)` to create a new message.
+ */
+export const ListOwnershipOffersRequestSchema: GenMessage<ListOwnershipOffersRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_file, 36);
+
+/**
+ * @generated from message cordvault.v1.ListOwnershipOffersResponse
+ */
+export type ListOwnershipOffersResponse = Message<"cordvault.v1.ListOwnershipOffersResponse"> & {
+  /**
+   * @generated from field: repeated cordvault.v1.OwnershipOffer offers = 1;
+   */
+  offers: OwnershipOffer[];
+};
+
+/**
+ * Describes the message cordvault.v1.ListOwnershipOffersResponse.
+ * Use `create(ListOwnershipOffersResponseSchema)` to create a new message.
+ */
+export const ListOwnershipOffersResponseSchema: GenMessage<ListOwnershipOffersResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_file, 37);
+
+/**
+ * @generated from message cordvault.v1.AnswerOwnershipOfferRequest
+ */
+export type AnswerOwnershipOfferRequest = Message<"cordvault.v1.AnswerOwnershipOfferRequest"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * @generated from field: bool accept = 2;
+   */
+  accept: boolean;
+};
+
+/**
+ * Describes the message cordvault.v1.AnswerOwnershipOfferRequest.
+ * Use `create(AnswerOwnershipOfferRequestSchema)` to create a new message.
+ */
+export const AnswerOwnershipOfferRequestSchema: GenMessage<AnswerOwnershipOfferRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_file, 38);
+
+/**
+ * @generated from message cordvault.v1.AnswerOwnershipOfferResponse
+ */
+export type AnswerOwnershipOfferResponse = Message<"cordvault.v1.AnswerOwnershipOfferResponse"> & {
+  /**
+   * The entry, once accepted.
+   *
+   * @generated from field: cordvault.v1.Entry entry = 1;
+   */
+  entry?: Entry | undefined;
+
+  /**
+   * @generated from field: uint64 transferred_entries = 2;
+   */
+  transferredEntries: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.AnswerOwnershipOfferResponse.
+ * Use `create(AnswerOwnershipOfferResponseSchema)` to create a new message.
+ */
+export const AnswerOwnershipOfferResponseSchema: GenMessage<AnswerOwnershipOfferResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_file, 39);
 
 /**
  * @generated from message cordvault.v1.SearchUsersRequest
@@ -801,7 +931,7 @@ export type SearchUsersRequest = Message<"cordvault.v1.SearchUsersRequest"> & {
  * Use `create(SearchUsersRequestSchema)` to create a new message.
  */
 export const SearchUsersRequestSchema: GenMessage<SearchUsersRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 35);
+  messageDesc(file_cordvault_v1_file, 40);
 
 /**
  * @generated from message cordvault.v1.SearchUsersResponse
@@ -818,7 +948,7 @@ export type SearchUsersResponse = Message<"cordvault.v1.SearchUsersResponse"> & 
  * Use `create(SearchUsersResponseSchema)` to create a new message.
  */
 export const SearchUsersResponseSchema: GenMessage<SearchUsersResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 36);
+  messageDesc(file_cordvault_v1_file, 41);
 
 /**
  * @generated from message cordvault.v1.WatchRequest
@@ -835,7 +965,7 @@ export type WatchRequest = Message<"cordvault.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 37);
+  messageDesc(file_cordvault_v1_file, 42);
 
 /**
  * @generated from message cordvault.v1.WatchResponse
@@ -881,7 +1011,7 @@ export type WatchResponse = Message<"cordvault.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 38);
+  messageDesc(file_cordvault_v1_file, 43);
 
 /**
  * @generated from message cordvault.v1.GetThumbnailRequest
@@ -898,7 +1028,7 @@ export type GetThumbnailRequest = Message<"cordvault.v1.GetThumbnailRequest"> & 
  * Use `create(GetThumbnailRequestSchema)` to create a new message.
  */
 export const GetThumbnailRequestSchema: GenMessage<GetThumbnailRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 39);
+  messageDesc(file_cordvault_v1_file, 44);
 
 /**
  * @generated from message cordvault.v1.GetThumbnailResponse
@@ -932,7 +1062,7 @@ export type GetThumbnailResponse = Message<"cordvault.v1.GetThumbnailResponse"> 
  * Use `create(GetThumbnailResponseSchema)` to create a new message.
  */
 export const GetThumbnailResponseSchema: GenMessage<GetThumbnailResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_file, 40);
+  messageDesc(file_cordvault_v1_file, 45);
 
 /**
  * Who may read an entry besides its owner and shares.
@@ -1231,6 +1361,26 @@ export const FileService: GenService<{
     methodKind: "unary";
     input: typeof TransferOwnershipRequestSchema;
     output: typeof TransferOwnershipResponseSchema;
+  },
+  /**
+   * Offers to the caller that wait for an answer.
+   *
+   * @generated from rpc cordvault.v1.FileService.ListOwnershipOffers
+   */
+  listOwnershipOffers: {
+    methodKind: "unary";
+    input: typeof ListOwnershipOffersRequestSchema;
+    output: typeof ListOwnershipOffersResponseSchema;
+  },
+  /**
+   * Takes (accept) or turns down an offer of the entry at path.
+   *
+   * @generated from rpc cordvault.v1.FileService.AnswerOwnershipOffer
+   */
+  answerOwnershipOffer: {
+    methodKind: "unary";
+    input: typeof AnswerOwnershipOfferRequestSchema;
+    output: typeof AnswerOwnershipOfferResponseSchema;
   },
   /**
    * Users whose name contains a substring; at most 100.

@@ -313,6 +313,50 @@ class TransferOwnershipRequest(_message.Message):
     def __init__(self, path: _Optional[str] = ..., new_owner: _Optional[str] = ..., drop_shares: _Optional[bool] = ..., keep_share_for_previous_owner: _Optional[bool] = ...) -> None: ...
 
 class TransferOwnershipResponse(_message.Message):
+    __slots__ = ("entry", "transferred_entries", "pending")
+    ENTRY_FIELD_NUMBER: _ClassVar[int]
+    TRANSFERRED_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    PENDING_FIELD_NUMBER: _ClassVar[int]
+    entry: _common_pb2.Entry
+    transferred_entries: int
+    pending: bool
+    def __init__(self, entry: _Optional[_Union[_common_pb2.Entry, _Mapping]] = ..., transferred_entries: _Optional[int] = ..., pending: _Optional[bool] = ...) -> None: ...
+
+class OwnershipOffer(_message.Message):
+    __slots__ = ("path", "from_user", "keep_share_for_previous_owner", "drop_shares", "offered_at_ms", "is_folder")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FROM_USER_FIELD_NUMBER: _ClassVar[int]
+    KEEP_SHARE_FOR_PREVIOUS_OWNER_FIELD_NUMBER: _ClassVar[int]
+    DROP_SHARES_FIELD_NUMBER: _ClassVar[int]
+    OFFERED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    IS_FOLDER_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    from_user: str
+    keep_share_for_previous_owner: bool
+    drop_shares: bool
+    offered_at_ms: int
+    is_folder: bool
+    def __init__(self, path: _Optional[str] = ..., from_user: _Optional[str] = ..., keep_share_for_previous_owner: _Optional[bool] = ..., drop_shares: _Optional[bool] = ..., offered_at_ms: _Optional[int] = ..., is_folder: _Optional[bool] = ...) -> None: ...
+
+class ListOwnershipOffersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListOwnershipOffersResponse(_message.Message):
+    __slots__ = ("offers",)
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    offers: _containers.RepeatedCompositeFieldContainer[OwnershipOffer]
+    def __init__(self, offers: _Optional[_Iterable[_Union[OwnershipOffer, _Mapping]]] = ...) -> None: ...
+
+class AnswerOwnershipOfferRequest(_message.Message):
+    __slots__ = ("path", "accept")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    ACCEPT_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    accept: bool
+    def __init__(self, path: _Optional[str] = ..., accept: _Optional[bool] = ...) -> None: ...
+
+class AnswerOwnershipOfferResponse(_message.Message):
     __slots__ = ("entry", "transferred_entries")
     ENTRY_FIELD_NUMBER: _ClassVar[int]
     TRANSFERRED_ENTRIES_FIELD_NUMBER: _ClassVar[int]

@@ -115,6 +115,16 @@ class FileServiceStub:
                 request_serializer=cordvault_dot_v1_dot_file__pb2.TransferOwnershipRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_file__pb2.TransferOwnershipResponse.FromString,
                 _registered_method=True)
+        self.ListOwnershipOffers = channel.unary_unary(
+                '/cordvault.v1.FileService/ListOwnershipOffers',
+                request_serializer=cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersResponse.FromString,
+                _registered_method=True)
+        self.AnswerOwnershipOffer = channel.unary_unary(
+                '/cordvault.v1.FileService/AnswerOwnershipOffer',
+                request_serializer=cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferResponse.FromString,
+                _registered_method=True)
         self.SearchUsers = channel.unary_unary(
                 '/cordvault.v1.FileService/SearchUsers',
                 request_serializer=cordvault_dot_v1_dot_file__pb2.SearchUsersRequest.SerializeToString,
@@ -248,6 +258,20 @@ class FileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOwnershipOffers(self, request, context):
+        """Offers to the caller that wait for an answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerOwnershipOffer(self, request, context):
+        """Takes (accept) or turns down an offer of the entry at path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SearchUsers(self, request, context):
         """Users whose name contains a substring; at most 100.
         """
@@ -352,6 +376,16 @@ def add_FileServiceServicer_to_server(servicer, server):
                     servicer.TransferOwnership,
                     request_deserializer=cordvault_dot_v1_dot_file__pb2.TransferOwnershipRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_file__pb2.TransferOwnershipResponse.SerializeToString,
+            ),
+            'ListOwnershipOffers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnershipOffers,
+                    request_deserializer=cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersResponse.SerializeToString,
+            ),
+            'AnswerOwnershipOffer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerOwnershipOffer,
+                    request_deserializer=cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferResponse.SerializeToString,
             ),
             'SearchUsers': grpc.unary_unary_rpc_method_handler(
                     servicer.SearchUsers,
@@ -802,6 +836,60 @@ class FileService:
             '/cordvault.v1.FileService/TransferOwnership',
             cordvault_dot_v1_dot_file__pb2.TransferOwnershipRequest.SerializeToString,
             cordvault_dot_v1_dot_file__pb2.TransferOwnershipResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnershipOffers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.FileService/ListOwnershipOffers',
+            cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersRequest.SerializeToString,
+            cordvault_dot_v1_dot_file__pb2.ListOwnershipOffersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerOwnershipOffer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.FileService/AnswerOwnershipOffer',
+            cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferRequest.SerializeToString,
+            cordvault_dot_v1_dot_file__pb2.AnswerOwnershipOfferResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,3 @@
+DROP TABLE bootstrap;
+DROP TABLE manager_leases;
+DROP TABLE ownership_offers;
