@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
+use cordvault_core::ticket::TicketKey;
 use cordvault_proto::v1::admin_service_server::AdminServiceServer;
 use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
@@ -35,6 +36,7 @@ use crate::services::events::Events;
 use crate::services::folders::Folders;
 use crate::services::janitor::Janitor;
 use crate::services::links::Links;
+use crate::services::quotas::{QuotaLimits, Quotas};
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
 use crate::services::sharing::Sharing;
@@ -72,6 +74,8 @@ pub struct ServerConfig {
     /// None: jobs wait for thumbnail worker processes.
     pub in_process_thumbnails: Option<ThumbnailFormat>,
     pub listener: crate::listener::ListenerLimits,
+    /// Every user's limits unless an administrator sets others.
+    pub quotas: QuotaLimits,
 }
 
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
@@ -168,11 +172,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
 
     let revocations = Revocations::default();
     let throttle = Throttle::new(ThrottlePolicy::default());
-    let accounts = Arc::new(Accounts::new(db.clone(), Arc::new(tokens), revocations.clone(), throttle.clone()));
+    let tickets = TicketKey::derive(config.keys.private_pem.as_bytes());
+    let accounts =
+        Arc::new(Accounts::new(db.clone(), Arc::new(tokens), tickets, revocations.clone(), throttle.clone()));
     let master = config.keys.master.clone();
     let workers = Arc::new(WorkerRegistry::new(config.keys.service_password.clone(), config.heartbeat_interval));
     let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
-    let tree = Tree::new(db.clone()).hiding_unreadable(config.hide_unreadable).with_events(events.clone());
+    let quotas = Quotas::new(db.clone(), config.quotas);
+    let tree = Tree::new(db.clone())
+        .hiding_unreadable(config.hide_unreadable)
+        .with_events(events.clone())
+        .with_quotas(quotas.clone());
     let trash = Trash::new(tree.clone(), config.trash_retention);
     let thumbnails = Thumbnails::new(tree.clone(), master.clone(), config.thumbnail_width);
     let uploads = Arc::new(Uploads::new(
@@ -187,7 +197,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let reads = Arc::new(Reads::new(tree.clone(), store.clone(), master));
     let janitor =
         Arc::new(Janitor::new(db.clone(), store.clone(), uploads.clone(), trash.clone(), config.orphan_grace));
-    let admin_api = AdminApi { admin: Admin::new(db.clone(), uploads.clone(), revocations.clone()) };
+    let admin_api = AdminApi { admin: Admin::new(db.clone(), uploads.clone(), revocations.clone(), quotas.clone()) };
     let file_api = FileApi {
         tree: tree.clone(),
         trash,
@@ -227,7 +237,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let links = Links::new(tree.clone(), &config.keys, throttle.clone());
     let mut routes = tonic::service::Routes::builder();
     routes
-        .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone() }))
+        .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone(), quotas: quotas.clone() }))
         .add_service(AdminServiceServer::new(admin_api))
         .add_service(FileServiceServer::new(file_api))
         .add_service(LinkServiceServer::new(LinkApi { links: links.clone() }))

@@ -142,6 +142,15 @@ pub struct ServeArgs {
     /// Seconds a connection with no request in flight stays open.
     #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 60)]
     pub idle_timeout_secs: u64,
+    /// Bytes each user may store, trash and unfinished uploads included (0: unlimited).
+    #[arg(long, env = "QUOTA_BYTES", default_value_t = crate::services::quotas::QuotaLimits::DEFAULT.max_bytes)]
+    pub quota_bytes: u64,
+    /// Files and folders each user may own, trash included (0: unlimited).
+    #[arg(long, env = "QUOTA_ENTRIES", default_value_t = crate::services::quotas::QuotaLimits::DEFAULT.max_entries)]
+    pub quota_entries: u64,
+    /// Upload sessions each user may have open at once (0: unlimited).
+    #[arg(long, env = "QUOTA_UPLOAD_SESSIONS", default_value_t = crate::services::quotas::QuotaLimits::DEFAULT.max_upload_sessions)]
+    pub quota_upload_sessions: u64,
     /// Seconds a login token stays valid.
     #[arg(long, env = "TOKEN_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub token_ttl_secs: u64,

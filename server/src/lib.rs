@@ -39,6 +39,11 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         },
         thumbnail_width: args.thumbnail_width()?,
         in_process_thumbnails: args.in_process_thumbnails()?,
+        quotas: services::quotas::QuotaLimits {
+            max_bytes: args.quota_bytes,
+            max_entries: args.quota_entries,
+            max_upload_sessions: args.quota_upload_sessions,
+        },
         listener: listener::ListenerLimits {
             max_connections: args.max_connections.max(1),
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),

@@ -5,7 +5,7 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { AdminService } from "./gen/cordvault/v1/admin_pb";
-import { AuthService } from "./gen/cordvault/v1/auth_pb";
+import { AuthService, TicketPurpose } from "./gen/cordvault/v1/auth_pb";
 import { FileService } from "./gen/cordvault/v1/file_pb";
 import { LinkService } from "./gen/cordvault/v1/link_pb";
 import { TransferService } from "./gen/cordvault/v1/transfer_pb";
@@ -20,6 +20,7 @@ export function getToken(): string {
 export function setToken(token: string): void {
   if (token) localStorage.setItem(TOKEN_KEY, token);
   else localStorage.removeItem(TOKEN_KEY);
+  thumbnailTicket = undefined;
 }
 
 /** The server the UI talks to: the page's own origin unless the user picked another. */
@@ -144,16 +145,36 @@ export function httpUrl(path: string, params: Record<string, string> = {}): stri
   return `${base}${path}${query ? `?${query}` : ""}`;
 }
 
-export function downloadUrl(path: string): string {
-  return httpUrl("/download", { path, auth: getToken() });
+/*
+ * The login token never goes into a URL (history, proxies and logs keep
+ * URLs): each download asks for a ticket good for that one path for two
+ * minutes, and thumbnails share a ticket good only for thumbnails.
+ */
+
+async function ticket(purpose: TicketPurpose, path = ""): Promise<string> {
+  return (await api().auth.createDownloadTicket({ purpose, path })).ticket;
 }
 
-export function zipUrl(path: string): string {
-  return httpUrl("/bulk-download", { path, auth: getToken() });
+export async function downloadUrl(path: string): Promise<string> {
+  return httpUrl("/download", { path, ticket: await ticket(TicketPurpose.DOWNLOAD, path) });
 }
 
+export async function zipUrl(path: string): Promise<string> {
+  return httpUrl("/bulk-download", { path, ticket: await ticket(TicketPurpose.ZIP, path) });
+}
+
+let thumbnailTicket: { ticket: string; expiresAt: number } | undefined;
+
+/** Fetches a thumbnails ticket, unless the one held lasts another two minutes. */
+export async function prepareThumbnails(): Promise<void> {
+  if (thumbnailTicket && thumbnailTicket.expiresAt - Date.now() > 120_000) return;
+  const response = await api().auth.createDownloadTicket({ purpose: TicketPurpose.THUMBNAILS });
+  thumbnailTicket = { ticket: response.ticket, expiresAt: Number(response.expiresAtMs) };
+}
+
+/** A thumbnail's address; call {@link prepareThumbnails} first. */
 export function thumbnailUrl(id: bigint): string {
-  return httpUrl(`/thumbnail/${id}`, { auth: getToken() });
+  return httpUrl(`/thumbnail/${id}`, { ticket: thumbnailTicket?.ticket ?? "" });
 }
 
 /** The absolute address of a share link, to paste anywhere. */

@@ -174,6 +174,20 @@ impl Client {
         required(response.into_inner().user, "user")
     }
 
+    /// The caller's quota: limits (0 is unlimited) and what is used of them.
+    pub async fn quota(&self) -> Result<pb::Quota> {
+        let response = self.auth_service()?.who_am_i(pb::WhoAmIRequest {}).await.map_err(from_status)?;
+        required(response.into_inner().quota, "quota")
+    }
+
+    /// A short-lived ticket for a plain-HTTP URL (`?ticket=`), so that the
+    /// login token stays out of URLs; `path` is ignored for thumbnails.
+    pub async fn download_ticket(&self, purpose: pb::TicketPurpose, path: &str) -> Result<String> {
+        let request = pb::CreateDownloadTicketRequest { purpose: purpose as i32, path: path.into() };
+        let response = self.auth_service()?.create_download_ticket(request).await.map_err(from_status)?;
+        Ok(response.into_inner().ticket)
+    }
+
     pub async fn stat(&self, path: &str) -> Result<pb::Entry> {
         let response = self.file_service()?.stat(pb::StatRequest { path: path.into() }).await.map_err(from_status)?;
         required(response.into_inner().entry, "entry")

@@ -178,6 +178,31 @@ impl ChunkCodec {
     }
 }
 
+/// The identifier of one seal of a chunk: its nonce prefix, in hex, which
+/// every seal draws afresh. None for plain chunks and damaged headers.
+///
+/// A record that keeps it can refuse every other seal of the same chunk of
+/// the same file, such as an older copy a re-sent chunk left behind, which
+/// would otherwise open and authenticate just as well.
+pub fn seal_id(sealed: &[u8]) -> Option<String> {
+    let header = sealed.get(..HEADER_LEN as usize)?;
+    (&header[..4] == MAGIC_SEALED).then(|| hex::encode(&header[4..]))
+}
+
+/// Checks that `header` is the seal recorded for chunk `chunk_index`; a
+/// record without a seal id (plain chunks, older records) accepts any.
+pub fn check_seal(header: &[u8], recorded: Option<&str>, chunk_index: u64) -> Result<()> {
+    let Some(recorded) = recorded else {
+        return Ok(());
+    };
+    if seal_id(header).as_deref() != Some(recorded) {
+        return Err(Error::data_loss(format!(
+            "chunk {chunk_index} in the store is not the copy that was recorded (another seal of it)"
+        )));
+    }
+    Ok(())
+}
+
 fn nonce(prefix: &[u8; 8], block_index: u32) -> Nonce {
     let mut bytes = [0u8; NONCE_LEN];
     bytes[..8].copy_from_slice(prefix);
@@ -196,6 +221,22 @@ fn aad(chunk_index: u64, block_index: u32, plain_len: u64) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_seal_has_its_own_id_and_only_it_passes_the_check() {
+        let codec = ChunkCodec::Sealed(SecretKey::generate());
+        let first = codec.seal(0, b"X");
+        let second = codec.seal(0, b"Y");
+        let (a, b) = (seal_id(&first).unwrap(), seal_id(&second).unwrap());
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert!(check_seal(&first[..HEADER_LEN as usize], Some(&a), 0).is_ok());
+        let err = check_seal(&first[..HEADER_LEN as usize], Some(&b), 0).unwrap_err();
+        assert_eq!(err.code, crate::ErrorCode::DataLoss);
+        assert!(check_seal(&first, None, 0).is_ok());
+        assert_eq!(seal_id(&ChunkCodec::Plain.seal(0, b"X")), None);
+        assert_eq!(seal_id(b"CVC1"), None);
+    }
+
     use super::*;
     use crate::ErrorCode;
 

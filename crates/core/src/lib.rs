@@ -6,10 +6,12 @@ pub mod chunk;
 pub mod crypto;
 pub mod error;
 pub mod http_range;
+pub mod link_form;
 pub mod media_type;
 pub mod path;
 pub mod range;
 pub mod retry;
+pub mod ticket;
 pub mod token;
 pub mod zip;
 

@@ -72,6 +72,7 @@ pub struct TestOptions {
     pub listener: cordvault_server::listener::ListenerLimits,
     /// Unrecorded store objects younger than this are spared by the janitor and `check --repair`.
     pub orphan_grace: Duration,
+    pub quotas: cordvault_server::services::quotas::QuotaLimits,
 }
 
 impl Default for TestOptions {
@@ -89,6 +90,7 @@ impl Default for TestOptions {
             in_process_thumbnails: None,
             orphan_grace: Duration::from_secs(3600),
             listener: Default::default(),
+            quotas: cordvault_server::services::quotas::QuotaLimits::DEFAULT,
         }
     }
 }
@@ -154,6 +156,7 @@ impl TestServer {
             thumbnail_width: self.options.thumbnail_width,
             in_process_thumbnails: self.options.in_process_thumbnails,
             listener: self.options.listener,
+            quotas: self.options.quotas,
         }
     }
 

@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use super::status::{ApiResult, caller};
 use crate::services::admin::{Admin, FilesChoice};
+use crate::services::quotas::QuotaSetting;
 
 pub struct AdminApi {
     pub admin: Admin,
@@ -68,5 +69,23 @@ impl AdminService for AdminApi {
         let body = request.into_inner();
         self.admin.reset_password(&caller, &body.username, &body.new_password).await.api()?;
         Ok(Response::new(pb::ResetPasswordResponse {}))
+    }
+
+    async fn get_quota(&self, request: Request<pb::GetQuotaRequest>) -> Result<Response<pb::GetQuotaResponse>, Status> {
+        let caller = caller(&request)?;
+        let report = self.admin.quota(&caller, &request.get_ref().username).await.api()?;
+        Ok(Response::new(pb::GetQuotaResponse { quota: Some(convert::quota(&report)) }))
+    }
+
+    async fn set_quota(&self, request: Request<pb::SetQuotaRequest>) -> Result<Response<pb::SetQuotaResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let setting = QuotaSetting {
+            max_bytes: body.max_bytes,
+            max_entries: body.max_entries,
+            max_upload_sessions: body.max_upload_sessions,
+        };
+        let report = self.admin.set_quota(&caller, &body.username, setting).await.api()?;
+        Ok(Response::new(pb::SetQuotaResponse { quota: Some(convert::quota(&report)) }))
     }
 }

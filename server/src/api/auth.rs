@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use cordvault_core::path::TreePath;
+use cordvault_core::ticket::TicketPurpose;
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::auth_service_server::AuthService;
 use tonic::{Request, Response, Status};
@@ -10,9 +12,11 @@ use super::convert;
 use super::status::{ApiResult, caller};
 use crate::listener::PeerAddr;
 use crate::services::accounts::Accounts;
+use crate::services::quotas::Quotas;
 
 pub struct AuthApi {
     pub accounts: Arc<Accounts>,
+    pub quotas: Quotas,
 }
 
 #[tonic::async_trait]
@@ -48,6 +52,32 @@ impl AuthService for AuthApi {
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let caller = caller(&request)?;
         let user = self.accounts.user(caller.user_id).await.api()?;
-        Ok(Response::new(pb::WhoAmIResponse { user: Some(convert::user(&user)) }))
+        let quota = self.quotas.report(caller.user_id).await.api()?;
+        Ok(Response::new(pb::WhoAmIResponse { user: Some(convert::user(&user)), quota: Some(convert::quota(&quota)) }))
+    }
+
+    async fn create_download_ticket(
+        &self,
+        request: Request<pb::CreateDownloadTicketRequest>,
+    ) -> Result<Response<pb::CreateDownloadTicketResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let path = match body.purpose() {
+            pb::TicketPurpose::Thumbnails => String::new(),
+            _ => TreePath::parse(&body.path).api()?.to_string(),
+        };
+        let purpose = match body.purpose() {
+            pb::TicketPurpose::Download => TicketPurpose::Download(&path),
+            pb::TicketPurpose::Zip => TicketPurpose::Zip(&path),
+            pb::TicketPurpose::Thumbnails => TicketPurpose::Thumbnails,
+            pb::TicketPurpose::Unspecified => {
+                return Err(Status::invalid_argument("purpose must be DOWNLOAD, ZIP or THUMBNAILS"));
+            }
+        };
+        let issued = self.accounts.issue_ticket(&caller, purpose);
+        Ok(Response::new(pb::CreateDownloadTicketResponse {
+            ticket: issued.token,
+            expires_at_ms: issued.expires_at_ms,
+        }))
     }
 }

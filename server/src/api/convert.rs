@@ -7,6 +7,7 @@ use tonic::Status;
 use crate::db::entries::SortBy;
 use crate::db::users::UserRow;
 use crate::services::access::{AccessLevel, ShareLevel};
+use crate::services::quotas::QuotaReport;
 use crate::services::tree::EntryInfo;
 use crate::services::uploads::UploadState;
 
@@ -91,5 +92,17 @@ pub fn query_response(state: &UploadState, durable_chunks: Vec<u64>) -> pb::Quer
         chunk_count: state.chunk_count,
         durable_chunks,
         expires_at_ms: state.upload.expires_at,
+    }
+}
+
+pub fn quota(report: &QuotaReport) -> pb::Quota {
+    let (limits, usage) = (&report.limits, &report.usage);
+    pb::Quota {
+        max_bytes: limits.max_bytes,
+        used_bytes: usage.bytes.max(0) as u64,
+        max_entries: limits.max_entries,
+        used_entries: usage.entries.max(0) as u64,
+        max_upload_sessions: limits.max_upload_sessions,
+        open_upload_sessions: usage.upload_sessions.max(0) as u64,
     }
 }

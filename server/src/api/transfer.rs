@@ -197,6 +197,7 @@ async fn serve_reads(
             let _ = sender.send(Err(status)).await;
             return;
         };
+        let mut check = file.whole_file_check(&range);
         let mut offset = range.start;
         loop {
             let piece = tokio::select! {
@@ -218,6 +219,14 @@ async fn serve_reads(
             };
             let len = data.len() as u64;
             let range_end = offset + len >= range.end;
+            if let Some(check) = check.as_mut() {
+                check.feed(&data);
+            }
+            // The last piece goes out only once the whole file proved its hash.
+            if range_end && let Some(Err(err)) = check.take().map(|check| check.finish()) {
+                let _ = sender.send(Err(to_status(err))).await;
+                return;
+            }
             let response = pb::ReadResponse { entry: entry.take(), offset, data, range_end };
             let sent = tokio::select! {
                 _ = &mut revoked => Err(()),

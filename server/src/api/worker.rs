@@ -186,6 +186,7 @@ impl WorkerService for WorkerApi {
                                     stored.chunk_index,
                                     &stored.locator,
                                     stored.sealed_size,
+                                    &stored.seal_id,
                                 )
                                 .await;
                             let (code, message) = status_fields(result);

@@ -13,6 +13,8 @@ pub struct ChunkRow {
     pub chunk_index: i64,
     pub locator: String,
     pub sealed_size: i64,
+    /// The seal's nonce prefix (hex); None for plain chunks and old records.
+    pub seal_id: Option<String>,
 }
 
 impl Db {

@@ -181,6 +181,19 @@ impl Db {
             .await?))
     }
 
+    /// Up to `limit` children of `parent_id` whose names sort after `after`,
+    /// by name: a page of a walk that never holds a whole subtree.
+    pub async fn children_after(&self, parent_id: i64, after: &str, limit: i64) -> Result<Vec<EntryRow>, DbError> {
+        run!(self, |conn| Ok(entries::table
+            .filter(entries::parent_id.eq(parent_id))
+            .filter(entries::name.gt(after))
+            .order(entries::name.asc())
+            .limit(limit)
+            .select(EntryRow::as_select())
+            .load(conn)
+            .await?))
+    }
+
     /// Every entry below `id` (not `id` itself), level by level.
     pub async fn descendants(&self, id: i64) -> Result<Vec<EntryRow>, DbError> {
         run!(self, |conn| {

@@ -10,6 +10,7 @@ pub mod leases;
 pub mod links;
 mod migrations;
 pub mod offers;
+pub mod quotas;
 pub mod schema;
 pub mod shares;
 pub mod thumbnails;

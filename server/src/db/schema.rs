@@ -85,6 +85,7 @@ diesel::table! {
         chunk_index -> BigInt,
         locator -> Text,
         sealed_size -> BigInt,
+        seal_id -> Nullable<Text>,
     }
 }
 
@@ -149,6 +150,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    quotas (user_id) {
+        user_id -> BigInt,
+        max_bytes -> Nullable<BigInt>,
+        max_entries -> Nullable<BigInt>,
+        max_upload_sessions -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(entries -> users (owner_id));
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
@@ -171,4 +181,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ownership_offers,
     manager_leases,
     bootstrap,
+    quotas,
 );

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::entries::{EntryRow, queue_purge};
-use super::schema::{bootstrap, entries, purge_queue, shares, upload_sessions, users};
+use super::schema::{bootstrap, entries, links, purge_queue, shares, upload_sessions, users};
 use super::{Db, DbError, now_ms, run, transaction};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -152,9 +152,9 @@ macro_rules! other_admins {
     }};
 }
 
-/// Where an entry is, for people: its path, or where it was before it (or a
-/// folder above it) went to the trash.
-macro_rules! readable_path {
+/// Where an entry is: its path, or, inside the trash, where it was before
+/// it (or a folder above it) went there.
+macro_rules! original_path {
     ($conn:expr, $id:expr) => {{
         let mut names = Vec::new();
         let mut current: i64 = $id;
@@ -170,30 +170,28 @@ macro_rules! readable_path {
                     current = parent;
                 }
                 // The root, or a trashed entry remembering its old path.
-                None => break trashed_path,
+                None => break trashed_path.unwrap_or_default(),
             }
         };
         let below: String = names.iter().rev().map(|name| format!("/{name}")).collect();
-        match origin {
-            Some(origin) => format!("{origin}{below} (in the trash)"),
-            None => below,
-        }
+        Ok::<String, DbError>(format!("{origin}{below}"))
     }};
 }
 
-/// Every entry `$user_id` owns with everything below it, each subtree's top
-/// before what is inside it; fails naming the first of the user's folders
-/// that holds an entry of another user.
+/// Every entry `$user_id` owns with everything of theirs below it, each
+/// subtree's top before what is inside it; and the entries of other users
+/// found directly inside those subtrees (whatever is below those is theirs
+/// to keep with them).
 macro_rules! owned_subtrees {
-    ($conn:expr, $user_id:expr, $username:expr) => {{
+    ($conn:expr, $user_id:expr) => {{
         let user_id: i64 = $user_id;
         let owned: Vec<EntryRow> =
             entries::table.filter(entries::owner_id.eq(user_id)).select(EntryRow::as_select()).load($conn).await?;
         let owned_ids: HashSet<i64> = owned.iter().map(|row| row.id).collect();
         let is_top = |row: &EntryRow| row.parent_id.is_none_or(|parent| !owned_ids.contains(&parent));
         let mut found: Vec<EntryRow> = Vec::with_capacity(owned.len());
-        let mut foreign_in: Option<i64> = None;
-        'tops: for top in owned.into_iter().filter(is_top) {
+        let mut foreign: Vec<EntryRow> = Vec::new();
+        for top in owned.into_iter().filter(is_top) {
             let mut level = if top.is_folder { vec![top.id] } else { Vec::new() };
             found.push(top);
             while !level.is_empty() {
@@ -204,24 +202,21 @@ macro_rules! owned_subtrees {
                         .select(EntryRow::as_select())
                         .load($conn)
                         .await?;
-                    if let Some(foreign) = rows.iter().find(|row| row.owner_id != Some(user_id)) {
-                        foreign_in = foreign.parent_id;
-                        break 'tops;
+                    for row in rows {
+                        if row.owner_id != Some(user_id) {
+                            foreign.push(row);
+                            continue;
+                        }
+                        if row.is_folder {
+                            next.push(row.id);
+                        }
+                        found.push(row);
                     }
-                    next.extend(rows.iter().filter(|row| row.is_folder).map(|row| row.id));
-                    found.extend(rows);
                 }
                 level = next;
             }
         }
-        match foreign_in {
-            Some(folder) => Err(DbError::Service(Error::failed_precondition(format!(
-                "{} holds entries of other users; transfer {}'s files instead of deleting them",
-                readable_path!($conn, folder),
-                $username
-            )))),
-            None => Ok::<_, DbError>(found),
-        }
+        Ok::<_, DbError>((found, foreign))
     }};
 }
 
@@ -263,8 +258,9 @@ impl Db {
     /// Deletes a user in one transaction: their upload sessions are dropped,
     /// their entries deleted or transferred, entries they trashed forget who
     /// did, and their shares and links go with the account (ON DELETE CASCADE).
-    /// Refuses to delete the last administrator, and, when deleting files, a
-    /// folder of theirs that holds entries of other users.
+    /// Refuses to delete the last administrator. When deleting files, the
+    /// entries of other users inside the user's folders go to their owners'
+    /// trash.
     pub async fn delete_user(&self, id: i64, fate: FilesFate) -> Result<DeletedUser, DbError> {
         transaction!(self, |conn| {
             let others = other_admins!(conn, id)?;
@@ -296,7 +292,29 @@ impl Db {
                     moved as u64
                 }
                 FilesFate::Delete => {
-                    let doomed = owned_subtrees!(conn, id, &user.username)?;
+                    let (doomed, foreign) = owned_subtrees!(conn, id)?;
+                    // Entries of others inside the user's folders go to
+                    // their owners' trash, each remembering where it was.
+                    let now = now_ms();
+                    let mut paths = Vec::with_capacity(foreign.len());
+                    for row in &foreign {
+                        paths.push(original_path!(conn, row.id)?);
+                    }
+                    for (row, path) in foreign.iter().zip(paths) {
+                        diesel::update(entries::table.find(row.id))
+                            .set((
+                                entries::parent_id.eq(None::<i64>),
+                                entries::trashed_at.eq(Some(now)),
+                                entries::trashed_by.eq(None::<i64>),
+                                entries::trashed_path.eq(Some(path)),
+                            ))
+                            .execute(conn)
+                            .await?;
+                        diesel::update(links::table.filter(links::entry_id.eq(row.id)))
+                            .set(links::expires_at.eq(Some(now)))
+                            .execute(conn)
+                            .await?;
+                    }
                     // Children before parents.
                     for row in doomed.iter().rev() {
                         diesel::delete(entries::table.find(row.id)).execute(conn).await?;

@@ -95,9 +95,11 @@ where
     }))
 }
 
-/// The plaintext of `range` of a file, piece by piece.
+/// The plaintext of `range` of a file, piece by piece. A read of the
+/// whole file fails instead of ending if the bytes miss their SHA-256.
 pub fn file_pieces(file: Arc<OpenFile>, range: Range<u64>) -> impl Stream<Item = Result<Bytes, Error>> + Send {
-    futures::stream::try_unfold(range.start, move |position| {
+    let check = file.whole_file_check(&range);
+    futures::stream::try_unfold((range.start, check), move |(position, mut check)| {
         let file = file.clone();
         let end = range.end;
         async move {
@@ -109,7 +111,15 @@ pub fn file_pieces(file: Arc<OpenFile>, range: Range<u64>) -> impl Stream<Item =
                 return Err(Error::data_loss("the file ended before its recorded size"));
             }
             let next = position + piece.len() as u64;
-            Ok(Some((piece, next)))
+            if let Some(check) = check.as_mut() {
+                check.feed(&piece);
+            }
+            if next >= end
+                && let Some(check) = check.take()
+            {
+                check.finish()?;
+            }
+            Ok(Some((piece, (next, check))))
         }
     })
 }

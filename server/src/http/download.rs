@@ -12,17 +12,19 @@ use cordvault_core::Error;
 use cordvault_core::http_range::{
     Multipart, RangeRequest, content_disposition, content_range, parse_range, unsatisfied_content_range,
 };
+use cordvault_core::ticket::TicketPurpose;
 use futures::StreamExt;
 use serde::Deserialize;
 
 use super::body::{cut_off_when, file_pieces, paced_body};
-use super::{HttpState, caller_and_path, error_response};
+use super::{HttpState, QueryCredentials, caller_and_path, error_response};
 use crate::services::reads::OpenFile;
 
 #[derive(Debug, Deserialize)]
 pub struct DownloadQuery {
     path: Option<String>,
-    auth: Option<String>,
+    #[serde(flatten)]
+    credentials: QueryCredentials,
 }
 
 pub async fn download(
@@ -32,11 +34,15 @@ pub async fn download(
     Query(query): Query<DownloadQuery>,
 ) -> Response {
     let usage = "name the file: /download?path=/folder/file";
-    let (caller, path) = match caller_and_path(&state, &headers, query.auth.as_deref(), query.path, usage).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    match state.reads.open(&caller, &path).await {
+    let credentials = &query.credentials;
+    let (caller, path) =
+        match caller_and_path(&state, &headers, credentials, query.path, |path| TicketPurpose::Download(path), usage)
+            .await
+        {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    match state.reads.open(&caller, &path.to_string()).await {
         Ok(file) => {
             let response = serve_file(file, &method, &headers, "attachment", state.stall_timeout);
             response.map(|body| cut_off_when(body, state.accounts.revoked(&caller)))

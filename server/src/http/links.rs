@@ -20,11 +20,12 @@ use axum::response::Response;
 use axum::routing::get;
 use cordvault_core::Error;
 use cordvault_core::http_range::{RangeRequest, parse_range};
+use cordvault_core::link_form::{form_fields, is_within_link};
 use serde::Deserialize;
 
-use self::html::{Preview, encode_query_value, escape, form_fields, human_size, is_crawler, message_page, page};
+use self::html::{Preview, encode_query_value, escape, human_size, is_crawler, message_page, page};
 use super::download::serve_file;
-use super::zip::serve_zip;
+use super::zip::{ZipScope, serve_zip};
 use super::{HttpState, error_response};
 use crate::db::entries::EntryRow;
 use crate::db::links::LinkRow;
@@ -115,18 +116,13 @@ async fn folder_zip(
     if !folder.view.row.is_folder {
         return not_a_folder();
     }
-    let rows = match state.links.folder_rows(&folder).await {
-        Ok(rows) => rows,
-        Err(err) => return error_response(err),
-    };
     if method != Method::HEAD
         && let Err(err) = state.links.count_download(&row).await
     {
         return refusal_response(err, &id, &url_path(&id));
     }
     tracing::info!(link = %row.id, path = %folder.path, "link zip download");
-    let rows = rows.into_iter().map(|row| (true, row)).collect();
-    serve_zip(state.reads.clone(), folder, rows, &method, state.stall_timeout)
+    serve_zip(state.reads.clone(), folder, ZipScope::Everything, &method, state.stall_timeout)
 }
 
 /// `POST /s/{id}` with the form's `password`: sets the cookie and returns to
@@ -337,21 +333,6 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::USER_AGENT).and_then(|value| value.to_str().ok())
 }
 
-/// Whether `next` stays on this link's pages, so the form cannot redirect elsewhere.
-fn is_within_link(next: &str, id: &str) -> bool {
-    let base = url_path(id);
-    if next == base {
-        return true;
-    }
-    let Some(rest) = next.strip_prefix(&base).and_then(|rest| rest.strip_prefix('/')) else {
-        return false;
-    };
-    // Dot segments (plain or percent-encoded) would climb out of the link
-    // once the browser resolves them.
-    let path = rest.split(['?', '#']).next().unwrap_or_default().to_ascii_lowercase().replace("%2e", ".");
-    !rest.contains('\\') && !path.split('/').any(|segment| segment == "." || segment == "..")
-}
-
 /// 303 to `location` (a path of this link), with an optional cookie.
 fn see_other(location: &str, cookie: Option<String>) -> Response {
     let mut response = message_page(StatusCode::SEE_OTHER, "Opening", "Opening the link…");
@@ -369,26 +350,6 @@ fn see_other(location: &str, cookie: Option<String>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_form_returns_only_to_pages_of_its_own_link() {
-        let id = "0123456789abcdef0123456789abcdef";
-        assert!(is_within_link(&format!("/s/{id}"), id));
-        assert!(is_within_link(&format!("/s/{id}/file?path=a/b.txt"), id));
-        assert!(!is_within_link(&format!("/s/{id}x"), id));
-        assert!(!is_within_link("https://evil.example/", id));
-        assert!(!is_within_link(&format!("/s/{id}/\\evil.example"), id));
-    }
-
-    #[test]
-    fn f21_the_form_refuses_dot_segments() {
-        let id = "0123456789abcdef0123456789abcdef";
-        for next in ["/../../admin", "/..", "/./file", "/%2e%2e/%2E%2e/admin", "/a/../../x", "/.%2E/x"] {
-            assert!(!is_within_link(&format!("/s/{id}{next}"), id), "{next}");
-        }
-        assert!(is_within_link(&format!("/s/{id}/file?path=..hidden.txt"), id));
-        assert!(is_within_link(&format!("/s/{id}/file.with.dots"), id));
-    }
 
     #[test]
     fn cookies_are_found_by_name() {

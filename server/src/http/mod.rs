@@ -16,6 +16,8 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordvault_core::Error;
+use cordvault_core::path::TreePath;
+use cordvault_core::ticket::TicketPurpose;
 
 use crate::api::status::to_http_status;
 use crate::services::access::Caller;
@@ -60,35 +62,58 @@ pub fn error_response(err: Error) -> Response {
     response
 }
 
-/// The caller and the `path` query parameter of a request, or the response
-/// refusing it; `usage` tells how the route is called.
+/// What a plain HTTP request may carry in its query to say who it is.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct QueryCredentials {
+    /// A download ticket (AuthService/CreateDownloadTicket).
+    ticket: Option<String>,
+    /// A login token: refused, it does not belong in a URL.
+    auth: Option<String>,
+}
+
+/// The caller of a request for `path` (normalised) and the path, or the
+/// response refusing it; `usage` tells how the route is called.
 pub async fn caller_and_path(
     state: &HttpState,
     headers: &HeaderMap,
-    auth: Option<&str>,
+    credentials: &QueryCredentials,
     path: Option<String>,
+    purpose: fn(&str) -> TicketPurpose<'_>,
     usage: &str,
-) -> Result<(Caller, String), Response> {
-    let caller = http_caller(state, headers, auth).await.map_err(error_response)?;
+) -> Result<(Caller, TreePath), Response> {
     let path = path.ok_or_else(|| error_response(Error::invalid_argument(usage.to_owned())))?;
+    let path = TreePath::parse(&path).map_err(error_response)?;
+    let normalised = path.to_string();
+    let caller = http_caller(state, headers, credentials, purpose(&normalised)).await.map_err(error_response)?;
     Ok((caller, path))
 }
 
-/// The caller of an HTTP request: `Authorization: Bearer` or an `auth` query token.
-pub async fn http_caller(state: &HttpState, headers: &HeaderMap, query_token: Option<&str>) -> Result<Caller, Error> {
-    let from_header = match headers.get(header::AUTHORIZATION) {
-        Some(value) => {
-            let value = value.to_str().map_err(|_| Error::unauthenticated("authorization header is not valid text"))?;
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .ok_or_else(|| Error::unauthenticated("authorization must be \"Bearer <token>\""))?;
-            Some(token.trim().to_owned())
-        }
-        None => None,
-    };
-    let token = from_header
-        .or_else(|| query_token.map(str::to_owned))
-        .ok_or_else(|| Error::unauthenticated("send a token: Authorization: Bearer <token>, or ?auth=<token>"))?;
-    state.accounts.authenticate(&token).await
+/// The caller of an HTTP request: `Authorization: Bearer <login token>`, or
+/// a download ticket for `purpose` in the query.
+pub async fn http_caller(
+    state: &HttpState,
+    headers: &HeaderMap,
+    credentials: &QueryCredentials,
+    purpose: TicketPurpose<'_>,
+) -> Result<Caller, Error> {
+    if credentials.auth.is_some() {
+        return Err(Error::unauthenticated(
+            "login tokens are not taken in URLs, where browser history and logs keep them: send \
+             Authorization: Bearer <token>, or ?ticket=<a ticket from AuthService/CreateDownloadTicket>",
+        ));
+    }
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| Error::unauthenticated("authorization header is not valid text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| Error::unauthenticated("authorization must be \"Bearer <token>\""))?;
+        return state.accounts.authenticate(token.trim()).await;
+    }
+    match &credentials.ticket {
+        Some(ticket) => state.accounts.authenticate_ticket(ticket, purpose).await,
+        None => Err(Error::unauthenticated(
+            "send Authorization: Bearer <token>, or ?ticket=<a ticket from AuthService/CreateDownloadTicket>",
+        )),
+    }
 }

@@ -2,23 +2,30 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use cordvault_core::ticket::{TicketHolder, TicketKey, TicketPurpose};
 use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
 use super::revocation::Revocations;
 use super::throttle::{Throttle, ThrottleKey};
 use super::tokens::TokenIssuer;
-use crate::db::Db;
 use crate::db::users::UserRow;
+use crate::db::{Db, now_ms};
 
 pub struct Accounts {
     db: Db,
     tokens: Arc<TokenIssuer>,
     revocations: Revocations,
     throttle: Throttle,
+    tickets: TicketKey,
 }
+
+/// A download ticket is used at once: the browser follows it right away.
+const DOWNLOAD_TICKET_LIFETIME: Duration = Duration::from_secs(120);
+const THUMBNAIL_TICKET_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// A fresh token and when it expires (Unix milliseconds).
 pub struct IssuedToken {
@@ -73,8 +80,14 @@ fn dummy_hash() -> &'static str {
 }
 
 impl Accounts {
-    pub fn new(db: Db, tokens: Arc<TokenIssuer>, revocations: Revocations, throttle: Throttle) -> Self {
-        Accounts { db, tokens, revocations, throttle }
+    pub fn new(
+        db: Db,
+        tokens: Arc<TokenIssuer>,
+        tickets: TicketKey,
+        revocations: Revocations,
+        throttle: Throttle,
+    ) -> Self {
+        Accounts { db, tokens, revocations, throttle, tickets }
     }
 
     /// The first account needs no caller and becomes an administrator; later
@@ -177,8 +190,32 @@ impl Accounts {
     /// Checks a bearer token against the current token version.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
         let claims = self.tokens.verify(token)?;
-        let user = self.user(claims.user_id).await?;
-        if user.token_version != claims.token_version {
+        self.current_caller(claims.user_id, claims.token_version).await
+    }
+
+    /// Checks a download ticket for `purpose`; a password change ends it
+    /// as it ends the login token it was issued under.
+    pub async fn authenticate_ticket(&self, ticket: &str, purpose: TicketPurpose<'_>) -> Result<Caller> {
+        let holder = self.tickets.verify(ticket, purpose, now_ms())?;
+        self.current_caller(holder.user_id, holder.token_version).await
+    }
+
+    /// A short-lived ticket that opens one plain-HTTP download (or the
+    /// caller's thumbnails) without putting the login token in the URL.
+    pub fn issue_ticket(&self, caller: &Caller, purpose: TicketPurpose<'_>) -> IssuedToken {
+        let lifetime = match purpose {
+            // A page of thumbnails keeps loading while the user scrolls.
+            TicketPurpose::Thumbnails => THUMBNAIL_TICKET_LIFETIME,
+            TicketPurpose::Download(_) | TicketPurpose::Zip(_) => DOWNLOAD_TICKET_LIFETIME,
+        };
+        let expires_at_ms = now_ms() + lifetime.as_millis() as i64;
+        let holder = TicketHolder { user_id: caller.user_id, token_version: caller.token_version };
+        IssuedToken { token: self.tickets.sign(holder, purpose, expires_at_ms), expires_at_ms }
+    }
+
+    async fn current_caller(&self, user_id: i64, token_version: i64) -> Result<Caller> {
+        let user = self.user(user_id).await?;
+        if user.token_version != token_version {
             return Err(Error::unauthenticated("the token was revoked by a password change; log in again"));
         }
         Ok(Caller {

@@ -8,6 +8,7 @@ use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
 use super::accounts::{hash_password, validate_password, validate_username};
+use super::quotas::{QuotaReport, QuotaSetting, Quotas};
 use super::revocation::Revocations;
 use super::uploads::Uploads;
 use crate::db::Db;
@@ -26,11 +27,24 @@ pub struct Admin {
     db: Db,
     uploads: Arc<Uploads>,
     revocations: Revocations,
+    quotas: Quotas,
 }
 
 impl Admin {
-    pub fn new(db: Db, uploads: Arc<Uploads>, revocations: Revocations) -> Self {
-        Admin { db, uploads, revocations }
+    pub fn new(db: Db, uploads: Arc<Uploads>, revocations: Revocations, quotas: Quotas) -> Self {
+        Admin { db, uploads, revocations, quotas }
+    }
+
+    pub async fn quota(&self, caller: &Caller, username: &str) -> Result<QuotaReport> {
+        ensure_admin(caller)?;
+        let user = self.user(username).await?;
+        self.quotas.report(user.id).await
+    }
+
+    pub async fn set_quota(&self, caller: &Caller, username: &str, setting: QuotaSetting) -> Result<QuotaReport> {
+        ensure_admin(caller)?;
+        let user = self.user(username).await?;
+        self.quotas.set(caller, user.id, setting).await
     }
 
     async fn user(&self, username: &str) -> Result<UserRow> {

@@ -6,12 +6,13 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cordvault_core::chunk::{BLOCK_SIZE, ChunkCodec, HEADER_LEN};
+use cordvault_core::chunk::{BLOCK_SIZE, ChunkCodec, HEADER_LEN, check_seal};
 use cordvault_core::crypto::MasterKey;
 use cordvault_core::path::TreePath;
 use cordvault_core::range::{chunk_len, chunk_slices};
 use cordvault_core::{Error, Result};
 use cordvault_store::{ChunkLocator, ChunkStore};
+use ring::digest::{Context, SHA256};
 
 use super::access::{Caller, ensure_can_read};
 use super::store_error;
@@ -19,6 +20,33 @@ use super::tree::{EntryInfo, Tree};
 use super::uploads::codec_for;
 use crate::db::Db;
 use crate::db::chunks::ChunkRow;
+
+/// The hash of a whole-file read, fed piece by piece; the reader checks it
+/// before it hands out the last piece, so a file whose bytes differ from
+/// its recorded SHA-256 never reads as complete.
+pub struct WholeFileCheck {
+    context: Context,
+    expected: String,
+    path: String,
+}
+
+impl WholeFileCheck {
+    pub fn feed(&mut self, piece: &[u8]) {
+        self.context.update(piece);
+    }
+
+    pub fn finish(self) -> Result<()> {
+        let actual = hex::encode(self.context.finish().as_ref());
+        if actual != self.expected {
+            tracing::error!(path = %self.path, expected = %self.expected, %actual, "a whole-file read did not match its SHA-256");
+            return Err(Error::data_loss(format!(
+                "{} does not match its recorded SHA-256; the chunk store holds other bytes than were uploaded",
+                self.path
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Most plaintext one read step returns: 16 blocks.
 pub const MAX_PIECE: u64 = 16 * BLOCK_SIZE;
@@ -45,6 +73,10 @@ impl Reads {
     pub fn new(tree: Tree, store: Arc<dyn ChunkStore>, master: Option<MasterKey>) -> Self {
         let db = tree.db().clone();
         Reads { db, tree, store, master }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub async fn open(&self, caller: &Caller, path: &str) -> Result<OpenFile> {
@@ -115,6 +147,7 @@ impl OpenFile {
                 (header, self.fetch(&locator, span.blocks.clone()).await?)
             }
         };
+        check_seal(&header, chunk.seal_id.as_deref(), slice.chunk_index)?;
         let codec = self.codec.clone();
         let index = slice.chunk_index;
         let plaintext =
@@ -122,6 +155,16 @@ impl OpenFile {
                 .await
                 .map_err(|err| Error::internal(format!("decryption task failed: {err}")))??;
         Ok(Bytes::from(plaintext))
+    }
+
+    /// A check of the whole-file SHA-256, when `range` is the whole file
+    /// and its hash is known: a read that returns every byte also proves them.
+    pub fn whole_file_check(&self, range: &Range<u64>) -> Option<WholeFileCheck> {
+        let expected = self.info.view.sha256.clone().filter(|sha256| !sha256.is_empty())?;
+        if range.start != 0 || range.end != self.size || self.size == 0 {
+            return None;
+        }
+        Some(WholeFileCheck { context: Context::new(&SHA256), expected, path: self.info.path.to_string() })
     }
 
     fn remember_header(&self, chunk_index: u64, header: Bytes) {

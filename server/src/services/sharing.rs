@@ -5,6 +5,7 @@ use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ShareLevel, ensure_can_manage, ensure_can_read};
 use super::events::ChangeKind;
+use super::quotas::Needs;
 use super::tree::{EntryInfo, Tree};
 use crate::db::entries::VISIBILITY_PUBLIC;
 use crate::db::now_ms;
@@ -128,8 +129,9 @@ impl Sharing {
             return Err(Error::failed_precondition(format!("{} has no owner to transfer from", info.path)));
         };
         if caller.is_admin {
-            let (info, count) =
-                self.hand_over(info, user.id, previous_owner, transfer.drop_shares, transfer.keep_share).await?;
+            let (info, count) = self
+                .hand_over(info, user.id, previous_owner, (transfer.drop_shares, transfer.keep_share), None)
+                .await?;
             return Ok(Transfer::Done(info, count));
         }
         let offer = OfferRow {
@@ -169,37 +171,61 @@ impl Sharing {
             .offer_for(view.row.id, caller.user_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("nobody offered you {path}")))?;
-        db.withdraw_offer(view.row.id).await?;
         if !accept {
+            db.withdraw_offer(view.row.id).await?;
             tracing::info!(%path, user = %caller.username, "ownership offer declined");
             return Ok(None);
         }
         if view.row.owner_id != Some(offer.from_user) {
+            db.withdraw_offer(view.row.id).await?;
             return Err(Error::failed_precondition(format!("{path} changed owner since it was offered to you")));
         }
+        // The offer stays until the hand-over succeeds: one refused for the
+        // recipient's quota can be accepted once there is room.
         let info = EntryInfo { path, view };
         let handed = self
-            .hand_over(info, caller.user_id, offer.from_user, offer.drop_shares, offer.keep_share_for_previous_owner)
+            .hand_over(
+                info,
+                caller.user_id,
+                offer.from_user,
+                (offer.drop_shares, offer.keep_share_for_previous_owner),
+                Some(caller),
+            )
             .await?;
         Ok(Some(handed))
     }
 
+    /// Gives `info` (and what its previous owner owns inside it) to
+    /// `new_owner`; `accepting` is the recipient when they asked for it,
+    /// whose quota must then hold what they receive.
     async fn hand_over(
         &self,
         info: EntryInfo,
         new_owner: i64,
         previous_owner: i64,
-        drop_shares: bool,
-        keep_share: bool,
+        terms: (bool, bool),
+        accepting: Option<&Caller>,
     ) -> Result<(EntryInfo, u64)> {
+        let (drop_shares, keep_share) = terms;
         let row = &info.view.row;
         let mut ids = vec![row.id];
+        let mut bytes = row.size.max(0) as u64;
         if row.is_folder {
             let below = self.tree.db().descendants(row.id).await?;
             // Entries of third users inside the folder stay theirs.
-            ids.extend(below.iter().filter(|inner| inner.owner_id == Some(previous_owner)).map(|inner| inner.id));
+            for inner in below.iter().filter(|inner| inner.owner_id == Some(previous_owner)) {
+                ids.push(inner.id);
+                bytes = bytes.saturating_add(inner.size.max(0) as u64);
+            }
         }
         let count = ids.len() as u64;
+        let _quota = match accepting {
+            Some(recipient) => {
+                let needs = Needs { bytes, entries: count, upload_sessions: 0 };
+                Some(self.tree.quotas().reserve(recipient, needs).await?)
+            }
+            None => None,
+        };
         let keep_for = keep_share.then_some(previous_owner);
         let db = self.tree.db();
         db.transfer_ownership(ids, new_owner, row.id, drop_shares, keep_for).await?;

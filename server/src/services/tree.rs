@@ -10,6 +10,7 @@ use super::access::{
     subtree_grants,
 };
 use super::events::{ChangeKind, Events};
+use super::quotas::{Needs, QuotaLimits, Quotas};
 use crate::db::entries::{EntryRow, EntryView, NewEntry, ROOT_ID, SortBy};
 use crate::db::{Db, now_ms};
 
@@ -37,11 +38,22 @@ pub struct Tree {
     /// Listings show only what the caller may read.
     hide_unreadable: bool,
     events: Option<Events>,
+    quotas: Quotas,
 }
 
 impl Tree {
     pub fn new(db: Db) -> Self {
-        Tree { db, hide_unreadable: false, events: None }
+        let quotas = Quotas::new(db.clone(), QuotaLimits::UNLIMITED);
+        Tree { db, hide_unreadable: false, events: None, quotas }
+    }
+
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     pub fn with_events(mut self, events: Events) -> Self {
@@ -210,6 +222,7 @@ impl Tree {
     }
 
     async fn insert_folder(&self, caller: &Caller, parent_id: i64, name: &str) -> Result<EntryView> {
+        let _quota = self.quotas.reserve(caller, Needs { entries: 1, ..Needs::default() }).await?;
         let now = now_ms();
         let folder = NewEntry {
             parent_id,

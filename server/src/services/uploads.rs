@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cordvault_core::chunk::ChunkCodec;
+use cordvault_core::chunk::{ChunkCodec, check_seal, seal_id};
 use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::range::{chunk_count, chunk_len};
@@ -15,6 +15,7 @@ use cordvault_store::{ChunkLocator, ChunkStore};
 use super::access::Caller;
 use super::events::ChangeKind;
 use super::hasher::ContentHasher;
+use super::quotas::Needs;
 use super::store_error;
 use super::thumbnails::Thumbnails;
 use super::tree::{EntryInfo, NamePlan, Tree};
@@ -183,6 +184,8 @@ impl Uploads {
             expires_at: self.expiry(),
             created_at: now,
         };
+        let needs = Needs { bytes: size, entries: matches!(plan, NamePlan::Free(_)) as u64, upload_sessions: 1 };
+        let _quota = self.tree.quotas().reserve(caller, needs).await?;
         let (upload, content) = self.db.create_upload(content, session).await?;
         tracing::info!(upload_id = %upload.id, %path, size, user = %caller.username, "upload started");
         let route = self.route(&upload, &content)?;
@@ -252,6 +255,7 @@ impl Uploads {
         index: u64,
         locator: &str,
         sealed_size: u64,
+        seal_id: &str,
     ) -> Result<()> {
         let (_, content) = self.db.upload(upload_id).await?.ok_or_else(|| {
             Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
@@ -267,11 +271,26 @@ impl Uploads {
                 "sealed chunk {index} is {sealed_size} bytes, not {expected}"
             )));
         }
+        let seal_id = match (&codec, seal_id) {
+            // From a worker that does not say: recorded without one, as before.
+            (_, "") => None,
+            (ChunkCodec::Sealed(_), id)
+                if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Some(id.to_owned())
+            }
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "seal id {seal_id:?} is not 16 lower-case hex digits of a sealed chunk"
+                )));
+            }
+        };
         let row = ChunkRow {
             content_id: content.id,
             chunk_index: index as i64,
             locator: locator.to_owned(),
             sealed_size: sealed_size as i64,
+            seal_id,
         };
         let replaced = self.db.record_chunk(upload_id, row, self.expiry()).await?;
         if replaced && let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
@@ -340,9 +359,15 @@ impl Uploads {
             .await
             .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
         let sealed_size = sealed.len() as i64;
+        let seal_id = seal_id(&sealed);
         let locator = self.store.put(Bytes::from(sealed)).await.map_err(store_error)?;
-        let row =
-            ChunkRow { content_id: content.id, chunk_index: index as i64, locator: locator.0.clone(), sealed_size };
+        let row = ChunkRow {
+            content_id: content.id,
+            chunk_index: index as i64,
+            locator: locator.0.clone(),
+            sealed_size,
+            seal_id,
+        };
         let replaced = match self.db.record_chunk(&upload.id, row, self.expiry()).await {
             Ok(replaced) => replaced,
             Err(err) => {
@@ -477,6 +502,7 @@ impl Uploads {
             .get_range(&ChunkLocator(chunk.locator.clone()), 0..chunk.sealed_size as u64)
             .await
             .map_err(store_error)?;
+        check_seal(&sealed, chunk.seal_id.as_deref(), index)?;
         Ok(Bytes::from(codec.open_chunk(index, plain_len, &sealed)?))
     }
 

@@ -265,29 +265,25 @@ async fn delete_user_deleting_files(backend: Backend) {
     carol.share("/carol.txt", "bob", pb::ShareLevel::ReadWrite).await.unwrap();
     bob.delete("/carol.txt", false).await.unwrap();
 
-    // Deleting bob's folders would delete carol's file in them.
-    let message = fails_with(
-        delete_user(&admin, "bob", Some(Files::DeleteFiles(true))).await,
-        ErrorCode::FailedPrecondition,
-        "carol's file",
-    );
-    assert!(message.contains("/bob/shared holds entries of other users"), "{message}");
-    assert_eq!(bob.who_am_i().await.unwrap().username, "bob", "the refusal changes nothing");
-    carol.move_entry("/bob/shared/carol.txt", "/", ConflictPolicy::Rename).await.unwrap();
-
+    // Bob's folders hold carol's file: it goes to her trash, not with his.
     // /bob, /bob/shared, big.bin, mine.txt and the trashed gone.txt.
     assert_eq!(delete_user(&admin, "bob", Some(Files::DeleteFiles(true))).await.unwrap(), 5);
     fails_with(bob.who_am_i().await, ErrorCode::Unauthenticated, "the deleted user's token");
     fails_with(server.anonymous().await.login("bob", "bob-password").await, ErrorCode::Unauthenticated, "login");
     fails_with(admin.stat("/bob").await, ErrorCode::NotFound, "bob's folder");
-    let root: Vec<String> = admin.list("/").await.unwrap().into_iter().map(|entry| entry.name).collect();
-    assert_eq!(root, ["carol.txt"]);
+    assert!(admin.list("/").await.unwrap().is_empty());
 
     // Only carol's two files keep chunks once the janitor has swept.
     server.running().janitor.sweep().await.unwrap();
     assert_eq!(objects(&server).len(), 2, "bob's chunks, the unfinished upload's included, are purged");
     let trash = carol.files().unwrap().list_trash(pb::ListTrashRequest {}).await.unwrap().into_inner();
-    assert_eq!(trash.items.len(), 1, "carol's file bob deleted is still in her trash");
-    assert_eq!(trash.items[0].deleted_by, "");
+    let mut items: Vec<(String, String, i64)> =
+        trash.items.into_iter().map(|item| (item.original_path, item.deleted_by, item.trash_id)).collect();
+    items.sort();
+    let paths: Vec<(&str, &str)> = items.iter().map(|(path, by, _)| (path.as_str(), by.as_str())).collect();
+    assert_eq!(paths, [("/bob/shared/carol.txt", ""), ("/carol.txt", "")], "both of carol's files wait in her trash");
+    let restore = pb::RestoreRequest { trash_id: items[0].2 };
+    let restored = carol.files().unwrap().restore(restore).await.unwrap().into_inner().entry.unwrap();
+    assert_eq!(restored.path, "/bob/shared/carol.txt", "carol gets her file back where it was");
     server.shutdown().await;
 }

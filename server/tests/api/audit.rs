@@ -17,6 +17,10 @@ backend_tests!(
     f12_stat_and_list_hide_the_hash_of_unreadable_files,
     f17_the_data_directory_is_private,
     f20_workers_and_administrators_are_for_administrators,
+    f11_login_tokens_stay_out_of_urls,
+    f19_an_older_seal_of_a_chunk_no_longer_reads,
+    f19_a_whole_file_read_checks_the_sha256,
+    f22_bulk_download_walks_the_tree_while_it_streams,
 );
 
 fn code<T: std::fmt::Debug>(result: cordvault_client::Result<T>) -> ErrorCode {
@@ -425,4 +429,211 @@ async fn f20_workers_and_administrators_are_for_administrators(backend: Backend)
     assert!(!seen_by_bob[0].is_admin, "bob does not learn who is an administrator");
     assert!(search(&admin).await[0].is_admin);
     server.shutdown().await;
+}
+
+async fn get(server: &TestServer, route: &str, query: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new().get(format!("{}{route}", server.url)).query(query).send().await.unwrap()
+}
+
+async fn f11_login_tokens_stay_out_of_urls(backend: Backend) {
+    use reqwest::StatusCode;
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let a = put(&alice, "/a.txt", 1).await.unwrap();
+    alice.create_folder("/dir").await.unwrap();
+    put(&alice, "/dir/b.txt", 2).await.unwrap();
+    let token = alice.token().unwrap().to_owned();
+
+    // The login token is refused in a URL, and the refusal says what to do.
+    let by_token = get(&server, "/download", &[("path", "/a.txt"), ("auth", &token)]).await;
+    assert_eq!(by_token.status(), StatusCode::UNAUTHORIZED);
+    assert!(by_token.text().await.unwrap().contains("ticket"));
+    let zip_by_token = get(&server, "/bulk-download", &[("path", "/dir"), ("auth", &token)]).await;
+    assert_eq!(zip_by_token.status(), StatusCode::UNAUTHORIZED);
+
+    // A ticket opens its one path on its one route.
+    let ticket = alice.download_ticket(pb::TicketPurpose::Download, "/a.txt").await.unwrap();
+    assert!(!ticket.contains(&token) && ticket.len() < token.len(), "a ticket is not the token");
+    let ok = get(&server, "/download", &[("path", "/a.txt"), ("ticket", &ticket)]).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.bytes().await.unwrap(), a);
+    for (route, path) in [("/download", "/dir/b.txt"), ("/bulk-download", "/a.txt"), ("/bulk-download", "/dir")] {
+        let other = get(&server, route, &[("path", path), ("ticket", &ticket)]).await;
+        assert_eq!(other.status(), StatusCode::UNAUTHORIZED, "{route} {path}");
+    }
+    let id = alice.stat("/a.txt").await.unwrap().id;
+    let thumbnail = get(&server, &format!("/thumbnail/{id}"), &[("ticket", &ticket)]).await;
+    assert_eq!(thumbnail.status(), StatusCode::UNAUTHORIZED);
+    let zip_ticket = alice.download_ticket(pb::TicketPurpose::Zip, "/dir").await.unwrap();
+    let zip = get(&server, "/bulk-download", &[("path", "/dir"), ("ticket", &zip_ticket)]).await;
+    assert_eq!(zip.status(), StatusCode::OK);
+    // A thumbnails ticket opens no file.
+    let thumbnails = alice.download_ticket(pb::TicketPurpose::Thumbnails, "").await.unwrap();
+    let file = get(&server, "/download", &[("path", "/a.txt"), ("ticket", &thumbnails)]).await;
+    assert_eq!(file.status(), StatusCode::UNAUTHORIZED);
+
+    // A ticket speaks for its holder only: bob's opens nothing of alice's.
+    let bobs = bob.download_ticket(pb::TicketPurpose::Download, "/a.txt").await.unwrap();
+    let denied = get(&server, "/download", &[("path", "/a.txt"), ("ticket", &bobs)]).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let mut forged = ticket.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
+    let forged = String::from_utf8(forged).unwrap();
+    let refused = get(&server, "/download", &[("path", "/a.txt"), ("ticket", &forged)]).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let unspecified = alice.download_ticket(pb::TicketPurpose::Unspecified, "/a.txt").await.unwrap_err();
+    assert_eq!(unspecified.code, ErrorCode::InvalidArgument);
+    let anonymous = server.anonymous().await;
+    let no_login = anonymous.download_ticket(pb::TicketPurpose::Download, "/a.txt").await.unwrap_err();
+    assert_eq!(no_login.code, ErrorCode::Unauthenticated);
+
+    // A password change ends the tickets with the token.
+    alice.update_password("alice-password", "a-new-password").await.unwrap();
+    let revoked = get(&server, "/download", &[("path", "/a.txt"), ("ticket", &ticket)]).await;
+    assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+    server.shutdown().await;
+}
+
+/// Starts an upload of `size` bytes and returns its id and the session's token.
+async fn start_upload(server: &TestServer, client: &Client, path: &str, size: u64) -> String {
+    let start = pb::StartUploadRequest { path: path.into(), size, ..Default::default() };
+    let mut transfer =
+        pb::transfer_service_client::TransferServiceClient::new(cordvault_test_support::channel(&server.url).await);
+    let token = client.token().unwrap();
+    transfer.start_upload(cordvault_test_support::authed(start, token)).await.unwrap().into_inner().upload_id
+}
+
+async fn put_chunk(server: &TestServer, client: &Client, upload_id: &str, data: bytes::Bytes) {
+    let mut transfer =
+        pb::transfer_service_client::TransferServiceClient::new(cordvault_test_support::channel(&server.url).await);
+    let chunk = pb::PutChunkRequest { upload_id: upload_id.into(), chunk_index: 0, data };
+    transfer.put_chunk(cordvault_test_support::authed(chunk, client.token().unwrap())).await.unwrap();
+}
+
+async fn commit(server: &TestServer, client: &Client, upload_id: &str, sha256: String) {
+    let mut transfer =
+        pb::transfer_service_client::TransferServiceClient::new(cordvault_test_support::channel(&server.url).await);
+    let commit = pb::CommitUploadRequest { upload_id: upload_id.into(), sha256 };
+    transfer.commit_upload(cordvault_test_support::authed(commit, client.token().unwrap())).await.unwrap();
+}
+
+/// The one store object that appeared since `before`.
+fn new_object(server: &TestServer, before: &[std::path::PathBuf]) -> std::path::PathBuf {
+    let mut added: Vec<_> =
+        crate::stored_objects(server).into_iter().filter(|object| !before.contains(object)).collect();
+    assert_eq!(added.len(), 1, "{added:?}");
+    added.remove(0)
+}
+
+/// The audit's attack: a chunk is sent twice, and someone with write access
+/// to the store puts the first copy back over the second one.
+async fn f19_an_older_seal_of_a_chunk_no_longer_reads(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let (x, y) = (bytes::Bytes::from(vec![b'X'; 5000]), bytes::Bytes::from(vec![b'Y'; 5000]));
+    let upload_id = start_upload(&server, &alice, "/f19.bin", 5000).await;
+    let before = crate::stored_objects(&server);
+    put_chunk(&server, &alice, &upload_id, x).await;
+    let first = new_object(&server, &before);
+    let first_copy = std::fs::read(&first).unwrap();
+    let before = crate::stored_objects(&server);
+    put_chunk(&server, &alice, &upload_id, y.clone()).await;
+    let second = new_object(&server, &before);
+    commit(&server, &alice, &upload_id, cordvault_test_support::sha256_hex(&y)).await;
+    assert_eq!(alice.read_range("/f19.bin", 0, 5000).await.unwrap(), y);
+
+    std::fs::write(&second, &first_copy).unwrap();
+    // Part of the file (no whole-file hash to compare), and the whole file.
+    let part = alice.read_range("/f19.bin", 10, 100).await.unwrap_err();
+    assert_eq!(part.code, ErrorCode::DataLoss, "{part}");
+    assert!(part.message.contains("not the copy that was recorded"), "{part}");
+    let whole = alice.read_range("/f19.bin", 0, 5000).await.unwrap_err();
+    assert_eq!(whole.code, ErrorCode::DataLoss, "{whole}");
+    let http = reqwest::Client::new()
+        .get(format!("{}/download", server.url))
+        .query(&[("path", "/f19.bin")])
+        .bearer_auth(alice.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(http.bytes().await.is_err(), "the HTTP download breaks off instead of serving the old copy");
+    server.shutdown().await;
+}
+
+/// Without encryption there is no seal to compare: the whole-file SHA-256
+/// catches a swapped chunk when the whole file is read.
+async fn f19_a_whole_file_read_checks_the_sha256(backend: Backend) {
+    let options = TestOptions { encryption: false, chunk_size: 64 * 1024, ..Default::default() };
+    let server = TestServer::start_with(backend, options).await;
+    let alice = server.user("alice").await;
+    let data = random_bytes(200_000, 19);
+    let before = crate::stored_objects(&server);
+    alice.upload_bytes(data.clone(), "/plain.bin", &UploadOptions::default()).await.unwrap();
+    let objects: Vec<_> =
+        crate::stored_objects(&server).into_iter().filter(|object| !before.contains(object)).collect();
+    assert_eq!(objects.len(), 4);
+    // Flip one byte of one chunk's data (past its 12-byte header).
+    let victim = &objects[1];
+    let mut bytes = std::fs::read(victim).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(victim, bytes).unwrap();
+
+    let whole = alice.read_range("/plain.bin", 0, data.len() as u64).await.unwrap_err();
+    assert_eq!(whole.code, ErrorCode::DataLoss, "{whole}");
+    assert!(whole.message.contains("SHA-256"), "{whole}");
+    let http = reqwest::Client::new()
+        .get(format!("{}/download", server.url))
+        .query(&[("path", "/plain.bin")])
+        .bearer_auth(alice.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let body = http.bytes().await;
+    assert!(body.is_err(), "the whole-file HTTP download breaks off before its end");
+    server.shutdown().await;
+}
+
+/// The zip lists folders as it reaches them rather than loading the whole
+/// subtree first: a file added to a folder the stream has not reached yet
+/// is in the zip.
+async fn f22_bulk_download_walks_the_tree_while_it_streams(backend: Backend) {
+    use futures::StreamExt;
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let big = random_bytes(8 * 1024 * 1024, 22);
+    alice.create_folder("/top/z-later").await.unwrap();
+    alice.upload_bytes(big, "/top/a-big.bin", &UploadOptions::default()).await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/bulk-download", server.url))
+        .query(&[("path", "/top")])
+        .bearer_auth(alice.token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    let mut body = response.bytes_stream();
+    let mut zip = Vec::new();
+    while zip.len() < 64 * 1024 {
+        zip.extend_from_slice(&body.next().await.unwrap().unwrap());
+    }
+    put(&alice, "/top/z-later/new.txt", 23).await.unwrap();
+    while let Some(piece) = body.next().await {
+        zip.extend_from_slice(&piece.unwrap());
+    }
+    let names = zip_names(&zip);
+    assert_eq!(names, ["a-big.bin", "z-later/", "z-later/new.txt"], "{names:?}");
+    server.shutdown().await;
+}
+
+/// The names in a zip, in order, as Python's zipfile reads them.
+fn zip_names(zip: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f22.zip");
+    std::fs::write(&path, zip).unwrap();
+    let script = "import json, sys, zipfile; print(json.dumps(zipfile.ZipFile(sys.argv[1]).namelist()))";
+    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(output.status.success(), "python zipfile: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
 }

@@ -22,6 +22,7 @@ backend_tests!(
     f16_paths_are_at_most_256_folders_deep,
     f18_downloads_stop_when_tokens_are_revoked,
     f21_the_link_form_stays_on_its_link,
+    f15_quotas_bound_bytes_entries_and_upload_sessions,
 );
 
 async fn f4_login_guesses_are_locked_out_per_account_and_address(backend: Backend) {
@@ -349,5 +350,127 @@ async fn f18_downloads_stop_when_tokens_are_revoked(backend: Backend) {
     }
     assert!(broken, "the download went on after the password change ({received} bytes)");
     assert!(received < data.len(), "{received} of {} bytes arrived", data.len());
+    server.shutdown().await;
+}
+
+async fn start(server: &TestServer, client: &Client, path: &str, size: u64) -> cordvault_client::Result<String> {
+    let mut transfer =
+        pb::transfer_service_client::TransferServiceClient::new(cordvault_test_support::channel(&server.url).await);
+    let request = pb::StartUploadRequest { path: path.into(), size, ..Default::default() };
+    let response = transfer.start_upload(cordvault_test_support::authed(request, client.token().unwrap())).await;
+    Ok(response.map_err(cordvault_client::from_status)?.into_inner().upload_id)
+}
+
+async fn set_quota(admin: &Client, request: pb::SetQuotaRequest) -> cordvault_client::Result<pb::Quota> {
+    let response = admin.admin()?.set_quota(request).await.map_err(cordvault_client::from_status)?;
+    Ok(response.into_inner().quota.unwrap())
+}
+
+async fn f15_quotas_bound_bytes_entries_and_upload_sessions(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.admin().await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+
+    // The defaults: no exabyte announcements.
+    let huge = start(&server, &bob, "/huge.bin", 1 << 62).await.unwrap_err();
+    assert_eq!(huge.code, ErrorCode::ResourceExhausted, "{huge}");
+    assert!(huge.message.contains("quota"), "{huge}");
+    let quota = bob.quota().await.unwrap();
+    assert_eq!((quota.max_bytes, quota.max_entries, quota.max_upload_sessions), (1 << 40, 1_000_000, 100));
+    assert_eq!((quota.used_bytes, quota.used_entries, quota.open_upload_sessions), (0, 0, 0));
+
+    // Only an administrator sets quotas.
+    let request = pb::SetQuotaRequest {
+        username: "bob".into(),
+        max_bytes: Some(3000),
+        max_entries: Some(5),
+        max_upload_sessions: Some(2),
+    };
+    assert_eq!(set_quota(&bob, request.clone()).await.unwrap_err().code, ErrorCode::PermissionDenied);
+    let set = set_quota(&admin, request).await.unwrap();
+    assert_eq!((set.max_bytes, set.max_entries, set.max_upload_sessions), (3000, 5, 2));
+
+    // Bytes: what fits is stored, what does not is refused and leaves nothing.
+    bob.upload_bytes(random_bytes(1000, 1), "/one.bin", &UploadOptions::default()).await.unwrap();
+    let over = bob.upload_bytes(random_bytes(2500, 2), "/two.bin", &UploadOptions::default()).await.unwrap_err();
+    assert_eq!(over.code, ErrorCode::ResourceExhausted, "{over}");
+    assert!(over.message.contains("3000") || over.message.contains("2.9 KiB"), "the limit is named: {over}");
+    assert_eq!(bob.stat("/two.bin").await.unwrap_err().code, ErrorCode::NotFound);
+    // Another user's quota is their own.
+    carol.upload_bytes(random_bytes(2500, 3), "/carols.bin", &UploadOptions::default()).await.unwrap();
+
+    // The trash counts until it is emptied.
+    bob.delete("/one.bin", false).await.unwrap();
+    let trashed = bob.upload_bytes(random_bytes(2500, 2), "/two.bin", &UploadOptions::default()).await;
+    assert_eq!(trashed.unwrap_err().code, ErrorCode::ResourceExhausted);
+    bob.empty_trash().await.unwrap();
+    bob.upload_bytes(random_bytes(2500, 2), "/two.bin", &UploadOptions::default()).await.unwrap();
+
+    // Open upload sessions, and the bytes they announce.
+    let first = start(&server, &bob, "/s1.bin", 10).await.unwrap();
+    start(&server, &bob, "/s2.bin", 10).await.unwrap();
+    let third = start(&server, &bob, "/s3.bin", 10).await.unwrap_err();
+    assert_eq!(third.code, ErrorCode::ResourceExhausted, "{third}");
+    assert!(third.message.contains("upload sessions"), "{third}");
+    let usage = bob.quota().await.unwrap();
+    assert_eq!((usage.used_bytes, usage.open_upload_sessions), (2520, 2));
+    let mut transfer =
+        pb::transfer_service_client::TransferServiceClient::new(cordvault_test_support::channel(&server.url).await);
+    let abort = pb::AbortUploadRequest { upload_id: first };
+    transfer.abort_upload(cordvault_test_support::authed(abort, bob.token().unwrap())).await.unwrap();
+    start(&server, &bob, "/s3.bin", 10).await.unwrap();
+
+    // Entries: /two.bin and four folders make five.
+    let mut created = 0;
+    let refused = loop {
+        match bob.create_folder(&format!("/folder-{created}")).await {
+            Ok(_) => created += 1,
+            Err(err) => break err,
+        }
+        assert!(created <= 5, "the entry quota holds");
+    };
+    assert_eq!(refused.code, ErrorCode::ResourceExhausted, "{refused}");
+    assert_eq!(created, 4);
+    // Concurrent requests of one user cannot slip past the check together:
+    // with room for two more, eight at once make exactly two.
+    let room = pb::SetQuotaRequest {
+        username: "bob".into(),
+        max_bytes: Some(3000),
+        max_entries: Some(7),
+        max_upload_sessions: Some(2),
+    };
+    set_quota(&admin, room).await.unwrap();
+    let names: Vec<String> = (0..8).map(|n| format!("/race-{n}")).collect();
+    let racing: Vec<_> = names.iter().map(|name| bob.create_folder(name)).collect();
+    let raced = futures::future::join_all(racing).await;
+    assert_eq!(raced.iter().filter(|result| result.is_ok()).count(), 2, "{raced:?}");
+
+    // Unset limits return to the defaults; 0 lifts a limit.
+    let reset = pb::SetQuotaRequest { username: "bob".into(), max_entries: Some(0), ..Default::default() };
+    let reset = set_quota(&admin, reset).await.unwrap();
+    assert_eq!((reset.max_bytes, reset.max_entries, reset.max_upload_sessions), (1 << 40, 0, 100));
+    bob.create_folder("/folder-4").await.unwrap();
+    let mut admin_api = admin.admin().unwrap();
+    let shown = admin_api.get_quota(pb::GetQuotaRequest { username: "bob".into() }).await.unwrap().into_inner();
+    assert_eq!(shown.quota.unwrap().used_entries, 8);
+    let nobody = admin_api.get_quota(pb::GetQuotaRequest { username: "nobody".into() }).await.unwrap_err();
+    assert_eq!(nobody.code(), tonic::Code::NotFound);
+
+    // Accepting an offered file counts against the recipient's quota, and
+    // the offer waits until there is room.
+    let tight = pb::SetQuotaRequest { username: "bob".into(), max_bytes: Some(3000), ..Default::default() };
+    set_quota(&admin, tight).await.unwrap();
+    let offer =
+        pb::TransferOwnershipRequest { path: "/carols.bin".into(), new_owner: "bob".into(), ..Default::default() };
+    assert!(carol.files().unwrap().transfer_ownership(offer).await.unwrap().into_inner().pending);
+    let accept = || pb::AnswerOwnershipOfferRequest { path: "/carols.bin".into(), accept: true };
+    let full = bob.files().unwrap().answer_ownership_offer(accept()).await.unwrap_err();
+    assert_eq!(full.code(), tonic::Code::ResourceExhausted, "{full:?}");
+    assert_eq!(carol.stat("/carols.bin").await.unwrap().owner, "carol");
+    let lift = pb::SetQuotaRequest { username: "bob".into(), max_bytes: Some(0), ..Default::default() };
+    set_quota(&admin, lift).await.unwrap();
+    bob.files().unwrap().answer_ownership_offer(accept()).await.unwrap();
+    assert_eq!(carol.stat("/carols.bin").await.unwrap().owner, "bob");
     server.shutdown().await;
 }

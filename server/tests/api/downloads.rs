@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use cordvault_client::{Client, UploadOptions, proto::ShareLevel};
+use cordvault_client::proto::{self as pb, ShareLevel};
+use cordvault_client::{Client, UploadOptions};
 use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes, sha256_hex};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -212,10 +213,10 @@ async fn download_needs_a_token_and_read_access(backend: Backend) {
     let anonymous = raw.get(&url).query(&[("path", "/secret.bin")]).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(anonymous.headers().get("www-authenticate"), Some(&HeaderValue::from_static("Bearer")));
-    let forged = raw.get(&url).query(&[("path", "/secret.bin"), ("auth", "not-a-token")]).send().await.unwrap();
+    let forged = raw.get(&url).query(&[("path", "/secret.bin"), ("ticket", "not-a-ticket")]).send().await.unwrap();
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
-    let by_query =
-        raw.get(&url).query(&[("path", "/secret.bin"), ("auth", alice.token().unwrap())]).send().await.unwrap();
+    let ticket = alice.download_ticket(pb::TicketPurpose::Download, "/secret.bin").await.unwrap();
+    let by_query = raw.get(&url).query(&[("path", "/secret.bin"), ("ticket", &ticket)]).send().await.unwrap();
     assert_eq!(by_query.status(), StatusCode::OK);
     assert_eq!(by_query.bytes().await.unwrap(), data);
 

@@ -760,6 +760,90 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
             ))
         ),
         case!("admin list: no token", Unauthenticated, admin_c().list_users(ListUsersRequest {})),
+        case!(
+            "admin get quota: not admin",
+            PermissionDenied,
+            admin_c().get_quota(authed(GetQuotaRequest { username: "bob".into() }, &b()))
+        ),
+        case!(
+            "admin get quota: unknown user",
+            NotFound,
+            admin_c().get_quota(authed(GetQuotaRequest { username: huge.clone() }, &a()))
+        ),
+        case!(
+            "admin set quota: not admin",
+            PermissionDenied,
+            admin_c().set_quota(authed(
+                SetQuotaRequest { username: "bob".into(), max_bytes: Some(1), ..Default::default() },
+                &b()
+            ))
+        ),
+        case!(
+            "admin set quota: empty username",
+            NotFound,
+            admin_c().set_quota(authed(SetQuotaRequest::default(), &a()))
+        ),
+        case!("admin set quota: no token", Unauthenticated, admin_c().set_quota(SetQuotaRequest::default())),
+        // Tickets and ownership offers
+        case!(
+            "ticket: no token",
+            Unauthenticated,
+            auth_c().create_download_ticket(CreateDownloadTicketRequest::default())
+        ),
+        case!(
+            "ticket: no purpose",
+            InvalidArgument,
+            auth_c().create_download_ticket(authed(
+                CreateDownloadTicketRequest { path: "/folder".into(), ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "ticket: unknown purpose",
+            InvalidArgument,
+            auth_c().create_download_ticket(authed(
+                CreateDownloadTicketRequest { purpose: 99, path: "/folder".into() },
+                &a()
+            ))
+        ),
+        case!(
+            "ticket: relative path",
+            InvalidArgument,
+            auth_c().create_download_ticket(authed(
+                CreateDownloadTicketRequest { purpose: TicketPurpose::Download as i32, path: "folder".into() },
+                &a()
+            ))
+        ),
+        case!(
+            "ticket: huge path",
+            InvalidArgument,
+            auth_c().create_download_ticket(authed(
+                CreateDownloadTicketRequest { purpose: TicketPurpose::Zip as i32, path: format!("/{huge}") },
+                &a()
+            ))
+        ),
+        case!("offers: no token", Unauthenticated, files_c().list_ownership_offers(ListOwnershipOffersRequest {})),
+        case!(
+            "answer offer: empty path",
+            InvalidArgument,
+            files_c().answer_ownership_offer(authed(AnswerOwnershipOfferRequest::default(), &b()))
+        ),
+        case!(
+            "answer offer: none pending",
+            NotFound,
+            files_c().answer_ownership_offer(authed(
+                AnswerOwnershipOfferRequest { path: "/folder/file.bin".into(), accept: true },
+                &b()
+            ))
+        ),
+        case!(
+            "answer offer: missing entry",
+            NotFound,
+            files_c().answer_ownership_offer(authed(
+                AnswerOwnershipOfferRequest { path: "/no/such/entry".into(), accept: false },
+                &b()
+            ))
+        ),
         // LinkService
         case!(
             "link create: empty path",

@@ -5,7 +5,7 @@
 use std::io::Cursor;
 use std::time::Duration;
 
-use cordvault_client::proto::ShareLevel;
+use cordvault_client::proto::{self as pb, ShareLevel};
 use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
 use cordvault_server::config::ThumbnailFormat;
 use cordvault_test_support::cluster::ThumbnailWorkerProcess;
@@ -92,6 +92,7 @@ async fn every_picture_type_gets_a_thumbnail_of_the_right_size(backend: Backend)
     put(&alice, "/pics/notes.txt", b"no picture here".to_vec(), ConflictPolicy::Fail).await;
 
     let http = reqwest::Client::new();
+    let ticket = alice.download_ticket(pb::TicketPurpose::Thumbnails, "").await.unwrap();
     for (name, _, (width, height)) in &cases {
         let path = format!("/pics/{name}");
         let thumbnail = wait_for_thumbnail(&alice, &path).await;
@@ -100,12 +101,8 @@ async fn every_picture_type_gets_a_thumbnail_of_the_right_size(backend: Backend)
         assert_eq!((thumbnail.width, thumbnail.height), (*width, *height), "{name}");
         // The same bytes over plain HTTP, as an <img src> fetches them.
         let id = alice.stat(&path).await.unwrap().id;
-        let response = http
-            .get(format!("{}/thumbnail/{id}", server.url))
-            .query(&[("auth", alice.token().unwrap())])
-            .send()
-            .await
-            .unwrap();
+        let response =
+            http.get(format!("{}/thumbnail/{id}", server.url)).query(&[("ticket", &ticket)]).send().await.unwrap();
         assert_eq!(response.status(), 200, "{name}");
         assert_eq!(response.headers()["content-type"], "image/jpeg");
         assert_eq!(response.bytes().await.unwrap(), thumbnail.data, "{name}");

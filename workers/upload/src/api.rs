@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use cordvault_core::chunk::seal_id;
 use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, ErrorCode, Result};
 use cordvault_proto::v1 as pb;
@@ -66,12 +67,13 @@ impl WorkerTransferApi {
             .await
             .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
         let sealed_size = sealed.len() as u64;
+        let seal_id = seal_id(&sealed).unwrap_or_default();
         let locator = session
             .store
             .put(Bytes::from(sealed))
             .await
             .map_err(|err| Error::unavailable(format!("the chunk store failed: {err}")))?;
-        match self.link.record_chunk(upload_id, index, &locator.0, sealed_size).await {
+        match self.link.record_chunk(upload_id, index, &locator.0, sealed_size, &seal_id).await {
             Ok(()) => Ok(()),
             // Unknown outcome: the manager may have recorded it. Keep the
             // object; the manager's orphan sweep removes it if not.

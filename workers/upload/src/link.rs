@@ -235,7 +235,14 @@ impl Link {
     }
 
     /// Has the manager record a stored chunk.
-    pub async fn record_chunk(&self, upload_id: &str, chunk_index: u64, locator: &str, sealed_size: u64) -> Result<()> {
+    pub async fn record_chunk(
+        &self,
+        upload_id: &str,
+        chunk_index: u64,
+        locator: &str,
+        sealed_size: u64,
+        seal_id: &str,
+    ) -> Result<()> {
         let answer = self
             .call(|request_id| {
                 Outgoing::ChunkStored(pb::ChunkStored {
@@ -244,6 +251,7 @@ impl Link {
                     chunk_index,
                     locator: locator.to_owned(),
                     sealed_size,
+                    seal_id: seal_id.to_owned(),
                 })
             })
             .await?;

@@ -1,7 +1,7 @@
 // The listing of one folder: pages loaded on demand (infinite scroll through
 // a load-more button), server-side sorting and click / ctrl / shift selection.
 
-import { api, errorText, thumbnailUrl } from "../api";
+import { api, errorText, prepareThumbnails, thumbnailUrl } from "../api";
 import { h, toast } from "../dom";
 import { formatBytes, formatDate } from "../format";
 import { EntryKind, type Entry } from "../gen/cordvault/v1/common_pb";
@@ -155,14 +155,19 @@ export class EntryList {
     }
   }
 
-  private fetch(pageToken: string, pageSize: number) {
-    return api().files.list({
-      path: this.folder,
-      pageSize,
-      pageToken,
-      sortBy: SORT_FIELDS[this.sort.by],
-      descending: this.sort.descending,
-    });
+  private async fetch(pageToken: string, pageSize: number) {
+    const [page] = await Promise.all([
+      api().files.list({
+        path: this.folder,
+        pageSize,
+        pageToken,
+        sortBy: SORT_FIELDS[this.sort.by],
+        descending: this.sort.descending,
+      }),
+      // Without a ticket the thumbnails fail to load and the icons stay.
+      prepareThumbnails().catch(() => undefined),
+    ]);
+    return page;
   }
 
   private append(entries: Entry[], nextPageToken: string): void {

@@ -63,7 +63,7 @@ export async function download(entries: Entry[]): Promise<void> {
   for (const [i, entry] of entries.entries()) {
     // Browsers drop downloads started in the same instant.
     if (i > 0) await sleep(300);
-    startDownload(entry.kind === EntryKind.FOLDER ? zipUrl(entry.path) : downloadUrl(entry.path));
+    startDownload(await (entry.kind === EntryKind.FOLDER ? zipUrl(entry.path) : downloadUrl(entry.path)));
   }
 }
 

@@ -39,7 +39,7 @@ export function filesView(app: App, folder: string): View {
 
   function open(entry: Entry): void {
     if (entry.kind === EntryKind.FOLDER) app.navigate(folderUrl(entry.path));
-    else startDownload(downloadUrl(entry.path));
+    else downloadUrl(entry.path).then(startDownload, (err: unknown) => toast(errorText(err), "error"));
   }
 
   // Sorting (server-side).

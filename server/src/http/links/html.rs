@@ -1,8 +1,6 @@
 //! The small HTML pages of share links, and the text helpers they need.
 //! Every name that reaches a page goes through [`escape`].
 
-use std::collections::HashMap;
-
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -118,46 +116,6 @@ pub fn encode_query_value(text: &str) -> String {
     encoded
 }
 
-/// The fields of an `application/x-www-form-urlencoded` body; fields that
-/// are not UTF-8 are left out.
-pub fn form_fields(body: &[u8]) -> HashMap<String, String> {
-    body.split(|byte| *byte == b'&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (name, value) = match pair.iter().position(|byte| *byte == b'=') {
-                Some(at) => (&pair[..at], &pair[at + 1..]),
-                None => (pair, &[][..]),
-            };
-            Some((form_decode(name)?, form_decode(value)?))
-        })
-        .collect()
-}
-
-fn form_decode(text: &[u8]) -> Option<String> {
-    let mut bytes = Vec::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((&byte, tail)) = rest.split_first() {
-        rest = tail;
-        match byte {
-            b'+' => bytes.push(b' '),
-            b'%' => match (rest.first().copied().and_then(hex_digit), rest.get(1).copied().and_then(hex_digit)) {
-                (Some(high), Some(low)) => {
-                    bytes.push(high << 4 | low);
-                    rest = &rest[2..];
-                }
-                // A stray '%' stays as it is, as browsers do.
-                _ => bytes.push(b'%'),
-            },
-            byte => bytes.push(byte),
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-fn hex_digit(byte: u8) -> Option<u8> {
-    char::from(byte).to_digit(16).map(|digit| digit as u8)
-}
-
 /// Sizes as people read them: "512 B", "1.5 MiB".
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -180,17 +138,6 @@ mod tests {
     #[test]
     fn escapes_markup_and_quotes() {
         assert_eq!(escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-    }
-
-    #[test]
-    fn decodes_form_bodies() {
-        let fields = form_fields(b"password=p%C3%A4ss+word%21&next=%2Fs%2Fab&empty=&bare&bad=%zz%4");
-        assert_eq!(fields["password"], "päss word!");
-        assert_eq!(fields["next"], "/s/ab");
-        assert_eq!(fields["empty"], "");
-        assert_eq!(fields["bare"], "");
-        assert_eq!(fields["bad"], "%zz%4");
-        assert!(form_fields(b"x=%FF").is_empty(), "not UTF-8");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { User } from "./common_pb";
+import type { Quota, User } from "./common_pb";
 import { file_cordvault_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/admin.proto.
  */
 export const file_cordvault_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("Chhjb3JkdmF1bHQvdjEvYWRtaW4ucHJvdG8SDGNvcmR2YXVsdC52MSISChBMaXN0VXNlcnNSZXF1ZXN0IjYKEUxpc3RVc2Vyc1Jlc3BvbnNlEiEKBXVzZXJzGAEgAygLMhIuY29yZHZhdWx0LnYxLlVzZXIiSQoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIaXNfYWRtaW4YAyABKAgiNgoSQ3JlYXRlVXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJjChFEZWxldGVVc2VyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIWCgxkZWxldGVfZmlsZXMYAiABKAhIABIbChF0cmFuc2Zlcl9maWxlc190bxgDIAEoCUgAQgcKBWZpbGVzIi4KEkRlbGV0ZVVzZXJSZXNwb25zZRIYChBhZmZlY3RlZF9lbnRyaWVzGAEgASgEIjUKD1NldEFkbWluUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCI0ChBTZXRBZG1pblJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciI+ChRSZXNldFBhc3N3b3JkUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiFwoVUmVzZXRQYXNzd29yZFJlc3BvbnNlMqMDCgxBZG1pblNlcnZpY2USTAoJTGlzdFVzZXJzEh4uY29yZHZhdWx0LnYxLkxpc3RVc2Vyc1JlcXVlc3QaHy5jb3JkdmF1bHQudjEuTGlzdFVzZXJzUmVzcG9uc2USTwoKQ3JlYXRlVXNlchIfLmNvcmR2YXVsdC52MS5DcmVhdGVVc2VyUmVxdWVzdBogLmNvcmR2YXVsdC52MS5DcmVhdGVVc2VyUmVzcG9uc2USTwoKRGVsZXRlVXNlchIfLmNvcmR2YXVsdC52MS5EZWxldGVVc2VyUmVxdWVzdBogLmNvcmR2YXVsdC52MS5EZWxldGVVc2VyUmVzcG9uc2USSQoIU2V0QWRtaW4SHS5jb3JkdmF1bHQudjEuU2V0QWRtaW5SZXF1ZXN0Gh4uY29yZHZhdWx0LnYxLlNldEFkbWluUmVzcG9uc2USWAoNUmVzZXRQYXNzd29yZBIiLmNvcmR2YXVsdC52MS5SZXNldFBhc3N3b3JkUmVxdWVzdBojLmNvcmR2YXVsdC52MS5SZXNldFBhc3N3b3JkUmVzcG9uc2ViBnByb3RvMw", [file_cordvault_v1_common]);
+  fileDesc("Chhjb3JkdmF1bHQvdjEvYWRtaW4ucHJvdG8SDGNvcmR2YXVsdC52MSISChBMaXN0VXNlcnNSZXF1ZXN0IjYKEUxpc3RVc2Vyc1Jlc3BvbnNlEiEKBXVzZXJzGAEgAygLMhIuY29yZHZhdWx0LnYxLlVzZXIiSQoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkSEAoIaXNfYWRtaW4YAyABKAgiNgoSQ3JlYXRlVXNlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJjChFEZWxldGVVc2VyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIWCgxkZWxldGVfZmlsZXMYAiABKAhIABIbChF0cmFuc2Zlcl9maWxlc190bxgDIAEoCUgAQgcKBWZpbGVzIi4KEkRlbGV0ZVVzZXJSZXNwb25zZRIYChBhZmZlY3RlZF9lbnRyaWVzGAEgASgEIjUKD1NldEFkbWluUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghpc19hZG1pbhgCIAEoCCI0ChBTZXRBZG1pblJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciI+ChRSZXNldFBhc3N3b3JkUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIUCgxuZXdfcGFzc3dvcmQYAiABKAkiFwoVUmVzZXRQYXNzd29yZFJlc3BvbnNlIiMKD0dldFF1b3RhUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCSI2ChBHZXRRdW90YVJlc3BvbnNlEiIKBXF1b3RhGAEgASgLMhMuY29yZHZhdWx0LnYxLlF1b3RhIq0BCg9TZXRRdW90YVJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSFgoJbWF4X2J5dGVzGAIgASgESACIAQESGAoLbWF4X2VudHJpZXMYAyABKARIAYgBARIgChNtYXhfdXBsb2FkX3Nlc3Npb25zGAQgASgESAKIAQFCDAoKX21heF9ieXRlc0IOCgxfbWF4X2VudHJpZXNCFgoUX21heF91cGxvYWRfc2Vzc2lvbnMiNgoQU2V0UXVvdGFSZXNwb25zZRIiCgVxdW90YRgBIAEoCzITLmNvcmR2YXVsdC52MS5RdW90YTK5BAoMQWRtaW5TZXJ2aWNlEkwKCUxpc3RVc2VycxIeLmNvcmR2YXVsdC52MS5MaXN0VXNlcnNSZXF1ZXN0Gh8uY29yZHZhdWx0LnYxLkxpc3RVc2Vyc1Jlc3BvbnNlEk8KCkNyZWF0ZVVzZXISHy5jb3JkdmF1bHQudjEuQ3JlYXRlVXNlclJlcXVlc3QaIC5jb3JkdmF1bHQudjEuQ3JlYXRlVXNlclJlc3BvbnNlEk8KCkRlbGV0ZVVzZXISHy5jb3JkdmF1bHQudjEuRGVsZXRlVXNlclJlcXVlc3QaIC5jb3JkdmF1bHQudjEuRGVsZXRlVXNlclJlc3BvbnNlEkkKCFNldEFkbWluEh0uY29yZHZhdWx0LnYxLlNldEFkbWluUmVxdWVzdBoeLmNvcmR2YXVsdC52MS5TZXRBZG1pblJlc3BvbnNlElgKDVJlc2V0UGFzc3dvcmQSIi5jb3JkdmF1bHQudjEuUmVzZXRQYXNzd29yZFJlcXVlc3QaIy5jb3JkdmF1bHQudjEuUmVzZXRQYXNzd29yZFJlc3BvbnNlEkkKCEdldFF1b3RhEh0uY29yZHZhdWx0LnYxLkdldFF1b3RhUmVxdWVzdBoeLmNvcmR2YXVsdC52MS5HZXRRdW90YVJlc3BvbnNlEkkKCFNldFF1b3RhEh0uY29yZHZhdWx0LnYxLlNldFF1b3RhUmVxdWVzdBoeLmNvcmR2YXVsdC52MS5TZXRRdW90YVJlc3BvbnNlYgZwcm90bzM", [file_cordvault_v1_common]);
 
 /**
  * @generated from message cordvault.v1.ListUsersRequest
@@ -220,6 +220,91 @@ export const ResetPasswordResponseSchema: GenMessage<ResetPasswordResponse> = /*
   messageDesc(file_cordvault_v1_admin, 9);
 
 /**
+ * @generated from message cordvault.v1.GetQuotaRequest
+ */
+export type GetQuotaRequest = Message<"cordvault.v1.GetQuotaRequest"> & {
+  /**
+   * @generated from field: string username = 1;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message cordvault.v1.GetQuotaRequest.
+ * Use `create(GetQuotaRequestSchema)` to create a new message.
+ */
+export const GetQuotaRequestSchema: GenMessage<GetQuotaRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_admin, 10);
+
+/**
+ * @generated from message cordvault.v1.GetQuotaResponse
+ */
+export type GetQuotaResponse = Message<"cordvault.v1.GetQuotaResponse"> & {
+  /**
+   * @generated from field: cordvault.v1.Quota quota = 1;
+   */
+  quota?: Quota | undefined;
+};
+
+/**
+ * Describes the message cordvault.v1.GetQuotaResponse.
+ * Use `create(GetQuotaResponseSchema)` to create a new message.
+ */
+export const GetQuotaResponseSchema: GenMessage<GetQuotaResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_admin, 11);
+
+/**
+ * @generated from message cordvault.v1.SetQuotaRequest
+ */
+export type SetQuotaRequest = Message<"cordvault.v1.SetQuotaRequest"> & {
+  /**
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * Each limit: unset takes the server's default, 0 means unlimited.
+   *
+   * @generated from field: optional uint64 max_bytes = 2;
+   */
+  maxBytes?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint64 max_entries = 3;
+   */
+  maxEntries?: bigint | undefined;
+
+  /**
+   * @generated from field: optional uint64 max_upload_sessions = 4;
+   */
+  maxUploadSessions?: bigint | undefined;
+};
+
+/**
+ * Describes the message cordvault.v1.SetQuotaRequest.
+ * Use `create(SetQuotaRequestSchema)` to create a new message.
+ */
+export const SetQuotaRequestSchema: GenMessage<SetQuotaRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_admin, 12);
+
+/**
+ * @generated from message cordvault.v1.SetQuotaResponse
+ */
+export type SetQuotaResponse = Message<"cordvault.v1.SetQuotaResponse"> & {
+  /**
+   * @generated from field: cordvault.v1.Quota quota = 1;
+   */
+  quota?: Quota | undefined;
+};
+
+/**
+ * Describes the message cordvault.v1.SetQuotaResponse.
+ * Use `create(SetQuotaResponseSchema)` to create a new message.
+ */
+export const SetQuotaResponseSchema: GenMessage<SetQuotaResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_admin, 13);
+
+/**
  * Account administration; every call needs an administrator's token.
  *
  * @generated from service cordvault.v1.AdminService
@@ -268,6 +353,26 @@ export const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ResetPasswordRequestSchema;
     output: typeof ResetPasswordResponseSchema;
+  },
+  /**
+   * A user's quota and usage.
+   *
+   * @generated from rpc cordvault.v1.AdminService.GetQuota
+   */
+  getQuota: {
+    methodKind: "unary";
+    input: typeof GetQuotaRequestSchema;
+    output: typeof GetQuotaResponseSchema;
+  },
+  /**
+   * Sets a user's limits; a limit left out returns to the server's default.
+   *
+   * @generated from rpc cordvault.v1.AdminService.SetQuota
+   */
+  setQuota: {
+    methodKind: "unary";
+    input: typeof SetQuotaRequestSchema;
+    output: typeof SetQuotaResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordvault_v1_admin, 0);

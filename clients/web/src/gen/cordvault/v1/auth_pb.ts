@@ -2,9 +2,9 @@
 // @generated from file cordvault/v1/auth.proto (package cordvault.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { User } from "./common_pb";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Quota, User } from "./common_pb";
 import { file_cordvault_v1_common } from "./common_pb";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/auth.proto.
  */
 export const file_cordvault_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3JkdmF1bHQvdjEvYXV0aC5wcm90bxIMY29yZHZhdWx0LnYxIjUKD1JlZ2lzdGVyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI0ChBSZWdpc3RlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciIyCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVwoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgDEiAKBHVzZXIYAyABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJDChVVcGRhdGVQYXNzd29yZFJlcXVlc3QSFAoMb2xkX3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI+ChZVcGRhdGVQYXNzd29yZFJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiDwoNV2hvQW1JUmVxdWVzdCIyCg5XaG9BbUlSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuY29yZHZhdWx0LnYxLlVzZXIyvAIKC0F1dGhTZXJ2aWNlEkkKCFJlZ2lzdGVyEh0uY29yZHZhdWx0LnYxLlJlZ2lzdGVyUmVxdWVzdBoeLmNvcmR2YXVsdC52MS5SZWdpc3RlclJlc3BvbnNlEkAKBUxvZ2luEhouY29yZHZhdWx0LnYxLkxvZ2luUmVxdWVzdBobLmNvcmR2YXVsdC52MS5Mb2dpblJlc3BvbnNlElsKDlVwZGF0ZVBhc3N3b3JkEiMuY29yZHZhdWx0LnYxLlVwZGF0ZVBhc3N3b3JkUmVxdWVzdBokLmNvcmR2YXVsdC52MS5VcGRhdGVQYXNzd29yZFJlc3BvbnNlEkMKBldob0FtSRIbLmNvcmR2YXVsdC52MS5XaG9BbUlSZXF1ZXN0GhwuY29yZHZhdWx0LnYxLldob0FtSVJlc3BvbnNlYgZwcm90bzM", [file_cordvault_v1_common]);
+  fileDesc("Chdjb3JkdmF1bHQvdjEvYXV0aC5wcm90bxIMY29yZHZhdWx0LnYxIjUKD1JlZ2lzdGVyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI0ChBSZWdpc3RlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciIyCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVwoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgDEiAKBHVzZXIYAyABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJDChVVcGRhdGVQYXNzd29yZFJlcXVlc3QSFAoMb2xkX3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI+ChZVcGRhdGVQYXNzd29yZFJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiDwoNV2hvQW1JUmVxdWVzdCJWCg5XaG9BbUlSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuY29yZHZhdWx0LnYxLlVzZXISIgoFcXVvdGEYAiABKAsyEy5jb3JkdmF1bHQudjEuUXVvdGEiWQobQ3JlYXRlRG93bmxvYWRUaWNrZXRSZXF1ZXN0EiwKB3B1cnBvc2UYASABKA4yGy5jb3JkdmF1bHQudjEuVGlja2V0UHVycG9zZRIMCgRwYXRoGAIgASgJIkUKHENyZWF0ZURvd25sb2FkVGlja2V0UmVzcG9uc2USDgoGdGlja2V0GAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMqgwEKDVRpY2tldFB1cnBvc2USHgoaVElDS0VUX1BVUlBPU0VfVU5TUEVDSUZJRUQQABIbChdUSUNLRVRfUFVSUE9TRV9ET1dOTE9BRBABEhYKElRJQ0tFVF9QVVJQT1NFX1pJUBACEh0KGVRJQ0tFVF9QVVJQT1NFX1RIVU1CTkFJTFMQAzKrAwoLQXV0aFNlcnZpY2USSQoIUmVnaXN0ZXISHS5jb3JkdmF1bHQudjEuUmVnaXN0ZXJSZXF1ZXN0Gh4uY29yZHZhdWx0LnYxLlJlZ2lzdGVyUmVzcG9uc2USQAoFTG9naW4SGi5jb3JkdmF1bHQudjEuTG9naW5SZXF1ZXN0GhsuY29yZHZhdWx0LnYxLkxvZ2luUmVzcG9uc2USWwoOVXBkYXRlUGFzc3dvcmQSIy5jb3JkdmF1bHQudjEuVXBkYXRlUGFzc3dvcmRSZXF1ZXN0GiQuY29yZHZhdWx0LnYxLlVwZGF0ZVBhc3N3b3JkUmVzcG9uc2USQwoGV2hvQW1JEhsuY29yZHZhdWx0LnYxLldob0FtSVJlcXVlc3QaHC5jb3JkdmF1bHQudjEuV2hvQW1JUmVzcG9uc2USbQoUQ3JlYXRlRG93bmxvYWRUaWNrZXQSKS5jb3JkdmF1bHQudjEuQ3JlYXRlRG93bmxvYWRUaWNrZXRSZXF1ZXN0GiouY29yZHZhdWx0LnYxLkNyZWF0ZURvd25sb2FkVGlja2V0UmVzcG9uc2ViBnByb3RvMw", [file_cordvault_v1_common]);
 
 /**
  * @generated from message cordvault.v1.RegisterRequest
@@ -175,6 +175,13 @@ export type WhoAmIResponse = Message<"cordvault.v1.WhoAmIResponse"> & {
    * @generated from field: cordvault.v1.User user = 1;
    */
   user?: User | undefined;
+
+  /**
+   * The caller's limits and usage.
+   *
+   * @generated from field: cordvault.v1.Quota quota = 2;
+   */
+  quota?: Quota | undefined;
 };
 
 /**
@@ -183,6 +190,92 @@ export type WhoAmIResponse = Message<"cordvault.v1.WhoAmIResponse"> & {
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
   messageDesc(file_cordvault_v1_auth, 7);
+
+/**
+ * @generated from message cordvault.v1.CreateDownloadTicketRequest
+ */
+export type CreateDownloadTicketRequest = Message<"cordvault.v1.CreateDownloadTicketRequest"> & {
+  /**
+   * @generated from field: cordvault.v1.TicketPurpose purpose = 1;
+   */
+  purpose: TicketPurpose;
+
+  /**
+   * The file or folder, for DOWNLOAD and ZIP.
+   *
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message cordvault.v1.CreateDownloadTicketRequest.
+ * Use `create(CreateDownloadTicketRequestSchema)` to create a new message.
+ */
+export const CreateDownloadTicketRequestSchema: GenMessage<CreateDownloadTicketRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 8);
+
+/**
+ * @generated from message cordvault.v1.CreateDownloadTicketResponse
+ */
+export type CreateDownloadTicketResponse = Message<"cordvault.v1.CreateDownloadTicketResponse"> & {
+  /**
+   * @generated from field: string ticket = 1;
+   */
+  ticket: string;
+
+  /**
+   * Unix time in milliseconds after which the ticket is refused; a
+   * download that started before goes on.
+   *
+   * @generated from field: int64 expires_at_ms = 2;
+   */
+  expiresAtMs: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.CreateDownloadTicketResponse.
+ * Use `create(CreateDownloadTicketResponseSchema)` to create a new message.
+ */
+export const CreateDownloadTicketResponseSchema: GenMessage<CreateDownloadTicketResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 9);
+
+/**
+ * @generated from enum cordvault.v1.TicketPurpose
+ */
+export enum TicketPurpose {
+  /**
+   * @generated from enum value: TICKET_PURPOSE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * `GET /download?path=<path>`.
+   *
+   * @generated from enum value: TICKET_PURPOSE_DOWNLOAD = 1;
+   */
+  DOWNLOAD = 1,
+
+  /**
+   * `GET /bulk-download?path=<path>`.
+   *
+   * @generated from enum value: TICKET_PURPOSE_ZIP = 2;
+   */
+  ZIP = 2,
+
+  /**
+   * `GET /thumbnail/{id}` of any entry the caller may read; no path.
+   *
+   * @generated from enum value: TICKET_PURPOSE_THUMBNAILS = 3;
+   */
+  THUMBNAILS = 3,
+}
+
+/**
+ * Describes the enum cordvault.v1.TicketPurpose.
+ */
+export const TicketPurposeSchema: GenEnum<TicketPurpose> = /*@__PURE__*/
+  enumDesc(file_cordvault_v1_auth, 0);
 
 /**
  * Accounts and tokens. Every other call carries `authorization: Bearer <token>`.
@@ -231,6 +324,17 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof WhoAmIRequestSchema;
     output: typeof WhoAmIResponseSchema;
+  },
+  /**
+   * A short-lived ticket for one plain-HTTP download, zip, or the caller's
+   * thumbnails, to put in a URL as `?ticket=` instead of the login token.
+   *
+   * @generated from rpc cordvault.v1.AuthService.CreateDownloadTicket
+   */
+  createDownloadTicket: {
+    methodKind: "unary";
+    input: typeof CreateDownloadTicketRequestSchema;
+    output: typeof CreateDownloadTicketResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordvault_v1_auth, 0);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/common.proto.
  */
 export const file_cordvault_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Chljb3JkdmF1bHQvdjEvY29tbW9uLnByb3RvEgxjb3JkdmF1bHQudjEikQIKBUVudHJ5EgoKAmlkGAEgASgDEgwKBHBhdGgYAiABKAkSDAoEbmFtZRgDIAEoCRIlCgRraW5kGAQgASgOMhcuY29yZHZhdWx0LnYxLkVudHJ5S2luZBIMCgRzaXplGAUgASgEEhEKCW1pbWVfdHlwZRgGIAEoCRINCgVvd25lchgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDXVwZGF0ZWRfYXRfbXMYCSABKAMSDgoGc2hhMjU2GAogASgJEg4KBnB1YmxpYxgLIAEoCBIVCg1oYXNfdGh1bWJuYWlsGAwgASgIEiQKBmFjY2VzcxgNIAEoDjIULmNvcmR2YXVsdC52MS5BY2Nlc3MiTQoEVXNlchIKCgJpZBgBIAEoAxIQCgh1c2VybmFtZRgCIAEoCRIQCghpc19hZG1pbhgDIAEoCBIVCg1jcmVhdGVkX2F0X21zGAQgASgDKlMKCUVudHJ5S2luZBIaChZFTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPRU5UUllfS0lORF9GSUxFEAESFQoRRU5UUllfS0lORF9GT0xERVIQAiqGAQoOQ29uZmxpY3RQb2xpY3kSHwobQ09ORkxJQ1RfUE9MSUNZX1VOU1BFQ0lGSUVEEAASGAoUQ09ORkxJQ1RfUE9MSUNZX0ZBSUwQARIaChZDT05GTElDVF9QT0xJQ1lfUkVOQU1FEAISHQoZQ09ORkxJQ1RfUE9MSUNZX09WRVJXUklURRADKmcKBkFjY2VzcxIWChJBQ0NFU1NfVU5TUEVDSUZJRUQQABIPCgtBQ0NFU1NfTk9ORRABEg8KC0FDQ0VTU19SRUFEEAISEAoMQUNDRVNTX1dSSVRFEAMSEQoNQUNDRVNTX01BTkFHRRAEYgZwcm90bzM");
+  fileDesc("Chljb3JkdmF1bHQvdjEvY29tbW9uLnByb3RvEgxjb3JkdmF1bHQudjEikQIKBUVudHJ5EgoKAmlkGAEgASgDEgwKBHBhdGgYAiABKAkSDAoEbmFtZRgDIAEoCRIlCgRraW5kGAQgASgOMhcuY29yZHZhdWx0LnYxLkVudHJ5S2luZBIMCgRzaXplGAUgASgEEhEKCW1pbWVfdHlwZRgGIAEoCRINCgVvd25lchgHIAEoCRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDXVwZGF0ZWRfYXRfbXMYCSABKAMSDgoGc2hhMjU2GAogASgJEg4KBnB1YmxpYxgLIAEoCBIVCg1oYXNfdGh1bWJuYWlsGAwgASgIEiQKBmFjY2VzcxgNIAEoDjIULmNvcmR2YXVsdC52MS5BY2Nlc3MiTQoEVXNlchIKCgJpZBgBIAEoAxIQCgh1c2VybmFtZRgCIAEoCRIQCghpc19hZG1pbhgDIAEoCBIVCg1jcmVhdGVkX2F0X21zGAQgASgDIpQBCgVRdW90YRIRCgltYXhfYnl0ZXMYASABKAQSEgoKdXNlZF9ieXRlcxgCIAEoBBITCgttYXhfZW50cmllcxgDIAEoBBIUCgx1c2VkX2VudHJpZXMYBCABKAQSGwoTbWF4X3VwbG9hZF9zZXNzaW9ucxgFIAEoBBIcChRvcGVuX3VwbG9hZF9zZXNzaW9ucxgGIAEoBCpTCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhMKD0VOVFJZX0tJTkRfRklMRRABEhUKEUVOVFJZX0tJTkRfRk9MREVSEAIqhgEKDkNvbmZsaWN0UG9saWN5Eh8KG0NPTkZMSUNUX1BPTElDWV9VTlNQRUNJRklFRBAAEhgKFENPTkZMSUNUX1BPTElDWV9GQUlMEAESGgoWQ09ORkxJQ1RfUE9MSUNZX1JFTkFNRRACEh0KGUNPTkZMSUNUX1BPTElDWV9PVkVSV1JJVEUQAypnCgZBY2Nlc3MSFgoSQUNDRVNTX1VOU1BFQ0lGSUVEEAASDwoLQUNDRVNTX05PTkUQARIPCgtBQ0NFU1NfUkVBRBACEhAKDEFDQ0VTU19XUklURRADEhEKDUFDQ0VTU19NQU5BR0UQBGIGcHJvdG8z");
 
 /**
  * A file or folder of the shared tree.
@@ -143,6 +143,52 @@ export type User = Message<"cordvault.v1.User"> & {
  */
 export const UserSchema: GenMessage<User> = /*@__PURE__*/
   messageDesc(file_cordvault_v1_common, 1);
+
+/**
+ * A user's limits and what they use of them. A limit of 0 means unlimited.
+ * Bytes and entries count the trash; bytes count the sizes unfinished
+ * uploads announced.
+ *
+ * @generated from message cordvault.v1.Quota
+ */
+export type Quota = Message<"cordvault.v1.Quota"> & {
+  /**
+   * @generated from field: uint64 max_bytes = 1;
+   */
+  maxBytes: bigint;
+
+  /**
+   * @generated from field: uint64 used_bytes = 2;
+   */
+  usedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 max_entries = 3;
+   */
+  maxEntries: bigint;
+
+  /**
+   * @generated from field: uint64 used_entries = 4;
+   */
+  usedEntries: bigint;
+
+  /**
+   * @generated from field: uint64 max_upload_sessions = 5;
+   */
+  maxUploadSessions: bigint;
+
+  /**
+   * @generated from field: uint64 open_upload_sessions = 6;
+   */
+  openUploadSessions: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.Quota.
+ * Use `create(QuotaSchema)` to create a new message.
+ */
+export const QuotaSchema: GenMessage<Quota> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_common, 2);
 
 /**
  * What an entry of the folder tree is.

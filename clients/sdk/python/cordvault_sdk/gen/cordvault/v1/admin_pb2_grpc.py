@@ -60,6 +60,16 @@ class AdminServiceStub:
                 request_serializer=cordvault_dot_v1_dot_admin__pb2.ResetPasswordRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_admin__pb2.ResetPasswordResponse.FromString,
                 _registered_method=True)
+        self.GetQuota = channel.unary_unary(
+                '/cordvault.v1.AdminService/GetQuota',
+                request_serializer=cordvault_dot_v1_dot_admin__pb2.GetQuotaRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_admin__pb2.GetQuotaResponse.FromString,
+                _registered_method=True)
+        self.SetQuota = channel.unary_unary(
+                '/cordvault.v1.AdminService/SetQuota',
+                request_serializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -98,6 +108,20 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQuota(self, request, context):
+        """A user's quota and usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetQuota(self, request, context):
+        """Sets a user's limits; a limit left out returns to the server's default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -125,6 +149,16 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ResetPassword,
                     request_deserializer=cordvault_dot_v1_dot_admin__pb2.ResetPasswordRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_admin__pb2.ResetPasswordResponse.SerializeToString,
+            ),
+            'GetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuota,
+                    request_deserializer=cordvault_dot_v1_dot_admin__pb2.GetQuotaRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_admin__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'SetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetQuota,
+                    request_deserializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +297,60 @@ class AdminService:
             '/cordvault.v1.AdminService/ResetPassword',
             cordvault_dot_v1_dot_admin__pb2.ResetPasswordRequest.SerializeToString,
             cordvault_dot_v1_dot_admin__pb2.ResetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AdminService/GetQuota',
+            cordvault_dot_v1_dot_admin__pb2.GetQuotaRequest.SerializeToString,
+            cordvault_dot_v1_dot_admin__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AdminService/SetQuota',
+            cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
+            cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
             options,
             channel_credentials,
             insecure,

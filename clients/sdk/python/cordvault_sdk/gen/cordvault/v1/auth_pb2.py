@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from cordvault_sdk.gen.cordvault.v1 import common_pb2 as cordvault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordvault/v1/auth.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"I\n\x0fRegisterRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\":\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"F\n\x0cLoginRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"q\n\rLoginResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\x12&\n\x04user\x18\x03 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"]\n\x15UpdatePasswordRequest\x12!\n\x0cold_password\x18\x01 \x01(\tR\x0boldPassword\x12!\n\x0cnew_password\x18\x02 \x01(\tR\x0bnewPassword\"R\n\x16UpdatePasswordResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\"\x0f\n\rWhoAmIRequest\"8\n\x0eWhoAmIResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user2\xbc\x02\n\x0b\x41uthService\x12I\n\x08Register\x12\x1d.cordvault.v1.RegisterRequest\x1a\x1e.cordvault.v1.RegisterResponse\x12@\n\x05Login\x12\x1a.cordvault.v1.LoginRequest\x1a\x1b.cordvault.v1.LoginResponse\x12[\n\x0eUpdatePassword\x12#.cordvault.v1.UpdatePasswordRequest\x1a$.cordvault.v1.UpdatePasswordResponse\x12\x43\n\x06WhoAmI\x12\x1b.cordvault.v1.WhoAmIRequest\x1a\x1c.cordvault.v1.WhoAmIResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordvault/v1/auth.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"I\n\x0fRegisterRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\":\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"F\n\x0cLoginRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"q\n\rLoginResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\x12&\n\x04user\x18\x03 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"]\n\x15UpdatePasswordRequest\x12!\n\x0cold_password\x18\x01 \x01(\tR\x0boldPassword\x12!\n\x0cnew_password\x18\x02 \x01(\tR\x0bnewPassword\"R\n\x16UpdatePasswordResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\"\x0f\n\rWhoAmIRequest\"c\n\x0eWhoAmIResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\x12)\n\x05quota\x18\x02 \x01(\x0b\x32\x13.cordvault.v1.QuotaR\x05quota\"h\n\x1b\x43reateDownloadTicketRequest\x12\x35\n\x07purpose\x18\x01 \x01(\x0e\x32\x1b.cordvault.v1.TicketPurposeR\x07purpose\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\"Z\n\x1c\x43reateDownloadTicketResponse\x12\x16\n\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs*\x83\x01\n\rTicketPurpose\x12\x1e\n\x1aTICKET_PURPOSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TICKET_PURPOSE_DOWNLOAD\x10\x01\x12\x16\n\x12TICKET_PURPOSE_ZIP\x10\x02\x12\x1d\n\x19TICKET_PURPOSE_THUMBNAILS\x10\x03\x32\xab\x03\n\x0b\x41uthService\x12I\n\x08Register\x12\x1d.cordvault.v1.RegisterRequest\x1a\x1e.cordvault.v1.RegisterResponse\x12@\n\x05Login\x12\x1a.cordvault.v1.LoginRequest\x1a\x1b.cordvault.v1.LoginResponse\x12[\n\x0eUpdatePassword\x12#.cordvault.v1.UpdatePasswordRequest\x1a$.cordvault.v1.UpdatePasswordResponse\x12\x43\n\x06WhoAmI\x12\x1b.cordvault.v1.WhoAmIRequest\x1a\x1c.cordvault.v1.WhoAmIResponse\x12m\n\x14\x43reateDownloadTicket\x12).cordvault.v1.CreateDownloadTicketRequest\x1a*.cordvault.v1.CreateDownloadTicketResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_TICKETPURPOSE']._serialized_start=886
+  _globals['_TICKETPURPOSE']._serialized_end=1017
   _globals['_REGISTERREQUEST']._serialized_start=68
   _globals['_REGISTERREQUEST']._serialized_end=141
   _globals['_REGISTERRESPONSE']._serialized_start=143
@@ -47,7 +49,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WHOAMIREQUEST']._serialized_start=569
   _globals['_WHOAMIREQUEST']._serialized_end=584
   _globals['_WHOAMIRESPONSE']._serialized_start=586
-  _globals['_WHOAMIRESPONSE']._serialized_end=642
-  _globals['_AUTHSERVICE']._serialized_start=645
-  _globals['_AUTHSERVICE']._serialized_end=961
+  _globals['_WHOAMIRESPONSE']._serialized_end=685
+  _globals['_CREATEDOWNLOADTICKETREQUEST']._serialized_start=687
+  _globals['_CREATEDOWNLOADTICKETREQUEST']._serialized_end=791
+  _globals['_CREATEDOWNLOADTICKETRESPONSE']._serialized_start=793
+  _globals['_CREATEDOWNLOADTICKETRESPONSE']._serialized_end=883
+  _globals['_AUTHSERVICE']._serialized_start=1020
+  _globals['_AUTHSERVICE']._serialized_end=1447
 # @@protoc_insertion_point(module_scope)

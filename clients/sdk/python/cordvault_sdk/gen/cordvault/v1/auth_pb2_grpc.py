@@ -55,6 +55,11 @@ class AuthServiceStub:
                 request_serializer=cordvault_dot_v1_dot_auth__pb2.WhoAmIRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_auth__pb2.WhoAmIResponse.FromString,
                 _registered_method=True)
+        self.CreateDownloadTicket = channel.unary_unary(
+                '/cordvault.v1.AuthService/CreateDownloadTicket',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -91,6 +96,14 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDownloadTicket(self, request, context):
+        """A short-lived ticket for one plain-HTTP download, zip, or the caller's
+        thumbnails, to put in a URL as `?ticket=` instead of the login token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +126,11 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.WhoAmI,
                     request_deserializer=cordvault_dot_v1_dot_auth__pb2.WhoAmIRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_auth__pb2.WhoAmIResponse.SerializeToString,
+            ),
+            'CreateDownloadTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDownloadTicket,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +242,33 @@ class AuthService:
             '/cordvault.v1.AuthService/WhoAmI',
             cordvault_dot_v1_dot_auth__pb2.WhoAmIRequest.SerializeToString,
             cordvault_dot_v1_dot_auth__pb2.WhoAmIResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDownloadTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/CreateDownloadTicket',
+            cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.FromString,
             options,
             channel_credentials,
             insecure,

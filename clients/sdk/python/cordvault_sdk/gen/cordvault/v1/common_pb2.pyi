@@ -79,3 +79,19 @@ class User(_message.Message):
     is_admin: bool
     created_at_ms: int
     def __init__(self, id: _Optional[int] = ..., username: _Optional[str] = ..., is_admin: _Optional[bool] = ..., created_at_ms: _Optional[int] = ...) -> None: ...
+
+class Quota(_message.Message):
+    __slots__ = ("max_bytes", "used_bytes", "max_entries", "used_entries", "max_upload_sessions", "open_upload_sessions")
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    USED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    USED_ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    MAX_UPLOAD_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_UPLOAD_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    max_bytes: int
+    used_bytes: int
+    max_entries: int
+    used_entries: int
+    max_upload_sessions: int
+    open_upload_sessions: int
+    def __init__(self, max_bytes: _Optional[int] = ..., used_bytes: _Optional[int] = ..., max_entries: _Optional[int] = ..., used_entries: _Optional[int] = ..., max_upload_sessions: _Optional[int] = ..., open_upload_sessions: _Optional[int] = ...) -> None: ...

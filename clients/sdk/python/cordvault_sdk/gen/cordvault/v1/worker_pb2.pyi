@@ -92,18 +92,20 @@ class Release(_message.Message):
     def __init__(self, upload_id: _Optional[str] = ...) -> None: ...
 
 class ChunkStored(_message.Message):
-    __slots__ = ("request_id", "upload_id", "chunk_index", "locator", "sealed_size")
+    __slots__ = ("request_id", "upload_id", "chunk_index", "locator", "sealed_size", "seal_id")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
     CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
     LOCATOR_FIELD_NUMBER: _ClassVar[int]
     SEALED_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SEAL_ID_FIELD_NUMBER: _ClassVar[int]
     request_id: int
     upload_id: str
     chunk_index: int
     locator: str
     sealed_size: int
-    def __init__(self, request_id: _Optional[int] = ..., upload_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., locator: _Optional[str] = ..., sealed_size: _Optional[int] = ...) -> None: ...
+    seal_id: str
+    def __init__(self, request_id: _Optional[int] = ..., upload_id: _Optional[str] = ..., chunk_index: _Optional[int] = ..., locator: _Optional[str] = ..., sealed_size: _Optional[int] = ..., seal_id: _Optional[str] = ...) -> None: ...
 
 class ChunkRecorded(_message.Message):
     __slots__ = ("request_id", "code", "message")

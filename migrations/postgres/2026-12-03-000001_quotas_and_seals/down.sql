@@ -1,0 +1,3 @@
+ALTER TABLE chunks DROP COLUMN seal_id;
+DROP INDEX upload_sessions_owner;
+DROP TABLE quotas;
