@@ -160,6 +160,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         None => config.data_dir.join("cordvault.sqlite").display().to_string(),
     };
     let db = Db::connect(&database_url).await.context("cannot open the metadata database")?;
+    db.apply_data_migrations().await.context("cannot update data older versions wrote")?;
     if config.database_url.is_none() {
         for suffix in ["", "-wal", "-shm"] {
             // SQLite gives its WAL and shared-memory files the database file's mode.

@@ -70,6 +70,12 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// `text` in Unicode normal form C, unchecked: for names older versions
+/// stored as they were given.
+pub fn nfc(text: &str) -> String {
+    text.nfc().collect()
+}
+
 /// Validates a name given by a client and returns its NFC form, the form
 /// names are stored and compared in, so that "résumé.txt" typed as "e" plus a
 /// combining accent finds and clashes with the precomposed one.

@@ -12,3 +12,10 @@ CREATE INDEX upload_sessions_owner ON upload_sessions (owner_id);
 -- seal of the same chunk, such as an older copy left by a re-sent chunk.
 -- NULL for plain chunks and for chunks recorded before this column.
 ALTER TABLE chunks ADD COLUMN seal_id TEXT;
+
+-- One-off fixes of data older versions wrote, applied by the manager at
+-- start-up (server/src/db/legacy.rs) and recorded here by name.
+CREATE TABLE data_migrations (
+    name TEXT PRIMARY KEY,
+    applied_at BIGINT NOT NULL
+);

@@ -7,6 +7,7 @@
 pub mod chunks;
 pub mod entries;
 pub mod leases;
+pub mod legacy;
 pub mod links;
 mod migrations;
 pub mod offers;

@@ -159,6 +159,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    data_migrations (name) {
+        name -> Text,
+        applied_at -> BigInt,
+    }
+}
+
 diesel::joinable!(entries -> users (owner_id));
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
@@ -182,4 +189,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     manager_leases,
     bootstrap,
     quotas,
+    data_migrations,
 );

@@ -31,27 +31,29 @@ struct NewUser<'a> {
     created_at: i64,
 }
 
+/// Inserts an account with `$conn`, a connection or a transaction's.
+macro_rules! insert_user {
+    ($conn:expr, $username:expr, $password_hash:expr, $is_admin:expr) => {{
+        let user = NewUser {
+            username: $username,
+            password_hash: $password_hash,
+            is_admin: $is_admin,
+            token_version: 0,
+            created_at: now_ms(),
+        };
+        diesel::insert_into(users::table)
+            .values(&user)
+            .returning(UserRow::as_returning())
+            .get_result::<UserRow>($conn)
+            .await
+    }};
+}
+
 impl Db {
-    /// Creates a user. The first user of a server becomes an administrator,
-    /// decided in the same transaction so that two racing first sign-ups
-    /// cannot both become one.
+    /// Creates a user (an administrator creates it: see
+    /// [`Db::create_first_user`] for the first one).
     pub async fn create_user(&self, username: &str, password_hash: &str, is_admin: bool) -> Result<UserRow, DbError> {
-        let (username, password_hash) = (username.to_owned(), password_hash.to_owned());
-        transaction!(self, |conn| {
-            let user = NewUser {
-                username: &username,
-                password_hash: &password_hash,
-                is_admin,
-                token_version: 0,
-                created_at: now_ms(),
-            };
-            let row = diesel::insert_into(users::table)
-                .values(&user)
-                .returning(UserRow::as_returning())
-                .get_result(conn)
-                .await?;
-            Ok::<_, DbError>(row)
-        })
+        run!(self, |conn| Ok(insert_user!(conn, username, password_hash, is_admin)?))
     }
 
     /// Creates the first user, an administrator; None when the server has
@@ -68,18 +70,7 @@ impl Db {
                 .values((bootstrap::id.eq(1), bootstrap::created_at.eq(now_ms())))
                 .execute(conn)
                 .await?;
-            let user = NewUser {
-                username: &username,
-                password_hash: &password_hash,
-                is_admin: true,
-                token_version: 0,
-                created_at: now_ms(),
-            };
-            let row = diesel::insert_into(users::table)
-                .values(&user)
-                .returning(UserRow::as_returning())
-                .get_result(conn)
-                .await?;
+            let row = insert_user!(conn, &username, &password_hash, true)?;
             Ok::<_, DbError>(Some(row))
         });
         match created {

@@ -18,6 +18,7 @@ backend_tests!(
     f9_unknown_users_cost_a_password_check,
     f10_only_one_first_user_becomes_administrator,
     f13_look_alike_and_invisible_names_are_refused,
+    f13_names_stored_before_nfc_are_normalised,
     f14_the_web_ui_cannot_be_framed,
     f16_paths_are_at_most_256_folders_deep,
     f18_downloads_stop_when_tokens_are_revoked,
@@ -261,6 +262,43 @@ async fn f13_look_alike_and_invisible_names_are_refused(backend: Backend) {
     carol.upload_bytes(random_bytes(10, 4), "/carol/other.txt", &UploadOptions::default()).await.unwrap();
     let clash = carol.rename("/carol/other.txt", "re\u{301}sume\u{301}.txt", ConflictPolicy::Fail).await.unwrap_err();
     assert_eq!(clash.code, ErrorCode::AlreadyExists);
+    server.shutdown().await;
+}
+
+/// Names an older version stored as given (NFD here) could not be reached
+/// by their paths, which are looked up in NFC, and could stand beside
+/// their NFC twins; the manager renames them once at start-up.
+async fn f13_names_stored_before_nfc_are_normalised(backend: Backend) {
+    use cordvault_server::db::entries::NewEntry;
+    let server = TestServer::start(backend).await;
+    let carol = server.user("carol").await;
+    let folder = carol.create_folder("/carol").await.unwrap();
+    carol.create_folder("/carol/caf\u{e9}").await.unwrap();
+    let owner = carol.who_am_i().await.unwrap().id;
+    let db = &server.running().db;
+    for name in ["re\u{301}sume\u{301}", "cafe\u{301}"] {
+        let legacy = NewEntry {
+            parent_id: folder.id,
+            name,
+            is_folder: true,
+            owner_id: owner,
+            size: 0,
+            mime_type: "",
+            content_id: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        db.insert_entry(legacy).await.unwrap();
+    }
+    let lost = carol.stat("/carol/r\u{e9}sum\u{e9}").await.unwrap_err();
+    assert_eq!(lost.code, ErrorCode::NotFound, "the NFD entry cannot be reached by its path");
+
+    assert_eq!(db.normalize_legacy_names().await.unwrap(), 2);
+    let mut names: Vec<String> = carol.list("/carol").await.unwrap().into_iter().map(|entry| entry.name).collect();
+    names.sort();
+    assert_eq!(names, ["caf\u{e9}", "caf\u{e9} (1)", "r\u{e9}sum\u{e9}"]);
+    assert_eq!(carol.stat("/carol/re\u{301}sume\u{301}").await.unwrap().path, "/carol/r\u{e9}sum\u{e9}");
+    assert_eq!(db.normalize_legacy_names().await.unwrap(), 0, "nothing is left to rename");
     server.shutdown().await;
 }
 
