@@ -228,10 +228,14 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        // google.rpc.ErrorInfo, so that grpcurl shows every error's details.
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        // google.rpc.ErrorInfo, so that grpcurl shows every error's details.
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
     let (http_accounts, http_reads) = (accounts.clone(), reads.clone());
@@ -269,7 +273,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .merge(http)
         .merge(crate::http::web::routes(config.web_ui.clone()))
         .merge(grpc)
-        .layer(cordvault_client::browser_cors());
+        .layer(cordvault_proto::browser_cors())
+        .layer(axum::middleware::from_fn(crate::trace::trace_request));
 
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -30,12 +30,6 @@ pub struct CheckReport {
     pub young: usize,
 }
 
-impl CheckReport {
-    pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.orphaned.len() == self.repaired
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     #[error(

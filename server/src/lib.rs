@@ -11,6 +11,7 @@ pub mod http;
 pub mod keys;
 pub mod listener;
 pub mod services;
+pub mod trace;
 
 pub use app::{RunningServer, ServerConfig, start};
 

@@ -15,6 +15,9 @@ async fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
+        // Colour codes only for a person watching; log files and the
+        // scripts that read them get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     if let Err(err) = run(cli).await {
         eprintln!("cordvault-server: {err:#}");

@@ -416,10 +416,15 @@ async function putChunkWithRetries(
   }
 }
 
-/** Failures that may pass: the network, an overloaded or restarting server. */
+/**
+ * Failures that may pass: the network, an overloaded or restarting server.
+ * Exactly what the Rust SDK retries (`cordvault_core::status::code_of_grpc`
+ * and `ErrorCode::is_retryable`): UNAVAILABLE and RESOURCE_EXHAUSTED, and
+ * what a transport says of a call that may not have run.
+ */
 function retryable(err: unknown): boolean {
   if (!(err instanceof ConnectError)) return true;
-  return [Code.Unknown, Code.Internal, Code.Unavailable, Code.DeadlineExceeded, Code.ResourceExhausted, Code.Aborted].includes(
+  return [Code.Unavailable, Code.ResourceExhausted, Code.Unknown, Code.Canceled, Code.DeadlineExceeded, Code.Aborted].includes(
     err.code,
   );
 }

@@ -10,14 +10,12 @@
 //! # Ok(()) }
 //! ```
 
-mod browser_cors;
 mod client;
 mod download;
 mod error;
 mod upload;
 pub mod worker_link;
 
-pub use browser_cors::browser_cors;
 pub use client::{Client, ListOptions, LoginResult};
 pub use cordvault_core::path::ConflictPolicy;
 pub use cordvault_core::{Error, ErrorCode};

@@ -11,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cordvault_core::path::ConflictPolicy;
 use cordvault_core::range::chunk_len;
+use cordvault_core::retry::Backoff;
 use cordvault_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -18,6 +19,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::client::{Client, policy_code, required};
 use crate::error::{from_status, io};
 use crate::{Error, ErrorCode, Result};
+
+/// Between resumes of an interrupted upload: 200 ms doubling to 6.4 s.
+const RESUME_BACKOFF: Backoff = Backoff { first: Duration::from_millis(200), ceiling: Duration::from_millis(6400) };
 
 /// Progress of one transfer, in bytes.
 #[derive(Debug, Clone, Copy)]
@@ -179,7 +183,7 @@ impl Client {
                 Ok(false) => {}
                 Err(err) if err.code.is_retryable() && failures < options.max_retries => {
                     failures += 1;
-                    let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                    let pause = RESUME_BACKOFF.delay(failures);
                     tracing::warn!(error = %err, failures, "upload interrupted; resuming");
                     tokio::time::sleep(pause).await;
                 }

@@ -23,6 +23,25 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: &[ErrorCode] = &[
+        ErrorCode::InvalidArgument,
+        ErrorCode::NotFound,
+        ErrorCode::AlreadyExists,
+        ErrorCode::PermissionDenied,
+        ErrorCode::Unauthenticated,
+        ErrorCode::FailedPrecondition,
+        ErrorCode::OutOfRange,
+        ErrorCode::ResourceExhausted,
+        ErrorCode::DataLoss,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The code [`ErrorCode::as_str`] names.
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|code| code.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidArgument => "INVALID_ARGUMENT",

@@ -3,14 +3,18 @@
 //! that maps byte ranges of a file onto chunks and blocks.
 
 pub mod chunk;
+pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod fields;
 pub mod http_range;
 pub mod link_form;
 pub mod media_type;
 pub mod path;
 pub mod range;
 pub mod retry;
+#[cfg(feature = "grpc")]
+pub mod status;
 pub mod ticket;
 pub mod token;
 pub mod zip;

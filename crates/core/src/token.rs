@@ -7,6 +7,18 @@ use ring::hmac;
 
 use crate::{Error, Result};
 
+/// The token of an `Authorization` header value `Bearer <token>` (the scheme
+/// is case-insensitive, RFC 9110 §11.1): the one parser for the manager's
+/// RPCs and HTTP routes and the upload workers.
+pub fn bearer(value: &str) -> Result<&str> {
+    let malformed = || Error::unauthenticated("authorization must be \"Bearer <token>\"");
+    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(malformed());
+    }
+    Ok(token.trim())
+}
+
 /// The key both sides hold; the manager derives it from its secrets.
 #[derive(Clone)]
 pub struct UploadTokenKey(hmac::Key);
@@ -56,6 +68,16 @@ impl UploadTokenKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bearer_takes_the_scheme_in_any_case() {
+        assert_eq!(bearer("Bearer abc").unwrap(), "abc");
+        assert_eq!(bearer("bearer  abc ").unwrap(), "abc");
+        assert_eq!(bearer("BEARER abc").unwrap(), "abc");
+        for bad in ["abc", "Basic abc", "Bearer", "Bearer  ", "Bearerabc"] {
+            assert_eq!(bearer(bad).unwrap_err().code, crate::ErrorCode::Unauthenticated, "{bad}");
+        }
+    }
 
     #[test]
     fn tokens_name_one_upload_and_expire() {

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use cordvault_core::Error;
+use cordvault_core::token::bearer;
 use tonic::Status;
 
 use super::status::to_status;
@@ -23,13 +25,14 @@ pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Re
         return next.run(request).await;
     }
     let public = PUBLIC_METHODS.contains(&path);
-    let token = match bearer_token(&request) {
-        Ok(token) => token,
-        Err(status) => return status_response(status),
+    let token = match bearer_token(request.headers()) {
+        Ok(token) => token.map(str::to_owned),
+        Err(err) => return status_response(to_status(err)),
     };
     match token {
         Some(token) => match accounts.authenticate(&token).await {
             Ok(caller) => {
+                crate::trace::record_caller(&caller);
                 request.extensions_mut().insert(caller);
             }
             // A stale token must not stand in the way of logging in again.
@@ -42,16 +45,14 @@ pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Re
     next.run(request).await
 }
 
-fn bearer_token(request: &Request) -> Result<Option<String>, Status> {
-    let Some(value) = request.headers().get(http::header::AUTHORIZATION) else {
+/// The token of an `Authorization: Bearer <token>` header, if there is one:
+/// the one parser for RPCs and plain HTTP routes.
+pub fn bearer_token(headers: &http::HeaderMap) -> Result<Option<&str>, Error> {
+    let Some(value) = headers.get(http::header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| Status::unauthenticated("authorization header is not valid text"))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| Status::unauthenticated("authorization must be \"Bearer <token>\""))?;
-    Ok(Some(token.trim().to_owned()))
+    let value = value.to_str().map_err(|_| Error::unauthenticated("authorization header is not valid text"))?;
+    bearer(value).map(Some)
 }
 
 fn status_response(status: Status) -> Response {

@@ -1,31 +1,12 @@
-//! Service errors as gRPC statuses (the mapping lives in the SDK, which every
-//! server and worker shares) and as HTTP statuses, and the caller of an RPC.
+//! Service results as RPC results (through core's one error boundary,
+//! [`cordvault_core::status`]) and the caller of an RPC.
 
-use cordvault_core::{Error, ErrorCode};
+use cordvault_core::Error;
 use tonic::{Request, Status};
 
 use crate::services::access::Caller;
 
-/// Service errors become gRPC statuses through the one mapping the SDK
-/// also reads them back with.
-pub use cordvault_client::to_status;
-
-/// The same codes as HTTP statuses, for the plain HTTP routes.
-pub fn to_http_status(code: ErrorCode) -> http::StatusCode {
-    use http::StatusCode;
-    match code {
-        ErrorCode::InvalidArgument => StatusCode::BAD_REQUEST,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::AlreadyExists => StatusCode::CONFLICT,
-        ErrorCode::PermissionDenied => StatusCode::FORBIDDEN,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::FailedPrecondition => StatusCode::CONFLICT,
-        ErrorCode::OutOfRange => StatusCode::RANGE_NOT_SATISFIABLE,
-        ErrorCode::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::DataLoss | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-    }
-}
+pub use cordvault_core::status::to_status;
 
 /// `.api()?` turns a service result into one an RPC can return.
 pub trait ApiResult<T> {

@@ -361,15 +361,6 @@ impl Db {
         })
     }
 
-    /// Every entry a user owns, trashed ones included.
-    pub async fn entries_owned_by(&self, user_id: i64) -> Result<Vec<EntryRow>, DbError> {
-        run!(self, |conn| Ok(entries::table
-            .filter(entries::owner_id.eq(user_id))
-            .select(EntryRow::as_select())
-            .load(conn)
-            .await?))
-    }
-
     /// Creates `count` empty folders "f0", "f1", … in one statement: for
     /// tests and benchmarks of very large folders.
     pub async fn insert_empty_folders(&self, parent_id: i64, owner_id: i64, count: u32) -> Result<(), DbError> {

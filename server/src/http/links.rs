@@ -193,6 +193,11 @@ fn refusal_response(err: LinkError, id: &str, here: &str) -> Response {
         Refusal::Gone => {
             message_page(StatusCode::GONE, "Link no longer valid", "What this link shared was changed or deleted.")
         }
+        Refusal::Withdrawn => message_page(
+            StatusCode::GONE,
+            "Link no longer valid",
+            "The person who made this link may no longer share what it leads to.",
+        ),
     }
 }
 

@@ -17,9 +17,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordvault_core::Error;
 use cordvault_core::path::TreePath;
+use cordvault_core::status::{ERROR_HEADER, http_status};
 use cordvault_core::ticket::TicketPurpose;
 
-use crate::api::status::to_http_status;
+use crate::api::authn::bearer_token;
 use crate::services::access::Caller;
 use crate::services::accounts::Accounts;
 use crate::services::links::Links;
@@ -50,9 +51,10 @@ pub fn routes(state: HttpState) -> Router {
 
 /// An error as a plain-text HTTP response.
 pub fn error_response(err: Error) -> Response {
-    let status = to_http_status(err.code);
+    let status = http_status(err.code);
     let retry_after = err.retry_after_secs();
     let mut response = (status, format!("{}\n", err.message)).into_response();
+    response.headers_mut().insert(ERROR_HEADER, header::HeaderValue::from_static(err.code.as_str()));
     if let Some(secs) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
@@ -102,18 +104,15 @@ pub async fn http_caller(
              Authorization: Bearer <token>, or ?ticket=<a ticket from AuthService/CreateDownloadTicket>",
         ));
     }
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| Error::unauthenticated("authorization header is not valid text"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| Error::unauthenticated("authorization must be \"Bearer <token>\""))?;
-        return state.accounts.authenticate(token.trim()).await;
-    }
-    match &credentials.ticket {
-        Some(ticket) => state.accounts.authenticate_ticket(ticket, purpose).await,
-        None => Err(Error::unauthenticated(
-            "send Authorization: Bearer <token>, or ?ticket=<a ticket from AuthService/CreateDownloadTicket>",
-        )),
-    }
+    let caller = match (bearer_token(headers)?, &credentials.ticket) {
+        (Some(token), _) => state.accounts.authenticate(token).await?,
+        (None, Some(ticket)) => state.accounts.authenticate_ticket(ticket, purpose).await?,
+        (None, None) => {
+            return Err(Error::unauthenticated(
+                "send Authorization: Bearer <token>, or ?ticket=<a ticket from AuthService/CreateDownloadTicket>",
+            ));
+        }
+    };
+    crate::trace::record_caller(&caller);
+    Ok(caller)
 }

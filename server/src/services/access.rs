@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use cordvault_core::{Error, Result};
 
 use crate::db::entries::{EntryRow, ROOT_ID, VISIBILITY_PUBLIC};
+use crate::db::users::UserRow;
 
 /// The authenticated user behind a call.
 #[derive(Debug, Clone)]
@@ -23,6 +24,13 @@ pub struct Caller {
     pub is_admin: bool,
     /// The token version the caller's token carries.
     pub token_version: i64,
+}
+
+impl Caller {
+    /// A user acting now, with the token version they currently hold.
+    pub fn of(user: UserRow) -> Caller {
+        Caller { user_id: user.id, username: user.username, is_admin: user.is_admin, token_version: user.token_version }
+    }
 }
 
 /// How far a share reaches.

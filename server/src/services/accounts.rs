@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use cordvault_core::fields::{MAX_USERNAME_BYTES, PASSWORD_CHARS, validate_password, validate_username};
 use cordvault_core::ticket::{TicketHolder, TicketKey, TicketPurpose};
 use cordvault_core::{Error, Result};
 
@@ -31,25 +32,6 @@ const THUMBNAIL_TICKET_LIFETIME: Duration = Duration::from_secs(15 * 60);
 pub struct IssuedToken {
     pub token: String,
     pub expires_at_ms: i64,
-}
-
-pub fn validate_username(username: &str) -> Result<()> {
-    if username.is_empty() || username.len() > 32 {
-        return Err(Error::invalid_argument("username must be 1 to 32 characters long"));
-    }
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-');
-    if !username.chars().all(allowed) {
-        return Err(Error::invalid_argument("username may contain only lower-case letters, digits, '_', '.' and '-'"));
-    }
-    Ok(())
-}
-
-pub fn validate_password(password: &str) -> Result<()> {
-    let length = password.chars().count();
-    if !(8..=256).contains(&length) {
-        return Err(Error::invalid_argument("password must be 8 to 256 characters long"));
-    }
-    Ok(())
 }
 
 pub(crate) async fn hash_password(password: String) -> Result<String> {
@@ -133,6 +115,11 @@ impl Accounts {
         let wrong = || Error::unauthenticated("wrong username or password");
         if username.is_empty() || password.is_empty() {
             return Err(Error::invalid_argument("username and password are required"));
+        }
+        // No account has such a name or password: answer before they become
+        // throttle keys or Argon2 input.
+        if username.len() > MAX_USERNAME_BYTES || password.chars().count() > *PASSWORD_CHARS.end() {
+            return Err(wrong());
         }
         let mut keys = vec![ThrottleKey::Account(username.to_owned())];
         keys.extend(peer.map(ThrottleKey::Peer));
@@ -218,12 +205,7 @@ impl Accounts {
         if user.token_version != token_version {
             return Err(Error::unauthenticated("the token was revoked by a password change; log in again"));
         }
-        Ok(Caller {
-            user_id: user.id,
-            username: user.username,
-            is_admin: user.is_admin,
-            token_version: user.token_version,
-        })
+        Ok(Caller::of(user))
     }
 
     fn issue(&self, user: &UserRow) -> Result<IssuedToken> {

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
+use cordvault_core::fields::{validate_password, validate_username};
 use cordvault_core::path::quote;
 use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
-use super::accounts::{hash_password, validate_password, validate_username};
+use super::accounts::hash_password;
 use super::quotas::{QuotaReport, QuotaSetting, Quotas};
 use super::revocation::Revocations;
 use super::uploads::Uploads;

@@ -76,7 +76,7 @@ impl Janitor {
             }
             *last = Some(std::time::Instant::now());
         }
-        let objects = self.store.list().await.map_err(super::store_error)?;
+        let objects = self.store.list().await.map_err(cordvault_core::Error::from)?;
         if objects.is_empty() {
             return Ok(());
         }
@@ -95,7 +95,7 @@ impl Janitor {
     async fn delete_object(&self, locator: &str) -> Result<()> {
         match self.store.delete(&ChunkLocator(locator.to_owned())).await {
             Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
-            Err(err) => Err(super::store_error(err)),
+            Err(err) => Err(err.into()),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! also remembers the content it was made for and dies when that changes; any
 //! link dies when its entry leaves the tree, expires or uses up its downloads.
 
+use cordvault_core::fields::{LINK_ID_BYTES, is_link_id};
 use cordvault_core::path::{TreePath, quote};
 use cordvault_core::{Error, Result};
 use ring::{hkdf, hmac};
@@ -20,8 +21,6 @@ use crate::keys::ServerKeys;
 
 /// Longest link password accepted, in bytes.
 const MAX_PASSWORD_BYTES: usize = 1024;
-/// Bytes of entropy in a link id (hex-encoded, so twice as many characters).
-const ID_BYTES: usize = 16;
 
 /// What CreateLink asks for; zero and empty mean "none".
 #[derive(Debug, Clone, Default)]
@@ -69,6 +68,9 @@ pub enum Refusal {
     UsedUp,
     /// The file's content changed, or the entry was deleted.
     Gone,
+    /// Whoever made the link may no longer share what it leads to (their
+    /// share was taken back, or their account deleted).
+    Withdrawn,
 }
 
 /// A link that does not open, or a failure while finding out.
@@ -146,7 +148,7 @@ impl Links {
             (false, Some(content_id)) => Some(content_id),
             (false, None) => return Err(Error::failed_precondition(format!("{path} has no content yet"))),
         };
-        let id = cordvault_core::crypto::random_hex::<ID_BYTES>();
+        let id = cordvault_core::crypto::random_hex::<LINK_ID_BYTES>();
         let created_at = now_ms();
         self.tree
             .db()
@@ -320,14 +322,22 @@ impl Links {
         let Some(path) = db.entry_path(view.row.id).await? else {
             return dead(Refusal::Gone);
         };
+        if !self.creator_may_link(row, &view.row).await? {
+            return dead(Refusal::Withdrawn);
+        }
         Ok(Destination::Alive(Box::new(EntryInfo { path, view })))
     }
-}
 
-/// Ids are lower-case hex of [`ID_BYTES`] bytes; anything else is unknown
-/// without asking the database.
-fn is_link_id(id: &str) -> bool {
-    id.len() == ID_BYTES * 2 && id.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+    /// A link shares with its creator's rights, checked at every visit, not
+    /// only when it was made: the right to link is write access.
+    async fn creator_may_link(&self, row: &LinkRow, entry: &EntryRow) -> Result<bool> {
+        let Some(user) = self.tree.db().user_by_id(row.created_by).await? else {
+            return Ok(false);
+        };
+        let creator = Caller::of(user);
+        let grants = self.tree.grants(&creator, entry).await?;
+        Ok(access(&creator, entry, grants).write)
+    }
 }
 
 fn expiry(expires_at_ms: i64) -> Result<Option<i64>> {
@@ -367,14 +377,6 @@ fn cookie_key(keys: &ServerKeys) -> hmac::Key {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn link_ids_are_lower_case_hex_of_the_right_length() {
-        assert!(is_link_id(&cordvault_core::crypto::random_hex::<ID_BYTES>()));
-        assert!(!is_link_id("ABCDEF0123456789abcdef0123456789"));
-        assert!(!is_link_id("abc"));
-        assert!(!is_link_id("../../../../../../../../etc/pass"));
-    }
 
     #[test]
     fn limits_and_expiry_are_validated() {

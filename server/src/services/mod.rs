@@ -20,19 +20,3 @@ pub mod trash;
 pub mod tree;
 pub mod uploads;
 pub mod workers;
-
-use cordvault_store::StoreError;
-
-/// What a chunk store failure means to a caller.
-pub fn store_error(err: StoreError) -> cordvault_core::Error {
-    match err {
-        StoreError::NotFound(locator) => {
-            cordvault_core::Error::data_loss(format!("chunk {locator} is missing from the chunk store"))
-        }
-        StoreError::Unavailable(reason) => cordvault_core::Error::unavailable(reason),
-        err => {
-            tracing::error!(error = %err, "chunk store failure");
-            cordvault_core::Error::internal(err.to_string())
-        }
-    }
-}

@@ -15,7 +15,6 @@ use cordvault_store::{ChunkLocator, ChunkStore};
 use ring::digest::{Context, SHA256};
 
 use super::access::{Caller, ensure_can_read};
-use super::store_error;
 use super::tree::{EntryInfo, Tree};
 use super::uploads::codec_for;
 use crate::db::Db;
@@ -176,6 +175,6 @@ impl OpenFile {
     }
 
     async fn fetch(&self, locator: &ChunkLocator, range: Range<u64>) -> Result<Bytes> {
-        self.store.get_range(locator, range).await.map_err(store_error)
+        self.store.get_range(locator, range).await.map_err(Error::from)
     }
 }

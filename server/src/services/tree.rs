@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use cordvault_core::fields::PageToken;
 use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
 use cordvault_core::{Error, Result};
 
@@ -159,14 +160,14 @@ impl Tree {
             }
             n => n,
         };
-        let offset = parse_page_token(page_token)?;
+        let page = PageToken::parse(page_token)?;
         let folder = self.resolve_folder(&path).await?;
         // One extra row tells whether another page follows.
         let mut views =
-            self.db.list_children(folder.row.id, sort_by, descending, offset, i64::from(page_size) + 1).await?;
+            self.db.list_children(folder.row.id, sort_by, descending, page.offset, i64::from(page_size) + 1).await?;
         let next_page_token = if views.len() > page_size as usize {
             views.truncate(page_size as usize);
-            format!("p{}", offset + i64::from(page_size))
+            page.after(page_size)
         } else {
             String::new()
         };
@@ -445,15 +446,4 @@ fn foreign_subtrees(top: &EntryRow, path: &TreePath, descendants: &[(EntryRow, G
         }
     }
     Ok(foreign)
-}
-
-fn parse_page_token(token: &str) -> Result<i64> {
-    if token.is_empty() {
-        return Ok(0);
-    }
-    token
-        .strip_prefix('p')
-        .and_then(|offset| offset.parse::<i64>().ok())
-        .filter(|offset| *offset >= 0)
-        .ok_or_else(|| Error::invalid_argument("page_token is not one this server issued"))
 }

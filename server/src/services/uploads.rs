@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use cordvault_core::chunk::{ChunkCodec, check_seal, seal_id};
 use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
+use cordvault_core::fields::{UPLOAD_ID_BYTES, is_upload_id, validate_sha256};
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, Result};
@@ -16,7 +17,6 @@ use super::access::Caller;
 use super::events::ChangeKind;
 use super::hasher::ContentHasher;
 use super::quotas::Needs;
-use super::store_error;
 use super::thumbnails::Thumbnails;
 use super::tree::{EntryInfo, NamePlan, Tree};
 use super::workers::{UploadRoute, WorkerRegistry};
@@ -83,14 +83,6 @@ pub struct UploadRequest<'a> {
     pub mime_type: &'a str,
     /// Empty, or a session of the caller's to resume.
     pub resume_upload_id: &'a str,
-}
-
-fn validate_sha256(sha256: &str) -> Result<()> {
-    let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !valid {
-        return Err(Error::invalid_argument("sha256 must be 64 lower-case hex digits"));
-    }
-    Ok(())
 }
 
 /// The SHA-256 the content must have: the one announced at start, the one
@@ -174,7 +166,7 @@ impl Uploads {
             created_at: now,
         };
         let session = UploadRow {
-            id: random_hex::<16>(),
+            id: random_hex::<UPLOAD_ID_BYTES>(),
             owner_id: caller.user_id,
             parent_id: parent.row.id,
             name: name.to_owned(),
@@ -217,8 +209,7 @@ impl Uploads {
                 .await?;
             return Ok(found);
         }
-        let looks_like_an_id = upload_id.len() == 32 && upload_id.bytes().all(|b| b.is_ascii_hexdigit());
-        if !looks_like_an_id {
+        if !is_upload_id(upload_id) {
             return Err(Error::invalid_argument("resume_upload_id is not an upload id"));
         }
         // Another user's session is as good as gone: its id tells nothing.
@@ -257,9 +248,7 @@ impl Uploads {
         sealed_size: u64,
         seal_id: &str,
     ) -> Result<()> {
-        let (_, content) = self.db.upload(upload_id).await?.ok_or_else(|| {
-            Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
-        })?;
+        let (_, content) = self.worker_upload(upload_id).await?;
         let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
         if index >= chunk_count(size, chunk_size) {
             return Err(Error::invalid_argument(format!("chunk {index} is out of range")));
@@ -301,10 +290,18 @@ impl Uploads {
 
     /// QueryUpload on behalf of the worker serving the upload.
     pub async fn query_for_worker(&self, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
-        let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(|| {
-            Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
-        })?;
+        let (upload, content) = self.worker_upload(upload_id).await?;
         self.describe(upload, content).await
+    }
+
+    async fn worker_upload(&self, upload_id: &str) -> Result<(UploadRow, ContentRow)> {
+        if !is_upload_id(upload_id) {
+            return Err(Error::not_found("no upload has this upload_id"));
+        }
+        let found = self.db.upload(upload_id).await?;
+        found.ok_or_else(|| {
+            Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
+        })
     }
 
     async fn describe(&self, upload: UploadRow, content: ContentRow) -> Result<(UploadState, Vec<u64>)> {
@@ -320,7 +317,7 @@ impl Uploads {
         if upload_id.is_empty() {
             return Err(Error::invalid_argument("upload_id is required"));
         }
-        if upload_id.len() > 64 || !upload_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !is_upload_id(upload_id) {
             return Err(Error::not_found("no upload has this upload_id"));
         }
         let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(missing)?;
@@ -360,7 +357,7 @@ impl Uploads {
             .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
         let sealed_size = sealed.len() as i64;
         let seal_id = seal_id(&sealed);
-        let locator = self.store.put(Bytes::from(sealed)).await.map_err(store_error)?;
+        let locator = self.store.put(Bytes::from(sealed)).await.map_err(Error::from)?;
         let row = ChunkRow {
             content_id: content.id,
             chunk_index: index as i64,
@@ -501,7 +498,7 @@ impl Uploads {
             .store
             .get_range(&ChunkLocator(chunk.locator.clone()), 0..chunk.sealed_size as u64)
             .await
-            .map_err(store_error)?;
+            .map_err(Error::from)?;
         check_seal(&sealed, chunk.seal_id.as_deref(), index)?;
         Ok(Bytes::from(codec.open_chunk(index, plain_len, &sealed)?))
     }

@@ -10,6 +10,7 @@ backend_tests!(
     f1_nobody_plants_a_folder_in_another_users_tree,
     f1_mkdir_never_adopts_a_folder_the_caller_cannot_write,
     f1_transfer_needs_the_recipients_acceptance,
+    f1_a_link_dies_with_its_creators_access,
     f6_owner_deletes_renames_and_moves_a_folder_holding_collaborators_entries,
     f8_collaborators_delete_lands_in_the_owners_trash,
     f2_check_repair_never_deletes_chunks_of_uploads_in_flight,
@@ -102,6 +103,52 @@ async fn f1_mkdir_never_adopts_a_folder_the_caller_cannot_write(backend: Backend
     assert_eq!(carol.create_folder("/tax").await.unwrap_err().code, ErrorCode::PermissionDenied);
     bob.share("/tax", "carol", ShareLevel::ReadWrite).await.unwrap();
     assert_eq!(carol.create_folder("/tax/2026").await.unwrap().owner, "carol");
+    server.shutdown().await;
+}
+
+/// A link shares with its creator's rights at every visit: a collaborator
+/// whose share is taken back no longer publishes the folder through a link
+/// made while they had it.
+async fn f1_a_link_dies_with_its_creators_access(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let carol = server.user("carol").await;
+    alice.create_folder("/alice/project").await.unwrap();
+    let data = put(&alice, "/alice/project/plan.txt", 7).await.unwrap();
+    alice.share("/alice/project", "carol", ShareLevel::ReadWrite).await.unwrap();
+    let mut links = Vec::new();
+    for (client, path) in [(&carol, "/alice/project"), (&carol, "/alice/project/plan.txt"), (&alice, "/alice/project")]
+    {
+        let request = pb::CreateLinkRequest { path: path.into(), ..Default::default() };
+        links.push(client.links().unwrap().create_link(request).await.unwrap().into_inner().link.unwrap().id);
+    }
+    let http = reqwest::Client::new();
+    let visit = |id: &str, query: &str| http.get(format!("{}/s/{id}{query}", server.url)).send();
+    let in_folder = "/file?path=plan.txt";
+    for (id, query) in [(&links[0], in_folder), (&links[1], ""), (&links[2], in_folder)] {
+        let response = visit(id, query).await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        assert_eq!(response.bytes().await.unwrap(), data);
+    }
+
+    let mut files = alice.files().unwrap();
+    let unshare = pb::UnshareRequest { path: "/alice/project".into(), username: "carol".into() };
+    files.unshare(unshare).await.unwrap();
+    for (id, query) in [(&links[0], ""), (&links[0], in_folder), (&links[0], "/zip"), (&links[1], "")] {
+        let response = visit(id, query).await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::GONE, "/s/{id}{query}");
+        assert!(response.text().await.unwrap().contains("may no longer share"));
+    }
+    // Carol sees her links as dead; the owner's own link still works.
+    let mut carols = carol.links().unwrap();
+    let listed = carols.list_links(pb::ListLinksRequest { all: false }).await.unwrap().into_inner().links;
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|link| link.path.is_empty()), "{listed:?}");
+    assert_eq!(visit(&links[2], in_folder).await.unwrap().bytes().await.unwrap(), data);
+
+    // The check is live: shared again, the link works again.
+    alice.share("/alice/project", "carol", ShareLevel::ReadWrite).await.unwrap();
+    assert_eq!(visit(&links[1], "").await.unwrap().bytes().await.unwrap(), data);
     server.shutdown().await;
 }
 

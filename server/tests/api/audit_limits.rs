@@ -205,6 +205,14 @@ async fn f9_unknown_users_cost_a_password_check(backend: Backend) {
     assert_eq!(throttle.password_checks(), before + 2, "an unknown user costs the same Argon2 check");
     let known = anonymous.login("bob", "wrong-password").await.unwrap_err();
     assert_eq!(unknown.message, known.message, "and gets the same answer");
+    // Names and passwords no account can have are refused as wrong with no
+    // Argon2 work: a megabyte of either costs nothing.
+    let long = "x".repeat(1 << 20);
+    for (username, password) in [(long.as_str(), "wrong-password"), ("bob", long.as_str())] {
+        let err = anonymous.login(username, password).await.unwrap_err();
+        assert_eq!(err.message, known.message);
+    }
+    assert_eq!(throttle.password_checks(), before + 3);
     server.shutdown().await;
 }
 

@@ -8,6 +8,7 @@ mod audit_limits;
 mod authorization;
 mod discord;
 mod downloads;
+mod errors;
 mod links;
 mod malformed;
 mod permissions;

@@ -8,7 +8,6 @@ mod render;
 mod source;
 mod video;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::task::JoinHandle;
@@ -40,11 +39,6 @@ impl WorkerConfig {
             capacity: 2,
             render: RenderSettings { format: ThumbnailFormat::Jpeg, ffmpeg: find_ffmpeg() },
         }
-    }
-
-    pub fn with_ffmpeg(mut self, ffmpeg: Option<PathBuf>) -> Self {
-        self.render.ffmpeg = ffmpeg;
-        self
     }
 }
 

@@ -1,13 +1,15 @@
 //! The worker's TransferService: Upload, PutChunk and QueryUpload, each
 //! authorized by the upload token the manager issued for that upload.
 
-use cordvault_client::to_status;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use cordvault_core::chunk::seal_id;
+use cordvault_core::clock::now_ms;
 use cordvault_core::range::{chunk_count, chunk_len};
+use cordvault_core::status::to_status;
+use cordvault_core::token::bearer;
 use cordvault_core::{Error, ErrorCode, Result};
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::transfer_service_server::TransferService;
@@ -26,17 +28,10 @@ pub struct WorkerTransferApi {
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 fn upload_token<T>(request: &Request<T>) -> Result<String, Status> {
-    let value = request
-        .metadata()
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <upload token>"))?;
-    Ok(value.to_owned())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    let value = request.metadata().get("authorization").and_then(|value| value.to_str().ok());
+    let token = value.map(bearer).transpose().map_err(to_status)?;
+    let token = token.ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <upload token>"))?;
+    Ok(token.to_owned())
 }
 
 impl WorkerTransferApi {
@@ -68,11 +63,7 @@ impl WorkerTransferApi {
             .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
         let sealed_size = sealed.len() as u64;
         let seal_id = seal_id(&sealed).unwrap_or_default();
-        let locator = session
-            .store
-            .put(Bytes::from(sealed))
-            .await
-            .map_err(|err| Error::unavailable(format!("the chunk store failed: {err}")))?;
+        let locator = session.store.put(Bytes::from(sealed)).await.map_err(Error::from)?;
         match self.link.record_chunk(upload_id, index, &locator.0, sealed_size, &seal_id).await {
             Ok(()) => Ok(()),
             // Unknown outcome: the manager may have recorded it. Keep the

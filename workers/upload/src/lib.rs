@@ -83,7 +83,7 @@ pub async fn start(config: WorkerConfig) -> anyhow::Result<RunningWorker> {
             .tcp_nodelay(true)
             .initial_stream_window_size(8 * 1024 * 1024)
             .initial_connection_window_size(32 * 1024 * 1024)
-            .layer(cordvault_client::browser_cors())
+            .layer(cordvault_proto::browser_cors())
             .layer(tonic_web::GrpcWebLayer::new())
             .add_service(
                 TransferServiceServer::new(api)

@@ -11,8 +11,9 @@ use cordvault_client::worker_link::{LinkEnd, classify, connect_request, send_hea
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
 use cordvault_core::retry::reconnect_backoff;
+use cordvault_core::status::from_code_number;
 use cordvault_core::token::UploadTokenKey;
-use cordvault_core::{Error, ErrorCode, Result};
+use cordvault_core::{Error, Result};
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::connect_request::Message as Outgoing;
 use cordvault_proto::v1::connect_response::Message as Incoming;
@@ -256,7 +257,7 @@ impl Link {
             })
             .await?;
         match answer {
-            Incoming::ChunkRecorded(recorded) => status_result(recorded.code, recorded.message),
+            Incoming::ChunkRecorded(recorded) => from_code_number(recorded.code, recorded.message),
             _ => Err(Error::internal("the manager answered with the wrong message")),
         }
     }
@@ -267,27 +268,10 @@ impl Link {
             .await?;
         match answer {
             Incoming::ChunksDurable(durable) => {
-                status_result(durable.code, durable.message)?;
+                from_code_number(durable.code, durable.message)?;
                 durable.upload.ok_or_else(|| Error::internal("the manager's answer lacks the upload"))
             }
             _ => Err(Error::internal("the manager answered with the wrong message")),
         }
     }
-}
-
-/// A gRPC code and message from the manager, as a result.
-fn status_result(code: i32, message: String) -> Result<()> {
-    if code == 0 {
-        return Ok(());
-    }
-    let code = match tonic::Code::from(code) {
-        tonic::Code::InvalidArgument => ErrorCode::InvalidArgument,
-        tonic::Code::NotFound => ErrorCode::NotFound,
-        tonic::Code::PermissionDenied => ErrorCode::PermissionDenied,
-        tonic::Code::FailedPrecondition => ErrorCode::FailedPrecondition,
-        tonic::Code::DataLoss => ErrorCode::DataLoss,
-        tonic::Code::Unavailable => ErrorCode::Unavailable,
-        _ => ErrorCode::Internal,
-    };
-    Err(Error::new(code, message))
 }

@@ -1,11 +1,12 @@
 //! link create | ls | revoke: share links anyone can open at `<server>/s/<id>`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use cordvault_client::from_status;
 use cordvault_client::proto::{CreateLinkRequest, Link, ListLinksRequest, RevokeLinkRequest};
+use cordvault_core::clock::now_ms;
 
 use crate::output::print_line;
 use crate::password;
@@ -187,10 +188,6 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         Some(seconds) => Ok(Duration::from_secs(seconds)),
         None => Err(format!("{text:?} is too long")),
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_millis() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ pub fn browser_cors() -> CorsLayer {
             HeaderName::from_static("grpc-status"),
             HeaderName::from_static("grpc-message"),
             HeaderName::from_static("grpc-status-details-bin"),
+            // What the HTTP routes say about an error: its code and when to retry.
+            HeaderName::from_static("x-cordvault-error"),
+            header::RETRY_AFTER,
             header::CONTENT_DISPOSITION,
             header::CONTENT_RANGE,
         ])

@@ -1,0 +1,202 @@
+//! Every request message of the public API, decoded from the wire and run
+//! through the checks the services apply to its fields before anything
+//! reaches the database (paths, names, usernames, passwords, digests, page
+//! tokens, upload and link ids, media types, enums). Fields a service only
+//! looks up (usernames of others, ids) are decoded and left alone, as the
+//! service does.
+//!
+//! Input: the first byte picks the request message (modulo their number);
+//! the rest is its protobuf encoding. A message that decodes must encode
+//! and decode again to itself, and every check must answer Ok or
+//! INVALID_ARGUMENT with a bounded message, never panic.
+//!
+//! On its first run the target reads the API's descriptor set and fails if
+//! some RPC takes a request message this file does not list, so that a new
+//! RPC cannot go unfuzzed.
+
+#![no_main]
+
+use std::collections::BTreeSet;
+use std::sync::Once;
+
+use cordvault_core::ErrorCode;
+use cordvault_core::fields::{PageToken, is_link_id, is_upload_id, validate_password, validate_sha256, validate_username};
+use cordvault_core::media_type::validate_media_type;
+use cordvault_core::path::{TreePath, normalize_name};
+use cordvault_proto::v1 as pb;
+use libfuzzer_sys::fuzz_target;
+use prost::Message;
+
+/// Error messages travel in HTTP/2 headers: user input in them is cut short.
+const MAX_MESSAGE_BYTES: usize = 2048;
+
+fn checked<T>(field: &str, result: cordvault_core::Result<T>) {
+    if let Err(err) = result {
+        assert_eq!(err.code, ErrorCode::InvalidArgument, "{field}: {err}");
+        assert!(err.message.len() <= MAX_MESSAGE_BYTES, "{field}: {} bytes of message", err.message.len());
+    }
+}
+
+fn path(value: &str) {
+    checked("path", TreePath::parse(value));
+}
+
+/// Optional paths (empty = not given) are checked only when given.
+fn optional_path(value: &str) {
+    if !value.is_empty() {
+        path(value);
+    }
+}
+
+fn name(value: &str) {
+    checked("name", normalize_name(value));
+}
+
+fn username(value: &str) {
+    checked("username", validate_username(value));
+}
+
+fn password(value: &str) {
+    checked("password", validate_password(value));
+}
+
+fn sha256(value: &str) {
+    if !value.is_empty() {
+        checked("sha256", validate_sha256(value));
+    }
+}
+
+fn upload_id(value: &str) {
+    // Anything else is an unknown upload: it never reaches a query.
+    let _ = is_upload_id(value);
+}
+
+fn media_type(value: &str) {
+    if !value.is_empty() {
+        checked("mime_type", validate_media_type(value));
+    }
+}
+
+/// An enum field: the services refuse values the API does not define.
+fn enumeration<E: TryFrom<i32>>(value: i32) {
+    let _ = E::try_from(value);
+}
+
+/// The request messages, each with the checks its service applies.
+macro_rules! requests {
+    ($($message:ident => |$m:ident| $check:block,)*) => {
+        const NAMES: &[&str] = &[$(stringify!($message)),*];
+
+        fn decode_and_check(which: usize, bytes: &[u8]) {
+            let mut index = 0;
+            $(
+                if which == index {
+                    let Ok($m) = pb::$message::decode(bytes) else { return };
+                    let again = pb::$message::decode($m.encode_to_vec().as_slice())
+                        .unwrap_or_else(|err| panic!("{} does not decode as encoded: {err}", stringify!($message)));
+                    assert_eq!(again, $m, "{} changes on a round trip", stringify!($message));
+                    $check
+                    return;
+                }
+                index += 1;
+            )*
+            let _ = index;
+        }
+    };
+}
+
+requests! {
+    // AuthService
+    RegisterRequest => |m| { username(&m.username); password(&m.password); },
+    LoginRequest => |m| { let _ = (m.username.len(), m.password.len()); },
+    UpdatePasswordRequest => |m| { password(&m.new_password); },
+    WhoAmIRequest => |m| { let _ = m; },
+    CreateDownloadTicketRequest => |m| { enumeration::<pb::TicketPurpose>(m.purpose); optional_path(&m.path); },
+    // FileService
+    StatRequest => |m| { path(&m.path); },
+    ListRequest => |m| { path(&m.path); checked("page_token", PageToken::parse(&m.page_token)); enumeration::<pb::SortField>(m.sort_by); },
+    CreateFolderRequest => |m| { path(&m.path); },
+    MoveRequest => |m| { path(&m.path); path(&m.destination_folder); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    RenameRequest => |m| { path(&m.path); name(&m.new_name); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    DeleteRequest => |m| { path(&m.path); },
+    MergeFoldersRequest => |m| { path(&m.source); path(&m.destination); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    ListTrashRequest => |m| { let _ = m; },
+    RestoreRequest => |m| { let _ = m.trash_id; },
+    EmptyTrashRequest => |m| { let _ = m; },
+    FolderUsageRequest => |m| { path(&m.path); },
+    SetVisibilityRequest => |m| { path(&m.path); enumeration::<pb::Visibility>(m.visibility); },
+    ShareRequest => |m| { path(&m.path); enumeration::<pb::ShareLevel>(m.level); },
+    UnshareRequest => |m| { path(&m.path); },
+    ListSharesRequest => |m| { path(&m.path); },
+    TransferOwnershipRequest => |m| { path(&m.path); },
+    ListOwnershipOffersRequest => |m| { let _ = m; },
+    AnswerOwnershipOfferRequest => |m| { path(&m.path); },
+    SearchUsersRequest => |m| { let _ = m.query.chars().count(); },
+    WatchRequest => |m| { optional_path(&m.path); },
+    GetThumbnailRequest => |m| { path(&m.path); },
+    // TransferService
+    StartUploadRequest => |m| {
+        path(&m.path);
+        sha256(&m.sha256);
+        enumeration::<pb::ConflictPolicy>(m.conflict_policy);
+        media_type(&m.mime_type);
+        upload_id(&m.resume_upload_id);
+    },
+    UploadRequest => |m| { upload_id(&m.upload_id); },
+    PutChunkRequest => |m| { upload_id(&m.upload_id); },
+    QueryUploadRequest => |m| { upload_id(&m.upload_id); },
+    CommitUploadRequest => |m| { upload_id(&m.upload_id); sha256(&m.sha256); },
+    AbortUploadRequest => |m| { upload_id(&m.upload_id); },
+    ReadRequest => |m| { path(&m.path); let _ = m.offset.checked_add(m.length); },
+    // LinkService
+    CreateLinkRequest => |m| { path(&m.path); let _ = m.password.chars().count(); },
+    ListLinksRequest => |m| { let _ = m.all; },
+    RevokeLinkRequest => |m| { let _ = is_link_id(&m.id); },
+    // AdminService
+    ListUsersRequest => |m| { let _ = m; },
+    CreateUserRequest => |m| { username(&m.username); password(&m.password); },
+    DeleteUserRequest => |m| { let _ = m.files; },
+    SetAdminRequest => |m| { let _ = m.is_admin; },
+    ResetPasswordRequest => |m| { password(&m.new_password); },
+    GetQuotaRequest => |m| { let _ = m; },
+    SetQuotaRequest => |m| { let _ = m.max_bytes; },
+    // WorkerService
+    ConnectRequest => |m| {
+        use pb::connect_request::Message as FromWorker;
+        match &m.message {
+            Some(FromWorker::Hello(hello)) => enumeration::<pb::WorkerKind>(hello.kind),
+            Some(FromWorker::ChunkStored(stored)) => upload_id(&stored.upload_id),
+            Some(FromWorker::QueryChunks(query)) => upload_id(&query.upload_id),
+            Some(FromWorker::ThumbnailResult(_)) | Some(FromWorker::Heartbeat(_)) | None => {}
+        }
+    },
+    ListWorkersRequest => |m| { let _ = m; },
+    WatchWorkersRequest => |m| { let _ = m; },
+}
+
+/// Every RPC's request message is in the list above.
+fn check_the_list_is_complete() {
+    let set = prost_types::FileDescriptorSet::decode(cordvault_proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
+    let listed: BTreeSet<String> = NAMES.iter().map(|name| format!(".cordvault.v1.{name}")).collect();
+    let mut missing = Vec::new();
+    for file in &set.file {
+        for service in &file.service {
+            for method in &service.method {
+                let input = method.input_type();
+                if !listed.contains(input) {
+                    missing.push(format!("{}.{} takes {input}", service.name(), method.name()));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "request messages not fuzzed: {missing:?}");
+}
+
+fuzz_target!(|data: &[u8]| {
+    static COMPLETE: Once = Once::new();
+    COMPLETE.call_once(check_the_list_is_complete);
+    let Some((&which, bytes)) = data.split_first() else {
+        return;
+    };
+    decode_and_check(usize::from(which) % NAMES.len(), bytes);
+});
