@@ -14,7 +14,6 @@ mod client;
 mod download;
 mod error;
 mod upload;
-pub mod worker_link;
 
 pub use client::{Client, ListOptions, LoginResult};
 pub use cordvault_core::path::ConflictPolicy;

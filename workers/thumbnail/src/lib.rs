@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 
+pub use cordvault_worker_runtime::Refused;
 pub use job::RenderSettings;
-pub use link::LinkError;
 pub use render::{Skip, Thumbnail, ThumbnailFormat, render};
 pub use video::find_ffmpeg;
 
@@ -44,7 +44,7 @@ impl WorkerConfig {
 
 /// A started worker; dropping it leaves it running, [`RunningWorker::shutdown`] stops it.
 pub struct RunningWorker {
-    link: JoinHandle<Result<(), LinkError>>,
+    link: JoinHandle<Result<(), Refused>>,
 }
 
 impl RunningWorker {

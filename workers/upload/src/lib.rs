@@ -15,7 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use link::{Link, LinkError};
+pub use cordvault_worker_runtime::Refused;
+pub use link::Link;
 
 /// Largest message the worker takes: a chunk of the largest allowed size.
 const MAX_MESSAGE: usize = 80 * 1024 * 1024;
@@ -40,7 +41,7 @@ pub struct RunningWorker {
     pub link: Arc<Link>,
     stop: Option<oneshot::Sender<()>>,
     serve: JoinHandle<Result<(), tonic::transport::Error>>,
-    linker: JoinHandle<Result<(), LinkError>>,
+    linker: JoinHandle<Result<(), Refused>>,
 }
 
 impl RunningWorker {

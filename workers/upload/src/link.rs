@@ -1,26 +1,23 @@
-//! The worker's connection to the manager: Hello/Welcome, assignments, and
-//! request/response calls (chunk records, queries) over one Connect stream.
-//! It reconnects with backoff and jitter whenever the stream breaks.
+//! The upload worker on the one worker runtime: assignments from the
+//! manager, and request/response calls (chunk records, queries) over the
+//! Connect stream.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cordvault_client::worker_link::{LinkEnd, classify, connect_request, send_heartbeats};
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
-use cordvault_core::retry::reconnect_backoff;
 use cordvault_core::status::from_code_number;
 use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, Result};
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::connect_request::Message as Outgoing;
 use cordvault_proto::v1::connect_response::Message as Incoming;
-use cordvault_proto::v1::worker_service_client::WorkerServiceClient;
 use cordvault_store::ChunkStore;
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio_stream::wrappers::ReceiverStream;
+use cordvault_worker_runtime::{JobHandler, Outbound, Refused, WorkerIdentity};
+use tokio::sync::{oneshot, watch};
 
 /// What the Welcome set up: the store and the token key.
 pub struct Session {
@@ -35,12 +32,6 @@ pub struct Assignment {
     pub chunk_size: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LinkError {
-    #[error("the manager refused this worker: {0}")]
-    Refused(String),
-}
-
 pub struct Link {
     manager_address: String,
     service_password: String,
@@ -49,7 +40,7 @@ pub struct Link {
     discord_channels: Option<Vec<u64>>,
     session: watch::Sender<Option<Arc<Session>>>,
     assignments: Mutex<HashMap<String, Arc<Assignment>>>,
-    outgoing: Mutex<Option<mpsc::Sender<pb::ConnectRequest>>>,
+    outgoing: Mutex<Option<Outbound>>,
     pending: Mutex<HashMap<u64, oneshot::Sender<Incoming>>>,
     next_request: AtomicU64,
 }
@@ -102,95 +93,16 @@ impl Link {
         None
     }
 
-    pub fn assigned_uploads(&self) -> usize {
-        self.assignments.lock().expect("assignments lock").len()
-    }
-
     /// Keeps the link up until the manager refuses this worker.
-    pub async fn run(self: Arc<Self>) -> Result<(), LinkError> {
-        let mut failures = 0u32;
-        loop {
-            match self.connect_once(&mut failures).await {
-                Err(LinkEnd::Refused(reason)) => {
-                    tracing::error!(%reason, "the manager refused this worker");
-                    return Err(LinkError::Refused(reason));
-                }
-                Err(LinkEnd::Lost(reason)) => {
-                    tracing::warn!(%reason, manager = %self.manager_address, "lost the manager; reconnecting");
-                }
-            }
-            self.disconnected();
-            failures = failures.saturating_add(1);
-            tokio::time::sleep(reconnect_backoff(failures)).await;
-        }
-    }
-
-    /// Forgets everything the last connection brought: keys, pending calls.
-    fn disconnected(&self) {
-        self.session.send_replace(None);
-        self.assignments.lock().expect("assignments lock").clear();
-        *self.outgoing.lock().expect("outgoing lock") = None;
-        self.pending.lock().expect("pending lock").clear();
-    }
-
-    async fn connect_once(&self, failures: &mut u32) -> Result<std::convert::Infallible, LinkEnd> {
-        let lost = |err: &dyn std::fmt::Display| LinkEnd::Lost(err.to_string());
-        let channel = tonic::transport::Endpoint::from_shared(self.manager_address.clone())
-            .map_err(|err| LinkEnd::Refused(format!("bad MANAGER_ADDRESS: {err}")))?
-            .tcp_nodelay(true)
-            .connect()
-            .await
-            .map_err(|err| lost(&err))?;
-        let mut client = WorkerServiceClient::new(channel);
-        let (sender, receiver) = mpsc::channel(64);
-        let hello = pb::Hello {
-            kind: pb::WorkerKind::Upload as i32,
+    pub async fn run(self: Arc<Self>) -> Result<(), Refused> {
+        let identity = WorkerIdentity {
+            manager_address: self.manager_address.clone(),
             service_password: self.service_password.clone(),
+            kind: pb::WorkerKind::Upload,
             address: self.own_address.clone(),
             capacity: self.capacity,
         };
-        sender.send(connect_request(Outgoing::Hello(hello))).await.map_err(|err| lost(&err))?;
-        let mut inbound = match client.connect(ReceiverStream::new(receiver)).await {
-            Ok(response) => response.into_inner(),
-            Err(status) => return Err(classify(status)),
-        };
-        let welcome = match inbound.message().await {
-            Ok(Some(pb::ConnectResponse { message: Some(Incoming::Welcome(welcome)) })) => welcome,
-            Ok(_) => return Err(LinkEnd::Lost("the manager did not answer Hello with Welcome".into())),
-            Err(status) => return Err(classify(status)),
-        };
-        let spec = match &self.discord_channels {
-            Some(channels) => cordvault_store::with_discord_channels(&welcome.chunk_store, channels),
-            None => Ok(welcome.chunk_store.clone()),
-        };
-        let store = spec
-            .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
-            .map_err(|err| LinkEnd::Refused(format!("cannot open the chunk store: {err}")))?;
-        let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key) };
-        *self.outgoing.lock().expect("outgoing lock") = Some(sender.clone());
-        self.session.send_replace(Some(Arc::new(session)));
-        *failures = 0;
-        tracing::info!(worker_id = %welcome.worker_id, "connected to the manager");
-
-        let heartbeat =
-            tokio::spawn(send_heartbeats(sender, Duration::from_secs(welcome.heartbeat_interval_secs.max(1) as u64)));
-        let result = loop {
-            let message = match inbound.message().await {
-                Ok(Some(message)) => message,
-                Ok(None) => break LinkEnd::Lost("the manager closed the stream".into()),
-                Err(status) => break classify(status),
-            };
-            match message.message {
-                Some(Incoming::Assign(assign)) => self.assign(assign),
-                Some(Incoming::Release(release)) => {
-                    self.assignments.lock().expect("assignments lock").remove(&release.upload_id);
-                }
-                Some(answer @ (Incoming::ChunkRecorded(_) | Incoming::ChunksDurable(_))) => self.answer(answer),
-                Some(Incoming::Welcome(_) | Incoming::ThumbnailJob(_)) | None => {}
-            }
-        };
-        heartbeat.abort();
-        Err(result)
+        cordvault_worker_runtime::run(identity, self).await
     }
 
     fn assign(&self, assign: pb::Assign) {
@@ -228,8 +140,10 @@ impl Link {
         let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (waiter, answer) = oneshot::channel();
         self.pending.lock().expect("pending lock").insert(request_id, waiter);
-        let sender = self.outgoing.lock().expect("outgoing lock").clone().ok_or_else(unknown)?;
-        sender.send(connect_request(make(request_id))).await.map_err(|_| unknown())?;
+        let outbound = self.outgoing.lock().expect("outgoing lock").clone().ok_or_else(unknown)?;
+        if !outbound.send(make(request_id)).await {
+            return Err(unknown());
+        }
         let answer = tokio::time::timeout(CALL_TIMEOUT, answer).await;
         self.pending.lock().expect("pending lock").remove(&request_id);
         answer.map_err(|_| unknown())?.map_err(|_| unknown())
@@ -273,5 +187,44 @@ impl Link {
             }
             _ => Err(Error::internal("the manager answered with the wrong message")),
         }
+    }
+}
+
+impl JobHandler for Link {
+    fn connected(&self, welcome: &pb::Welcome, outbound: Outbound) -> Result<(), String> {
+        let spec = match &self.discord_channels {
+            Some(channels) => cordvault_store::with_discord_channels(&welcome.chunk_store, channels),
+            None => Ok(welcome.chunk_store.clone()),
+        };
+        let store = spec
+            .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
+            .map_err(|err| format!("cannot open the chunk store: {err}"))?;
+        let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key) };
+        *self.outgoing.lock().expect("outgoing lock") = Some(outbound);
+        self.session.send_replace(Some(Arc::new(session)));
+        Ok(())
+    }
+
+    fn handle(&self, message: Incoming) {
+        match message {
+            Incoming::Assign(assign) => self.assign(assign),
+            Incoming::Release(release) => {
+                self.assignments.lock().expect("assignments lock").remove(&release.upload_id);
+            }
+            answer @ (Incoming::ChunkRecorded(_) | Incoming::ChunksDurable(_)) => self.answer(answer),
+            Incoming::Welcome(_) | Incoming::ThumbnailJob(_) => {}
+        }
+    }
+
+    /// Forgets everything the last connection brought: keys, pending calls.
+    fn disconnected(&self) {
+        self.session.send_replace(None);
+        self.assignments.lock().expect("assignments lock").clear();
+        *self.outgoing.lock().expect("outgoing lock") = None;
+        self.pending.lock().expect("pending lock").clear();
+    }
+
+    fn active_uploads(&self) -> u32 {
+        self.assignments.lock().expect("assignments lock").len() as u32
     }
 }
