@@ -7,7 +7,6 @@ use super::entries::VISIBILITY_PUBLIC;
 use super::schema::{entries, shares, users};
 use super::users::UserRow;
 use super::{Db, DbError, now_ms, run, transaction};
-use crate::services::access::{CallerShares, Grants, ShareLevel};
 
 /// Creates or changes one share, on the caller's connection.
 macro_rules! upsert_share {
@@ -27,27 +26,45 @@ macro_rules! upsert_share {
     };
 }
 
-impl Db {
-    /// The entry and every folder above it: (id, visibility), nearest first.
-    async fn chain(&self, entry_id: i64) -> Result<Vec<(i64, i32)>, DbError> {
-        let rows = self.ancestors(entry_id).await?;
-        Ok(rows.into_iter().map(|row| (row.id, row.visibility)).collect())
-    }
+/// One user's shares, by entry id: `true` for read-write.
+pub type CallerShares = std::collections::HashMap<i64, bool>;
 
-    /// What `user_id` is granted on `entry_id` by the entry and every folder above it.
-    pub async fn grants(&self, user_id: i64, entry_id: i64) -> Result<Grants, DbError> {
-        let chain = self.chain(entry_id).await?;
-        let ids: Vec<i64> = chain.iter().map(|(id, _)| *id).collect();
-        let shared: Vec<bool> = run!(self, |conn| shares::table
-            .filter(shares::user_id.eq(user_id))
-            .filter(shares::entry_id.eq_any(&ids))
-            .select(shares::can_write)
-            .load(conn)
-            .await?);
-        Ok(Grants {
-            public: chain.iter().any(|(_, visibility)| *visibility == VISIBILITY_PUBLIC),
-            share: shared.into_iter().map(ShareLevel::from_can_write).max().unwrap_or_default(),
-        })
+/// One entry of an ancestor chain as one user finds it: public or not, and
+/// that user's share on it (`Some(can_write)`). What the chain grants is
+/// decided in `services::access`, not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainLink {
+    pub id: i64,
+    pub public: bool,
+    pub share: Option<bool>,
+}
+
+impl Db {
+    /// The entry and every folder above it, nearest first, each with
+    /// `user_id`'s share on it (no user: no shares).
+    pub async fn ancestor_chain(&self, user_id: Option<i64>, entry_id: i64) -> Result<Vec<ChainLink>, DbError> {
+        let rows = self.ancestors(entry_id).await?;
+        let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+        let shared: CallerShares = match user_id {
+            Some(user_id) => run!(self, |conn| {
+                let rows: Vec<(i64, bool)> = shares::table
+                    .filter(shares::user_id.eq(user_id))
+                    .filter(shares::entry_id.eq_any(&ids))
+                    .select((shares::entry_id, shares::can_write))
+                    .load(conn)
+                    .await?;
+                Ok::<_, DbError>(rows.into_iter().collect())
+            })?,
+            None => CallerShares::new(),
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| ChainLink {
+                id: row.id,
+                public: row.visibility == VISIBILITY_PUBLIC,
+                share: shared.get(&row.id).copied(),
+            })
+            .collect())
     }
 
     /// Every share of one user, by entry id.
@@ -133,11 +150,12 @@ impl Db {
             .await?))
     }
 
-    /// Who may see what happens to an entry: public (on it or above it), and
-    /// its owner and the users it or a folder above it is shared with.
-    pub async fn audience(&self, entry_id: i64) -> Result<(bool, Vec<i64>), DbError> {
-        let chain = self.chain(entry_id).await?;
-        let ids: Vec<i64> = chain.iter().map(|(id, _)| *id).collect();
+    /// Who may see what happens to an entry: its ancestor chain (for
+    /// whether it is public), and its owner and the users it or a folder
+    /// above it is shared with.
+    pub async fn audience(&self, entry_id: i64) -> Result<(Vec<ChainLink>, Vec<i64>), DbError> {
+        let chain = self.ancestor_chain(None, entry_id).await?;
+        let ids: Vec<i64> = chain.iter().map(|link| link.id).collect();
         let mut readers: Vec<i64> = run!(self, |conn| shares::table
             .filter(shares::entry_id.eq_any(&ids))
             .select(shares::user_id)
@@ -150,7 +168,6 @@ impl Db {
             .first::<Option<i64>>(conn)
             .await?);
         readers.extend(owner);
-        let public = chain.iter().any(|(_, visibility)| *visibility == VISIBILITY_PUBLIC);
-        Ok((public, readers))
+        Ok((chain, readers))
     }
 }

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use cordvault_core::{Error, Result};
 
 use crate::db::entries::{EntryRow, ROOT_ID, VISIBILITY_PUBLIC};
+use crate::db::shares::ChainLink;
 use crate::db::users::UserRow;
 
 /// The authenticated user behind a call.
@@ -57,13 +58,25 @@ pub struct Grants {
 }
 
 impl Grants {
+    /// The inheritance rule, written once: one level below a folder granted
+    /// `self`, an entry is public when the folder is or it is, and shared
+    /// as strongly as the stronger of the folder's share and its own.
+    fn step(self, public: bool, own_share: Option<bool>) -> Grants {
+        Grants {
+            public: self.public || public,
+            share: self.share.max(own_share.map(ShareLevel::from_can_write).unwrap_or_default()),
+        }
+    }
+
     /// The grants of `row`, one level below a folder with `self`; `own_share`
     /// is the caller's share on `row` itself.
     pub fn descend(self, row: &EntryRow, own_share: Option<bool>) -> Grants {
-        Grants {
-            public: self.public || row.visibility == VISIBILITY_PUBLIC,
-            share: self.share.max(own_share.map(ShareLevel::from_can_write).unwrap_or_default()),
-        }
+        self.step(row.visibility == VISIBILITY_PUBLIC, own_share)
+    }
+
+    /// The grants of the entry an ancestor chain (nearest first) leads to.
+    pub fn of_chain(chain: &[ChainLink]) -> Grants {
+        chain.iter().rev().fold(Grants::default(), |grants, link| grants.step(link.public, link.share))
     }
 }
 
@@ -112,7 +125,7 @@ pub fn access_level(caller: &Caller, entry: &EntryRow, grants: Grants) -> Access
 }
 
 /// The caller's shares, by entry id, for working through a whole subtree.
-pub type CallerShares = HashMap<i64, bool>;
+pub use crate::db::shares::CallerShares;
 
 /// Grants of every row of a subtree below `top` (whose grants are `top_grants`),
 /// in the order of `rows`, which must list parents before children.
@@ -128,6 +141,13 @@ pub fn subtree_grants(top: &EntryRow, top_grants: Grants, rows: &[EntryRow], sha
             grants
         })
         .collect()
+}
+
+/// Whether a change to an entry reaches a watcher: administrators see all,
+/// others what is public or what they own or is shared with them
+/// (`readers`, worked out when the change happened).
+pub fn may_see_change(caller: &Caller, public: bool, readers: &[i64]) -> bool {
+    caller.is_admin || public || readers.contains(&caller.user_id)
 }
 
 /// Reading a file's bytes or a folder's contents.
@@ -210,4 +230,124 @@ pub fn ensure_admin(caller: &Caller) -> Result<()> {
 /// only readable ones when the server hides the rest.
 pub fn can_see(caller: &Caller, entry: &EntryRow, grants: Grants, hide_unreadable: bool) -> bool {
     !hide_unreadable || access(caller, entry, grants).read
+}
+
+#[cfg(test)]
+mod tests {
+    //! `access()`, `Grants::of_chain` and `subtree_grants` against a
+    //! brute-force model of the rule: an entry is public when it or any
+    //! folder above it is; a user's share on it is the strongest of their
+    //! shares on it and on every folder above it; the owner and
+    //! administrators manage it, read-write shares write it, and any share
+    //! or publicity reads it.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::db::entries::VISIBILITY_PUBLIC;
+
+    const CALLER: i64 = 7;
+
+    /// One generated entry: its parent (an index of an earlier entry, or
+    /// the root), whether it is public, its owner, and the caller's share.
+    #[derive(Debug, Clone)]
+    struct Node {
+        parent: Option<usize>,
+        public: bool,
+        owned_by_caller: bool,
+        share: Option<bool>,
+    }
+
+    fn tree() -> impl Strategy<Value = Vec<Node>> {
+        proptest::collection::vec((any::<prop::sample::Index>(), 0..4u8, 0..4u8, 0..4u8), 1..40).prop_map(|specs| {
+            specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (parent, public, owner, share))| Node {
+                    // Entry 0 hangs below the root; later ones below an earlier one.
+                    parent: (i > 0).then(|| parent.index(i)),
+                    // Each at one chance in four, so that chains mix them.
+                    public: public == 0,
+                    owned_by_caller: owner == 0,
+                    share: match share {
+                        0 => Some(false),
+                        1 => Some(true),
+                        _ => None,
+                    },
+                })
+                .collect()
+        })
+    }
+
+    fn row(nodes: &[Node], i: usize) -> EntryRow {
+        let node = &nodes[i];
+        EntryRow {
+            id: 100 + i as i64,
+            parent_id: Some(node.parent.map_or(ROOT_ID, |parent| 100 + parent as i64)),
+            name: format!("e{i}"),
+            // Every entry may have children in the model; files simply have none.
+            is_folder: true,
+            owner_id: Some(if node.owned_by_caller { CALLER } else { 1 }),
+            size: 0,
+            mime_type: String::new(),
+            content_id: None,
+            created_at: 0,
+            updated_at: 0,
+            visibility: if node.public { VISIBILITY_PUBLIC } else { 0 },
+            trashed_at: None,
+            trashed_by: None,
+            trashed_path: None,
+        }
+    }
+
+    /// Indices of `i` and every entry above it, nearest first.
+    fn ancestors(nodes: &[Node], i: usize) -> Vec<usize> {
+        let mut chain = vec![i];
+        while let Some(parent) = nodes[*chain.last().unwrap()].parent {
+            chain.push(parent);
+        }
+        chain
+    }
+
+    fn model(nodes: &[Node], i: usize, is_admin: bool) -> Access {
+        let chain = ancestors(nodes, i);
+        let public = chain.iter().any(|&j| nodes[j].public);
+        let any_share = chain.iter().any(|&j| nodes[j].share.is_some());
+        let write_share = chain.iter().any(|&j| nodes[j].share == Some(true));
+        let manage = is_admin || nodes[i].owned_by_caller;
+        Access { read: manage || public || any_share, write: manage || write_share, manage }
+    }
+
+    fn caller(is_admin: bool) -> Caller {
+        Caller { user_id: CALLER, username: "caller".into(), is_admin, token_version: 0 }
+    }
+
+    proptest! {
+        #[test]
+        fn a_chain_grants_what_the_rule_says(nodes in tree(), is_admin in any::<bool>()) {
+            let caller = caller(is_admin);
+            for i in 0..nodes.len() {
+                let links: Vec<ChainLink> = ancestors(&nodes, i)
+                    .into_iter()
+                    .map(|j| ChainLink { id: 100 + j as i64, public: nodes[j].public, share: nodes[j].share })
+                    .collect();
+                let granted = access(&caller, &row(&nodes, i), Grants::of_chain(&links));
+                prop_assert_eq!(granted, model(&nodes, i, is_admin), "entry {}", i);
+            }
+        }
+
+        #[test]
+        fn a_subtree_fold_agrees_with_each_chain(nodes in tree(), is_admin in any::<bool>()) {
+            let caller = caller(is_admin);
+            let root = EntryRow { id: ROOT_ID, parent_id: None, ..row(&nodes, 0) };
+            let root = EntryRow { visibility: 0, owner_id: None, ..root };
+            let rows: Vec<EntryRow> = (0..nodes.len()).map(|i| row(&nodes, i)).collect();
+            let shares: CallerShares =
+                nodes.iter().enumerate().filter_map(|(i, node)| Some((100 + i as i64, node.share?))).collect();
+            let grants = subtree_grants(&root, Grants::default(), &rows, &shares);
+            for (i, (row, grants)) in rows.iter().zip(grants).enumerate() {
+                prop_assert_eq!(access(&caller, row, grants), model(&nodes, i, is_admin), "entry {}", i);
+            }
+        }
+    }
 }

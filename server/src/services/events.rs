@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::access::Caller;
+use super::access::{Caller, Grants, may_see_change};
 use crate::db::Db;
 
 const CHANNEL: &str = "cordvault_events";
@@ -42,7 +42,7 @@ pub struct ChangeEvent {
 
 impl ChangeEvent {
     pub fn visible_to(&self, caller: &Caller) -> bool {
-        caller.is_admin || self.public || self.readers.contains(&caller.user_id)
+        may_see_change(caller, self.public, &self.readers)
     }
 
     /// Whether it happened at or below `folder` (an absolute path).
@@ -101,7 +101,7 @@ impl Events {
         previous: String,
     ) -> ChangeEvent {
         let (public, readers) = match self.db.audience(entry_id).await {
-            Ok(audience) => audience,
+            Ok((chain, readers)) => (Grants::of_chain(&chain).public, readers),
             Err(err) => {
                 tracing::warn!(error = %err, entry_id, "cannot tell who may see a change; only administrators will");
                 (false, Vec::new())

@@ -81,7 +81,7 @@ impl Tree {
 
     /// What the caller is granted on `row` by its place in the tree.
     pub async fn grants(&self, caller: &Caller, row: &EntryRow) -> Result<Grants> {
-        Ok(self.db.grants(caller.user_id, row.id).await?)
+        Ok(Grants::of_chain(&self.db.ancestor_chain(Some(caller.user_id), row.id).await?))
     }
 
     /// Everything below `row`, parents before children, each with the
