@@ -11,12 +11,8 @@ use cordvault_core::token::bearer;
 use tonic::Status;
 
 use super::status::to_status;
+use crate::services::access::is_public_method;
 use crate::services::accounts::Accounts;
-
-/// Methods that may be called without a token. Workers authenticate with
-/// the service password inside their Connect stream.
-const PUBLIC_METHODS: &[&str] =
-    &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login", "/cordvault.v1.WorkerService/Connect"];
 
 pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
@@ -24,7 +20,7 @@ pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Re
     if !path.starts_with("/cordvault.") {
         return next.run(request).await;
     }
-    let public = PUBLIC_METHODS.contains(&path);
+    let public = is_public_method(path);
     let token = match bearer_token(request.headers()) {
         Ok(token) => token.map(str::to_owned),
         Err(err) => return status_response(to_status(err)),

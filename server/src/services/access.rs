@@ -219,6 +219,44 @@ pub fn ensure_can_create_in(
 }
 
 /// Administration.
+/// RPCs anyone may call without a token: creating the first account,
+/// logging in, and a worker's Connect (which carries the service password).
+const PUBLIC_METHODS: &[&str] =
+    &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login", "/cordvault.v1.WorkerService/Connect"];
+
+pub fn is_public_method(path: &str) -> bool {
+    PUBLIC_METHODS.contains(&path)
+}
+
+/// A trash item shows to its owner, to whoever deleted it (a collaborator's
+/// delete lands in the owner's trash) and to administrators; to anyone
+/// else it does not exist.
+pub fn may_see_trash_item(caller: &Caller, item: &EntryRow) -> bool {
+    caller.is_admin || item.owner_id == Some(caller.user_id) || item.trashed_by == Some(caller.user_id)
+}
+
+/// Revoking a share link: its creator or an administrator.
+pub fn ensure_can_revoke_link(caller: &Caller, created_by: i64, id: &str) -> Result<()> {
+    if caller.is_admin || created_by == caller.user_id {
+        return Ok(());
+    }
+    Err(Error::permission_denied(format!(
+        "link {id} was created by another user; only they or an administrator may revoke it"
+    )))
+}
+
+/// An upload session is its starter's alone, administrators included.
+pub fn owns_upload(caller: &Caller, upload_owner: i64) -> bool {
+    upload_owner == caller.user_id
+}
+
+pub fn ensure_owns_upload(caller: &Caller, upload_owner: i64, upload_id: &str) -> Result<()> {
+    if owns_upload(caller, upload_owner) {
+        return Ok(());
+    }
+    Err(Error::permission_denied(format!("upload {upload_id} belongs to another user")))
+}
+
 pub fn ensure_admin(caller: &Caller) -> Result<()> {
     if caller.is_admin {
         return Ok(());

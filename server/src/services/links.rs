@@ -10,7 +10,7 @@ use cordvault_core::path::{TreePath, quote};
 use cordvault_core::{Error, Result};
 use ring::{hkdf, hmac};
 
-use super::access::{Caller, access, ensure_admin};
+use super::access::{Caller, access, ensure_admin, ensure_can_revoke_link};
 use super::accounts::{hash_password, password_matches};
 use super::throttle::{Throttle, ThrottleKey};
 use super::tree::{EntryInfo, Tree};
@@ -203,11 +203,7 @@ impl Links {
             return Err(unknown());
         }
         let row = db.link(id).await?.ok_or_else(unknown)?;
-        if row.created_by != caller.user_id && !caller.is_admin {
-            return Err(Error::permission_denied(format!(
-                "link {id} was created by another user; only they or an administrator may revoke it"
-            )));
-        }
+        ensure_can_revoke_link(caller, row.created_by, id)?;
         if !db.delete_link(id).await? {
             return Err(unknown());
         }

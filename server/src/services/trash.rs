@@ -7,7 +7,7 @@ use std::time::Duration;
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::{Error, Result};
 
-use super::access::Caller;
+use super::access::{Caller, may_see_trash_item};
 use super::events::ChangeKind;
 use super::tree::{EntryInfo, NamePlan, Tree};
 use crate::db::entries::EntryView;
@@ -123,8 +123,7 @@ impl Trash {
         if row.trashed_at.is_none() {
             return Err(missing());
         }
-        let mine = row.owner_id == Some(caller.user_id) || row.trashed_by == Some(caller.user_id);
-        if !mine && !caller.is_admin {
+        if !may_see_trash_item(caller, row) {
             return Err(missing());
         }
         Ok(view)

@@ -13,7 +13,7 @@ use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, Result};
 use cordvault_store::{ChunkLocator, ChunkStore};
 
-use super::access::Caller;
+use super::access::{Caller, ensure_owns_upload, owns_upload};
 use super::events::ChangeKind;
 use super::hasher::ContentHasher;
 use super::quotas::Needs;
@@ -214,7 +214,7 @@ impl Uploads {
         }
         // Another user's session is as good as gone: its id tells nothing.
         let found = self.db.upload(upload_id).await?;
-        let Some((upload, content)) = found.filter(|(upload, _)| upload.owner_id == caller.user_id) else {
+        let Some((upload, content)) = found.filter(|(upload, _)| owns_upload(caller, upload.owner_id)) else {
             return Ok(None);
         };
         if upload.expires_at <= now_ms() {
@@ -321,9 +321,7 @@ impl Uploads {
             return Err(Error::not_found("no upload has this upload_id"));
         }
         let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(missing)?;
-        if upload.owner_id != caller.user_id {
-            return Err(Error::permission_denied(format!("upload {upload_id} belongs to another user")));
-        }
+        ensure_owns_upload(caller, upload.owner_id, upload_id)?;
         if let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
             return Ok((upload, content, live.clone()));
         }
