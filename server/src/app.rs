@@ -116,8 +116,7 @@ impl RunningServer {
     }
 }
 
-const MIN_CHUNK_SIZE: u64 = 64 * 1024;
-const MAX_CHUNK_SIZE: u64 = 64 * 1024 * 1024;
+use cordvault_core::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, max_message};
 
 /// Opens the configured chunk store, checks it, and describes it for workers.
 pub async fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn ChunkStore>, String)> {
@@ -217,7 +216,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         throttle: throttle.clone(),
     };
 
-    let max_message = config.chunk_size as usize + 1024 * 1024;
+    let max_message = max_message(config.chunk_size);
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<AuthServiceServer<AuthApi>>().await;
     health.set_serving::<AdminServiceServer<AdminApi>>().await;

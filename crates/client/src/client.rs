@@ -19,7 +19,7 @@ use crate::error::{from_status, transport};
 use crate::{Error, Result};
 
 /// Largest message the SDK accepts or sends (chunks plus framing).
-pub(crate) const MAX_MESSAGE: usize = 80 * 1024 * 1024;
+pub(crate) use cordvault_core::limits::MAX_MESSAGE;
 
 /// A connection to a cordvault server; cheap to clone.
 #[derive(Clone)]
@@ -214,7 +214,7 @@ impl Client {
     /// token is where to start.
     pub async fn list_all(&self, path: &str, mut options: ListOptions) -> Result<Vec<pb::Entry>> {
         if options.page_size == 0 {
-            options.page_size = 1000;
+            options.page_size = cordvault_core::limits::MAX_PAGE_SIZE;
         }
         let mut entries = Vec::new();
         loop {

@@ -5,6 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use super::schema::{contents, entries, links, purge_queue, users};
 use super::{Db, DbError, now_ms, run, transaction};
+use cordvault_core::limits::DB_BATCH;
 
 /// The root folder, created by the first migration.
 pub const ROOT_ID: i64 = 1;
@@ -201,7 +202,7 @@ impl Db {
             let mut level = vec![id];
             while !level.is_empty() {
                 let mut next = Vec::new();
-                for batch in level.chunks(500) {
+                for batch in level.chunks(DB_BATCH) {
                     let rows: Vec<EntryRow> = entries::table
                         .filter(entries::parent_id.eq_any(batch))
                         .select(EntryRow::as_select())
@@ -302,7 +303,7 @@ impl Db {
                     .await?;
                 ids.push(*id);
             }
-            for batch in ids.chunks(500) {
+            for batch in ids.chunks(DB_BATCH) {
                 diesel::update(links::table.filter(links::entry_id.eq_any(batch)))
                     .set(links::expires_at.eq(Some(now)))
                     .execute(conn)

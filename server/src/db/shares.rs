@@ -7,6 +7,7 @@ use super::entries::VISIBILITY_PUBLIC;
 use super::schema::{entries, shares, users};
 use super::users::UserRow;
 use super::{Db, DbError, now_ms, run, transaction};
+use cordvault_core::limits::DB_BATCH;
 
 /// Creates or changes one share, on the caller's connection.
 macro_rules! upsert_share {
@@ -120,7 +121,7 @@ impl Db {
         keep_for: Option<i64>,
     ) -> Result<(), DbError> {
         transaction!(self, |conn| {
-            for batch in ids.chunks(500) {
+            for batch in ids.chunks(DB_BATCH) {
                 diesel::update(entries::table.filter(entries::id.eq_any(batch)))
                     .set(entries::owner_id.eq(new_owner))
                     .execute(conn)

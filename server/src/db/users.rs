@@ -9,6 +9,7 @@ use diesel_async::RunQueryDsl;
 use super::entries::{EntryRow, queue_purge};
 use super::schema::{bootstrap, entries, links, purge_queue, shares, upload_sessions, users};
 use super::{Db, DbError, now_ms, run, transaction};
+use cordvault_core::limits::DB_BATCH;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -187,7 +188,7 @@ macro_rules! owned_subtrees {
             found.push(top);
             while !level.is_empty() {
                 let mut next = Vec::new();
-                for batch in level.chunks(500) {
+                for batch in level.chunks(DB_BATCH) {
                     let rows: Vec<EntryRow> = entries::table
                         .filter(entries::parent_id.eq_any(batch))
                         .select(EntryRow::as_select())

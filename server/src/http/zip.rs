@@ -99,7 +99,7 @@ impl ZipScope {
 
 /// Children read per query: the walk holds one page and the folders still
 /// to visit, never the whole subtree.
-const PAGE: i64 = 500;
+const PAGE: i64 = cordvault_core::limits::DB_BATCH as i64;
 
 /// Streams `folder` and what `scope` admits below it as a zip.
 pub fn serve_zip(reads: Arc<Reads>, folder: EntryInfo, scope: ZipScope, method: &Method, stall: Duration) -> Response {

@@ -15,8 +15,7 @@ use super::quotas::{Needs, QuotaLimits, Quotas};
 use crate::db::entries::{EntryRow, EntryView, NewEntry, ROOT_ID, SortBy};
 use crate::db::{Db, now_ms};
 
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
-pub const MAX_PAGE_SIZE: u32 = 1000;
+use cordvault_core::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 /// How many "name (n)" alternatives to try before giving up.
 const MAX_NUMBERED_NAMES: u32 = 10_000;
 

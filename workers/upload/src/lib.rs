@@ -19,7 +19,7 @@ pub use cordvault_worker_runtime::Refused;
 pub use link::Link;
 
 /// Largest message the worker takes: a chunk of the largest allowed size.
-const MAX_MESSAGE: usize = 80 * 1024 * 1024;
+use cordvault_core::limits::MAX_MESSAGE;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
