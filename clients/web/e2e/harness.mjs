@@ -6,7 +6,6 @@ import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,16 +50,18 @@ export function removeDir(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** E2E_PORT when given (for machines with assigned port ranges), else one the OS says is free. */
-async function pickPort() {
-  if (process.env.E2E_PORT) return Number(process.env.E2E_PORT);
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
+/**
+ * Where the manager says it listens (its "cordvault manager listening"
+ * log line), once it does: started on port 0, it can only be this server,
+ * never another program that happens to hold a port.
+ */
+function listeningAddress(logPath) {
+  try {
+    const match = readFileSync(logPath, 'utf8').match(/cordvault manager listening addr=([0-9.]+:[0-9]+)/);
+    return match ? match[1] : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -74,7 +75,8 @@ export async function startServer({ extraEnv = {}, logName = 'server.log' } = {}
   const dir = tempDir('cordvault-e2e-server-');
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir);
-  const port = await pickPort();
+  // E2E_PORT for machines with assigned port ranges; else the kernel picks.
+  const port = Number(process.env.E2E_PORT || 0);
   const env = { ...process.env, ...extraEnv };
   // These would override or confuse the flags below.
   for (const name of ['MANAGER_PORT', 'LISTEN_ADDRESS', 'DATA_DIR', 'WEB_UI_DIR']) delete env[name];
@@ -92,10 +94,20 @@ export async function startServer({ extraEnv = {}, logName = 'server.log' } = {}
   child.on('exit', (code, signal) => {
     exited = { code, signal };
   });
-  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  let address = null;
+  while (!(address = listeningAddress(logPath))) {
+    if (exited) fail(`server exited early (${JSON.stringify(exited)}):\n${readFileSync(logPath, 'utf8')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      fail(`server did not report where it listens within 30 s:\n${readFileSync(logPath, 'utf8')}`);
+    }
+    await sleep(100);
+  }
+  const url = `http://${address}`;
   const server = {
     url,
-    port,
+    port: Number(address.split(':')[1]),
     pid: child.pid,
     logPath,
     get exited() {
@@ -132,7 +144,6 @@ export async function startServer({ extraEnv = {}, logName = 'server.log' } = {}
       removeDir(dir);
     },
   };
-  const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) fail(`server exited early (${JSON.stringify(exited)}):\n${server.logTail()}`);
     try {
