@@ -237,7 +237,7 @@ impl Client {
         let request = pb::MoveRequest {
             path: path.into(),
             destination_folder: destination_folder.into(),
-            conflict_policy: policy_code(policy),
+            conflict_policy: policy.code(),
         };
         let response = self.file_service()?.r#move(request).await.map_err(from_status)?;
         required(response.into_inner().entry, "entry")
@@ -245,7 +245,7 @@ impl Client {
 
     pub async fn rename(&self, path: &str, new_name: &str, policy: ConflictPolicy) -> Result<pb::Entry> {
         let request =
-            pb::RenameRequest { path: path.into(), new_name: new_name.into(), conflict_policy: policy_code(policy) };
+            pb::RenameRequest { path: path.into(), new_name: new_name.into(), conflict_policy: policy.code() };
         let response = self.file_service()?.rename(request).await.map_err(from_status)?;
         required(response.into_inner().entry, "entry")
     }
@@ -280,14 +280,6 @@ impl Client {
     pub async fn thumbnail(&self, path: &str) -> Result<pb::GetThumbnailResponse> {
         let request = pb::GetThumbnailRequest { path: path.into() };
         Ok(self.file_service()?.get_thumbnail(request).await.map_err(from_status)?.into_inner())
-    }
-}
-
-pub(crate) fn policy_code(policy: ConflictPolicy) -> i32 {
-    match policy {
-        ConflictPolicy::Fail => pb::ConflictPolicy::Fail as i32,
-        ConflictPolicy::Rename => pb::ConflictPolicy::Rename as i32,
-        ConflictPolicy::Overwrite => pb::ConflictPolicy::Overwrite as i32,
     }
 }
 

@@ -16,7 +16,7 @@ use cordvault_proto::v1 as pb;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::client::{Client, policy_code, required};
+use crate::client::{Client, required};
 use crate::error::{from_status, io};
 use crate::{Error, ErrorCode, Result};
 
@@ -166,7 +166,7 @@ impl Client {
             path: remote.into(),
             size,
             sha256,
-            conflict_policy: policy_code(options.conflict),
+            conflict_policy: options.conflict.code(),
             mime_type: options.mime_type.clone(),
             ..Default::default()
         };

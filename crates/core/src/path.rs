@@ -274,6 +274,29 @@ pub enum ConflictPolicy {
     Overwrite,
 }
 
+impl ConflictPolicy {
+    /// The one number for each policy, in the API (`cordvault.v1.ConflictPolicy`)
+    /// and in the database alike.
+    pub fn code(self) -> i32 {
+        match self {
+            ConflictPolicy::Fail => 1,
+            ConflictPolicy::Rename => 2,
+            ConflictPolicy::Overwrite => 3,
+        }
+    }
+
+    /// The policy a number stands for; 0 (a request that names none) is
+    /// [`ConflictPolicy::Fail`].
+    pub fn from_code(code: i32) -> Result<ConflictPolicy> {
+        match code {
+            0 | 1 => Ok(ConflictPolicy::Fail),
+            2 => Ok(ConflictPolicy::Rename),
+            3 => Ok(ConflictPolicy::Overwrite),
+            _ => Err(Error::invalid_argument(format!("conflict_policy {code} is unknown"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Conversions between protobuf messages and service types.
 
 use cordvault_core::path::ConflictPolicy;
+use cordvault_core::status::to_status;
 use cordvault_proto::v1 as pb;
 use tonic::Status;
 
@@ -67,12 +68,7 @@ pub fn user(row: &UserRow) -> pb::User {
 }
 
 pub fn conflict_policy(value: i32) -> Result<ConflictPolicy, Status> {
-    match pb::ConflictPolicy::try_from(value) {
-        Ok(pb::ConflictPolicy::Unspecified | pb::ConflictPolicy::Fail) => Ok(ConflictPolicy::Fail),
-        Ok(pb::ConflictPolicy::Rename) => Ok(ConflictPolicy::Rename),
-        Ok(pb::ConflictPolicy::Overwrite) => Ok(ConflictPolicy::Overwrite),
-        Err(_) => Err(Status::invalid_argument(format!("conflict_policy {value} is unknown"))),
-    }
+    ConflictPolicy::from_code(value).map_err(to_status)
 }
 
 pub fn sort_by(value: i32) -> Result<SortBy, Status> {
@@ -104,5 +100,25 @@ pub fn quota(report: &QuotaReport) -> pb::Quota {
         used_entries: usage.entries.max(0) as u64,
         max_upload_sessions: limits.max_upload_sessions,
         open_upload_sessions: usage.upload_sessions.max(0) as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_policies_have_one_number_in_api_and_database() {
+        let pairs = [
+            (ConflictPolicy::Fail, pb::ConflictPolicy::Fail),
+            (ConflictPolicy::Rename, pb::ConflictPolicy::Rename),
+            (ConflictPolicy::Overwrite, pb::ConflictPolicy::Overwrite),
+        ];
+        for (policy, in_api) in pairs {
+            assert_eq!(policy.code(), in_api as i32);
+            assert_eq!(conflict_policy(in_api as i32).unwrap(), policy);
+        }
+        assert_eq!(conflict_policy(pb::ConflictPolicy::Unspecified as i32).unwrap(), ConflictPolicy::Fail);
+        assert_eq!(conflict_policy(4).unwrap_err().code(), tonic::Code::InvalidArgument);
     }
 }

@@ -171,7 +171,7 @@ impl Uploads {
             parent_id: parent.row.id,
             name: name.to_owned(),
             content_id: 0,
-            conflict_policy: policy_code(policy),
+            conflict_policy: policy.code(),
             mime_type,
             expires_at: self.expiry(),
             created_at: now,
@@ -424,7 +424,8 @@ impl Uploads {
         }
         let path = self.upload_path(&upload).await?;
         let parent = path.parent();
-        let policy = policy_from_code(upload.conflict_policy);
+        let policy = ConflictPolicy::from_code(upload.conflict_policy)
+            .map_err(|err| Error::internal(format!("stored upload: {}", err.message)))?;
         let target = match self.tree.plan_name(caller, &parent, upload.parent_id, &upload.name, policy, None).await? {
             NamePlan::Free(name) => {
                 // A share may have been withdrawn since the session started.
@@ -513,21 +514,5 @@ impl Uploads {
     pub fn forget(&self, upload_id: &str) {
         self.live.lock().expect("uploads lock").remove(upload_id);
         self.workers.release(upload_id);
-    }
-}
-
-fn policy_code(policy: ConflictPolicy) -> i32 {
-    match policy {
-        ConflictPolicy::Fail => 1,
-        ConflictPolicy::Rename => 2,
-        ConflictPolicy::Overwrite => 3,
-    }
-}
-
-fn policy_from_code(code: i32) -> ConflictPolicy {
-    match code {
-        2 => ConflictPolicy::Rename,
-        3 => ConflictPolicy::Overwrite,
-        _ => ConflictPolicy::Fail,
     }
 }
