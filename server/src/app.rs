@@ -78,6 +78,17 @@ pub struct ServerConfig {
     pub quotas: QuotaLimits,
 }
 
+impl ServerConfig {
+    /// The configured database, or the embedded default: a SQLite file in
+    /// the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => self.data_dir.join("cordvault.sqlite").display().to_string(),
+        }
+    }
+}
+
 /// A started manager; dropping it does not stop it, [`RunningServer::shutdown`] does.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -154,10 +165,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     }
     crate::data_dir::create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
-    let database_url = match &config.database_url {
-        Some(url) => url.clone(),
-        None => config.data_dir.join("cordvault.sqlite").display().to_string(),
-    };
+    let database_url = config.database_url();
     let db = Db::connect(&database_url).await.context("cannot open the metadata database")?;
     db.apply_data_migrations().await.context("cannot update data older versions wrote")?;
     if config.database_url.is_none() {

@@ -57,11 +57,7 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
 /// `cordvault-server check [--repair]`; repair spares orphans younger than
 /// the configured grace period and refuses to run beside a live manager.
 pub async fn check_store(config: &ServerConfig, repair: bool) -> anyhow::Result<check::CheckReport> {
-    let database_url = match &config.database_url {
-        Some(url) => url.clone(),
-        None => config.data_dir.join("cordvault.sqlite").display().to_string(),
-    };
-    let db = db::Db::connect(&database_url).await?;
+    let db = db::Db::connect(&config.database_url()).await?;
     let (store, _) = app::open_store(config).await?;
     let repair = repair.then_some(check::Repair { orphan_grace: config.orphan_grace });
     check::check(&db, store.as_ref(), repair).await
