@@ -1,4 +1,4 @@
-//! Compiles proto/cordvault/v1 with protox (pure Rust, no protoc) and writes the
+//! Compiles proto/cordvault/{v1,worker/v1} with protox (pure Rust, no protoc) and writes the
 //! descriptor set next to the generated code for server reflection.
 
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ const PROTO_FILES: &[&str] = &[
     "cordvault/v1/worker.proto",
     "cordvault/v1/admin.proto",
     "cordvault/v1/link.proto",
+    "cordvault/worker/v1/worker.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(grpc)
         .build_client(grpc)
-        // No transport constructors: WorkerService.Connect would clash with `connect`.
+        // No transport constructors: WorkerLinkService.Connect would clash with `connect`.
         .build_transport(false)
         .bytes(".")
         .compile_fds(descriptors)?;

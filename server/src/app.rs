@@ -16,6 +16,7 @@ use cordvault_proto::v1::file_service_server::FileServiceServer;
 use cordvault_proto::v1::link_service_server::LinkServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
+use cordvault_proto::worker::v1::worker_link_service_server::WorkerLinkServiceServer;
 use cordvault_store::{ChunkStore, DiscordStore, LocalStore};
 use cordvault_thumbnail_worker::{ThumbnailFormat, WorkerConfig as ThumbnailWorkerConfig};
 use tokio::net::TcpListener;
@@ -24,6 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::admin::AdminApi;
 use crate::api::link::LinkApi;
+use crate::api::worker_link::WorkerLinkApi;
 use crate::api::{auth::AuthApi, authn, file::FileApi, transfer::TransferApi, worker::WorkerApi};
 use crate::config::StoreChoice;
 use crate::db::Db;
@@ -46,6 +48,7 @@ use crate::services::tokens::TokenIssuer;
 use crate::services::trash::Trash;
 use crate::services::tree::Tree;
 use crate::services::uploads::Uploads;
+use crate::services::worker_link::WorkerLinks;
 use crate::services::workers::WorkerRegistry;
 
 /// Everything the manager needs to start, already decided.
@@ -215,13 +218,16 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         revocations: revocations.clone(),
         thumbnails: thumbnails.clone(),
     };
-    let worker_api = WorkerApi {
-        registry: workers.clone(),
-        uploads: uploads.clone(),
-        thumbnails: thumbnails.clone(),
-        chunk_size: config.chunk_size,
-        chunk_store: chunk_store_spec,
-        throttle: throttle.clone(),
+    let worker_api = WorkerApi { registry: workers.clone() };
+    let worker_link_api = WorkerLinkApi {
+        links: Arc::new(WorkerLinks {
+            registry: workers.clone(),
+            uploads: uploads.clone(),
+            thumbnails: thumbnails.clone(),
+            chunk_size: config.chunk_size,
+            chunk_store: chunk_store_spec,
+            throttle: throttle.clone(),
+        }),
     };
 
     let max_message = max_message(config.chunk_size);
@@ -232,6 +238,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     health.set_serving::<LinkServiceServer<LinkApi>>().await;
     health.set_serving::<TransferServiceServer<TransferApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    health.set_serving::<WorkerLinkServiceServer<WorkerLinkApi>>().await;
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -259,6 +266,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
                 .max_encoding_message_size(max_message),
         )
         .add_service(WorkerServiceServer::new(worker_api))
+        .add_service(WorkerLinkServiceServer::new(worker_link_api))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

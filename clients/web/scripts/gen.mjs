@@ -14,7 +14,9 @@ const buf = existsSync(pinnedBuf) ? pinnedBuf : "buf";
 const template = {
   version: "v2",
   clean: true,
-  inputs: [{ directory: "proto" }],
+  // cordvault.worker.v1 is the workers' internal API (it carries data keys):
+  // browsers never call it.
+  inputs: [{ directory: "proto", exclude_paths: ["proto/cordvault/worker"] }],
   plugins: [
     {
       local: "clients/web/node_modules/.bin/protoc-gen-es",

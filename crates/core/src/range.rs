@@ -13,6 +13,22 @@ pub fn chunk_len(size: u64, chunk_size: u64, index: u64) -> u64 {
     size.saturating_sub(start).min(chunk_size)
 }
 
+/// Checks that `len` bytes are chunk `index` of a file: an index within the
+/// file, and exactly that chunk's length.
+pub fn check_chunk(size: u64, chunk_size: u64, index: u64, len: u64) -> crate::Result<()> {
+    let count = chunk_count(size, chunk_size);
+    if index >= count {
+        return Err(crate::Error::invalid_argument(format!(
+            "chunk {index} is out of range: the upload has {count} chunks"
+        )));
+    }
+    let expected = chunk_len(size, chunk_size, index);
+    if len != expected {
+        return Err(crate::Error::invalid_argument(format!("chunk {index} must hold {expected} bytes, not {len}")));
+    }
+    Ok(())
+}
+
 /// One piece of a file range that lies inside one chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkSlice {
@@ -59,6 +75,17 @@ mod tests {
         assert_eq!(chunk_count(11, 10), 2);
         assert_eq!(chunk_len(25, 10, 2), 5);
         assert_eq!(chunk_len(25, 10, 1), 10);
+    }
+
+    #[test]
+    fn a_chunk_must_be_inside_the_file_and_whole() {
+        assert!(check_chunk(25, 10, 0, 10).is_ok());
+        assert!(check_chunk(25, 10, 2, 5).is_ok());
+        let code = |index, len| check_chunk(25, 10, index, len).unwrap_err().code;
+        assert_eq!(code(3, 0), crate::ErrorCode::InvalidArgument, "past the last chunk");
+        assert_eq!(code(2, 10), crate::ErrorCode::InvalidArgument, "a short last chunk sent long");
+        assert_eq!(code(0, 9), crate::ErrorCode::InvalidArgument, "a full chunk sent short");
+        assert!(check_chunk(0, 10, 0, 0).is_err(), "an empty file has no chunks");
     }
 
     #[test]

@@ -95,15 +95,6 @@ pub fn from_status(status: Status) -> Error {
     }
 }
 
-/// A gRPC code number and message carried inside a message (the worker
-/// protocol's replies), as a result.
-pub fn from_code_number(code: i32, message: String) -> Result<(), Error> {
-    match Code::from(code) {
-        Code::Ok => Ok(()),
-        code => Err(Error::new(code_of_grpc(code), message)),
-    }
-}
-
 /// HTTP header naming the [`ErrorCode`] of an error answer: HTTP has fewer
 /// statuses than there are codes (409 and 500 stand for two each).
 pub const ERROR_HEADER: &str = "x-cordvault-error";
@@ -223,14 +214,6 @@ mod tests {
         let foreign = Status::with_error_details(Code::Internal, "theirs", details);
         assert_eq!(from_status(foreign).code, ErrorCode::Internal);
         assert_eq!(from_status(Status::unknown("")).message, "Unknown");
-    }
-
-    #[test]
-    fn worker_replies_carry_code_numbers() {
-        assert_eq!(from_code_number(0, String::new()), Ok(()));
-        let err = from_code_number(Code::DataLoss as i32, "gone".into()).unwrap_err();
-        assert_eq!(err.code, ErrorCode::DataLoss);
-        assert_eq!(from_code_number(999, "odd".into()).unwrap_err().code, ErrorCode::Unavailable);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod discord;
 mod discord_limits;
 mod error;
 mod local;
+mod put;
 
 use std::ops::Range;
 
@@ -19,6 +20,7 @@ use bytes::Bytes;
 pub use discord::{DiscordConfig, DiscordStore};
 pub use error::StoreError;
 pub use local::LocalStore;
+pub use put::{StoredChunk, UploadShape, seal_and_put};
 
 /// Where a store put an object: opaque to everyone but that store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -4,17 +4,24 @@
 //! backoff whenever the stream breaks, until the manager refuses the worker.
 //! A worker kind only says what it does with a connection (as Garage's
 //! `Worker` trait does for its background tasks); the loop is written once.
+//! [`ManagerLink`] is what a connection gives the worker: the stream back to
+//! the manager and its unary calls, made with the worker's token.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use cordvault_core::retry::reconnect_backoff;
-use cordvault_proto::v1 as pb;
-use cordvault_proto::v1::connect_request::Message as Outgoing;
-use cordvault_proto::v1::connect_response::Message as Incoming;
-use cordvault_proto::v1::worker_service_client::WorkerServiceClient;
+use cordvault_core::status::from_status;
+use cordvault_core::{Error, Result};
+use cordvault_proto::v1 as api;
+use cordvault_proto::worker::v1 as pb;
+use cordvault_proto::worker::v1::connect_request::Message as Outgoing;
+use cordvault_proto::worker::v1::connect_response::Message as Incoming;
+use cordvault_proto::worker::v1::worker_link_service_client::WorkerLinkServiceClient;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::metadata::{AsciiMetadataValue, MetadataValue};
+use tonic::transport::Channel;
 
 /// Who the worker tells the manager it is.
 #[derive(Debug, Clone)]
@@ -22,7 +29,7 @@ pub struct WorkerIdentity {
     /// The manager's gRPC URL, e.g. `http://127.0.0.1:8080`.
     pub manager_address: String,
     pub service_password: String,
-    pub kind: pb::WorkerKind,
+    pub kind: api::WorkerKind,
     /// Where clients reach an upload worker; a thumbnail worker's name.
     pub address: String,
     /// How much work it takes at once.
@@ -32,29 +39,66 @@ pub struct WorkerIdentity {
 /// What a worker does with its connection. The methods run on the loop's
 /// task: they must return quickly and spawn anything long.
 pub trait JobHandler: Send + Sync + 'static {
-    /// The manager welcomed the worker; `outbound` carries the worker's
-    /// messages until the stream ends. An error refuses the connection for
-    /// good (a chunk store it cannot open): the loop stops.
-    fn connected(&self, welcome: &pb::Welcome, outbound: Outbound) -> Result<(), String>;
+    /// The manager welcomed the worker; `link` reaches the manager until
+    /// the stream ends. An error refuses the connection for good (a chunk
+    /// store it cannot open): the loop stops.
+    fn connected(&self, welcome: &pb::Welcome, link: ManagerLink) -> std::result::Result<(), String>;
     /// A message from the manager after Welcome.
     fn handle(&self, message: Incoming);
     /// The stream ended: forget what the connection brought.
     fn disconnected(&self) {}
-    /// Uploads in progress, reported in every heartbeat.
-    fn active_uploads(&self) -> u32 {
-        0
+    /// Jobs in progress (uploads assigned, thumbnails being made), reported
+    /// in every heartbeat.
+    fn active_jobs(&self) -> u32;
+}
+
+/// How long a unary call to the manager may take before its outcome counts
+/// as unknown.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The worker's side of one connection: the Connect stream back to the
+/// manager, and the unary calls, authenticated by the token Welcome gave.
+#[derive(Debug, Clone)]
+pub struct ManagerLink {
+    outbound: mpsc::Sender<pb::ConnectRequest>,
+    client: WorkerLinkServiceClient<Channel>,
+    authorization: AsciiMetadataValue,
+}
+
+impl ManagerLink {
+    /// Sends a message on the stream; false once the stream is gone.
+    pub async fn send(&self, message: Outgoing) -> bool {
+        self.outbound.send(pb::ConnectRequest { message: Some(message) }).await.is_ok()
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert("authorization", self.authorization.clone());
+        request.set_timeout(CALL_TIMEOUT);
+        request
+    }
+
+    /// Has the manager record a stored chunk. An error of code UNAVAILABLE
+    /// means the outcome is unknown: the manager may have recorded it.
+    pub async fn record_chunk(&self, chunk: pb::RecordChunkRequest) -> Result<()> {
+        let mut client = self.client.clone();
+        let call = client.record_chunk(self.request(chunk));
+        tokio::time::timeout(CALL_TIMEOUT, call).await.map_err(|_| unanswered())?.map_err(from_status)?;
+        Ok(())
+    }
+
+    /// What the manager holds of an upload assigned to this worker.
+    pub async fn query_chunks(&self, upload_id: &str) -> Result<api::QueryUploadResponse> {
+        let query = pb::QueryChunksRequest { upload_id: upload_id.to_owned() };
+        let mut client = self.client.clone();
+        let call = client.query_chunks(self.request(query));
+        let answer = tokio::time::timeout(CALL_TIMEOUT, call).await.map_err(|_| unanswered())?.map_err(from_status)?;
+        answer.into_inner().upload.ok_or_else(|| Error::internal("the manager's answer lacks the upload"))
     }
 }
 
-/// The sending half of a worker's Connect stream.
-#[derive(Debug, Clone)]
-pub struct Outbound(mpsc::Sender<pb::ConnectRequest>);
-
-impl Outbound {
-    /// False once the stream is gone.
-    pub async fn send(&self, message: Outgoing) -> bool {
-        self.0.send(pb::ConnectRequest { message: Some(message) }).await.is_ok()
-    }
+fn unanswered() -> Error {
+    Error::unavailable("the manager did not answer in time; try again")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,16 +153,16 @@ async fn connect_once(identity: &WorkerIdentity, handler: &dyn JobHandler, failu
         Ok(channel) => channel,
         Err(err) => return LinkEnd::Lost(err.to_string()),
     };
-    let (sender, receiver) = mpsc::channel(64);
-    let outbound = Outbound(sender);
+    let (outbound, receiver) = mpsc::channel(64);
     let hello = pb::Hello {
         kind: identity.kind as i32,
         service_password: identity.service_password.clone(),
         address: identity.address.clone(),
         capacity: identity.capacity,
     };
-    outbound.send(Outgoing::Hello(hello)).await;
-    let mut inbound = match WorkerServiceClient::new(channel).connect(ReceiverStream::new(receiver)).await {
+    let _ = outbound.send(pb::ConnectRequest { message: Some(Outgoing::Hello(hello)) }).await;
+    let client = WorkerLinkServiceClient::new(channel);
+    let mut inbound = match client.clone().connect(ReceiverStream::new(receiver)).await {
         Ok(response) => response.into_inner(),
         Err(status) => return status.into(),
     };
@@ -127,7 +171,12 @@ async fn connect_once(identity: &WorkerIdentity, handler: &dyn JobHandler, failu
         Ok(_) => return LinkEnd::Lost("the manager did not answer Hello with Welcome".into()),
         Err(status) => return status.into(),
     };
-    if let Err(reason) = handler.connected(&welcome, outbound.clone()) {
+    let authorization = match MetadataValue::try_from(format!("Bearer {}", welcome.worker_token)) {
+        Ok(value) => value,
+        Err(_) => return LinkEnd::Lost("the manager sent an unusable worker token".into()),
+    };
+    let link = ManagerLink { outbound: outbound.clone(), client, authorization };
+    if let Err(reason) = handler.connected(&welcome, link) {
         return LinkEnd::Refused(reason);
     }
     *failures = 0;
@@ -137,11 +186,11 @@ async fn connect_once(identity: &WorkerIdentity, handler: &dyn JobHandler, failu
     loop {
         let message = tokio::select! {
             _ = heartbeats.tick() => {
-                let beat = pb::Heartbeat { active_uploads: handler.active_uploads() };
+                let beat = pb::Heartbeat { active_jobs: handler.active_jobs() };
                 // A full stream is busy with messages, which count as signs
                 // of life too: skip the beat rather than stop reading.
                 let beat = pb::ConnectRequest { message: Some(Outgoing::Heartbeat(beat)) };
-                if let Err(mpsc::error::TrySendError::Closed(_)) = outbound.0.try_send(beat) {
+                if let Err(mpsc::error::TrySendError::Closed(_)) = outbound.try_send(beat) {
                     return LinkEnd::Lost("the stream to the manager closed".into());
                 }
                 continue;

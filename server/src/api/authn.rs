@@ -16,8 +16,9 @@ use crate::services::accounts::Accounts;
 
 pub async fn authenticate(State(accounts): State<Arc<Accounts>>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    // Health, reflection and plain HTTP routes handle access themselves.
-    if !path.starts_with("/cordvault.") {
+    // Health, reflection, plain HTTP routes and the workers' internal API
+    // (cordvault.worker.v1, with its own credentials) handle access themselves.
+    if !path.starts_with("/cordvault.v1.") {
         return next.run(request).await;
     }
     let public = is_public_method(path);

@@ -9,3 +9,4 @@ pub mod link;
 pub mod status;
 pub mod transfer;
 pub mod worker;
+pub mod worker_link;

@@ -4,6 +4,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use cordvault_core::range::resolve;
+use cordvault_proto::upload_stream::acknowledge_chunks;
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::transfer_service_server::TransferService;
 use futures::Stream;
@@ -77,35 +78,19 @@ impl TransferService for TransferApi {
         request: Request<Streaming<pb::UploadRequest>>,
     ) -> Result<Response<Self::UploadStream>, Status> {
         let caller = caller(&request)?;
-        let mut inbound = request.into_inner();
-        let uploads = self.uploads.clone();
         let revoked = self.revoked(&caller);
-        let (sender, receiver) = mpsc::channel(4);
-        tokio::spawn(async move {
-            tokio::pin!(revoked);
-            loop {
-                let frame = tokio::select! {
-                    _ = &mut revoked => {
-                        let _ = sender.send(Err(revoked_status())).await;
-                        return;
-                    }
-                    frame = inbound.message() => frame,
-                };
-                let frame = match frame {
-                    Ok(Some(frame)) => frame,
-                    // The client finished or went away; stored chunks stay.
-                    Ok(None) | Err(_) => return,
-                };
-                let index = frame.chunk_index;
-                let stored = uploads.put_chunk(&caller, &frame.upload_id, index, frame.data).await;
-                let reply = stored.map(|()| pb::UploadResponse { chunk_index: index }).map_err(to_status);
-                let failed = reply.is_err();
-                if sender.send(reply).await.is_err() || failed {
-                    return;
-                }
+        let stop = async move {
+            revoked.await;
+            revoked_status()
+        };
+        let uploads = self.uploads.clone();
+        let acks = acknowledge_chunks(request.into_inner(), stop, move |frame| {
+            let (uploads, caller) = (uploads.clone(), caller.clone());
+            async move {
+                uploads.put_chunk(&caller, &frame.upload_id, frame.chunk_index, frame.data).await.map_err(to_status)
             }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+        Ok(Response::new(Box::pin(acks)))
     }
 
     async fn put_chunk(&self, request: Request<pb::PutChunkRequest>) -> Result<Response<pb::PutChunkResponse>, Status> {

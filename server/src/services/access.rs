@@ -218,11 +218,10 @@ pub fn ensure_can_create_in(
     Err(Error::permission_denied(format!("{path} belongs to {owner}, who has not shared it with you for writing")))
 }
 
-/// Administration.
-/// RPCs anyone may call without a token: creating the first account,
-/// logging in, and a worker's Connect (which carries the service password).
-const PUBLIC_METHODS: &[&str] =
-    &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login", "/cordvault.v1.WorkerService/Connect"];
+/// RPCs of `cordvault.v1` anyone may call without a token: creating the
+/// first account and logging in. (Workers call `cordvault.worker.v1`, which
+/// checks the service password and worker tokens itself.)
+const PUBLIC_METHODS: &[&str] = &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login"];
 
 pub fn is_public_method(path: &str) -> bool {
     PUBLIC_METHODS.contains(&path)

@@ -19,4 +19,5 @@ pub mod tokens;
 pub mod trash;
 pub mod tree;
 pub mod uploads;
+pub mod worker_link;
 pub mod workers;

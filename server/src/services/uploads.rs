@@ -5,13 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use cordvault_core::chunk::{ChunkCodec, check_seal, seal_id};
+use cordvault_core::chunk::{ChunkCodec, check_seal};
 use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
 use cordvault_core::fields::{UPLOAD_ID_BYTES, is_upload_id, validate_sha256};
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, Result};
-use cordvault_store::{ChunkLocator, ChunkStore};
+use cordvault_store::{ChunkLocator, ChunkStore, StoredChunk, UploadShape, seal_and_put};
 
 use super::access::{Caller, ensure_owns_upload, owns_upload};
 use super::events::ChangeKind;
@@ -334,33 +334,14 @@ impl Uploads {
     /// Stores one chunk durably and records it; returns once both are done.
     pub async fn put_chunk(&self, caller: &Caller, upload_id: &str, index: u64, data: Bytes) -> Result<()> {
         let (upload, content, live) = self.session(caller, upload_id).await?;
-        let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
-        let count = chunk_count(size, chunk_size);
-        if index >= count {
-            return Err(Error::invalid_argument(format!(
-                "chunk {index} is out of range: the upload has {count} chunks"
-            )));
-        }
-        let expected = chunk_len(size, chunk_size, index);
-        if data.len() as u64 != expected {
-            return Err(Error::invalid_argument(format!(
-                "chunk {index} must hold {expected} bytes, not {}",
-                data.len()
-            )));
-        }
-        let codec = live.codec.clone();
-        let plaintext = data.clone();
-        let sealed = tokio::task::spawn_blocking(move || codec.seal(index, &plaintext))
-            .await
-            .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
-        let sealed_size = sealed.len() as i64;
-        let seal_id = seal_id(&sealed);
-        let locator = self.store.put(Bytes::from(sealed)).await.map_err(Error::from)?;
+        let shape = UploadShape { size: content.size as u64, chunk_size: content.chunk_size as u64 };
+        let stored = seal_and_put(self.store.as_ref(), &live.codec, shape, index, data.clone()).await?;
+        let StoredChunk { locator, sealed_size, seal_id } = stored;
         let row = ChunkRow {
             content_id: content.id,
             chunk_index: index as i64,
             locator: locator.0.clone(),
-            sealed_size,
+            sealed_size: sealed_size as i64,
             seal_id,
         };
         let replaced = match self.db.record_chunk(&upload.id, row, self.expiry()).await {

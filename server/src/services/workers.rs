@@ -56,6 +56,10 @@ struct Connected {
     address: String,
     capacity: u32,
     uploads: HashSet<String>,
+    /// Jobs in progress, as the worker's last heartbeat said.
+    reported_jobs: u32,
+    /// SHA-256 of the secret half of the worker's token.
+    token_digest: Vec<u8>,
     last_seen: Instant,
     sender: mpsc::Sender<ToWorker>,
     /// Dropping it ends the worker's stream.
@@ -69,7 +73,12 @@ impl Connected {
             kind: self.kind,
             address: self.address.clone(),
             capacity: self.capacity,
-            active_uploads: self.uploads.len() as u32,
+            // The manager knows which uploads it routed to a worker the
+            // moment it routes them; other work only the worker knows.
+            active_uploads: match self.kind {
+                WorkerKind::Upload => self.uploads.len() as u32,
+                WorkerKind::Thumbnail => self.reported_jobs,
+            },
         }
     }
 
@@ -90,6 +99,9 @@ pub struct WorkerRegistry {
 /// What a newly registered worker needs.
 pub struct Registration {
     pub worker_id: String,
+    /// The worker's credential for its unary calls: `<worker_id>.<secret>`,
+    /// valid while it stays registered.
+    pub worker_token: String,
     pub messages: mpsc::Receiver<ToWorker>,
     pub killed: oneshot::Receiver<()>,
     pub token_secret: Vec<u8>,
@@ -122,15 +134,14 @@ impl WorkerRegistry {
     ) -> Result<Registration> {
         // Comparing digests keeps the comparison's timing independent of
         // how much of the password was right.
-        let digest = |password: &str| ring::digest::digest(&ring::digest::SHA256, password.as_bytes());
-        let matches = digest(service_password).as_ref() == digest(&self.service_password).as_ref();
-        if !matches {
+        if sha256(service_password) != sha256(&self.service_password) {
             return Err(Error::permission_denied("wrong service password"));
         }
         if address.is_empty() {
             return Err(Error::invalid_argument("a worker must say its own address"));
         }
         let worker_id = random_hex::<8>();
+        let secret = random_hex::<32>();
         let (sender, messages) = mpsc::channel(256);
         let (kill, killed) = oneshot::channel();
         let worker = Connected {
@@ -138,6 +149,8 @@ impl WorkerRegistry {
             address: address.to_owned(),
             capacity: capacity.max(1),
             uploads: HashSet::new(),
+            reported_jobs: 0,
+            token_digest: sha256(&secret),
             last_seen: Instant::now(),
             sender,
             _kill: kill,
@@ -146,7 +159,27 @@ impl WorkerRegistry {
         self.workers.lock().expect("workers lock").insert(worker_id.clone(), worker);
         let _ = self.events.send(WorkerEvent::Joined(info));
         tracing::info!(%worker_id, ?kind, %address, capacity, "worker joined");
-        Ok(Registration { worker_id, messages, killed, token_secret: self.token_secret.clone() })
+        let worker_token = format!("{worker_id}.{secret}");
+        Ok(Registration { worker_id, worker_token, messages, killed, token_secret: self.token_secret.clone() })
+    }
+
+    /// The worker a token belongs to, while that worker is registered.
+    pub fn authenticate(&self, worker_token: &str) -> Result<String> {
+        let refused = || Error::unauthenticated("not a token of a connected worker; reconnect");
+        let (worker_id, secret) = worker_token.split_once('.').ok_or_else(refused)?;
+        let workers = self.workers.lock().expect("workers lock");
+        let worker = workers.get(worker_id).ok_or_else(refused)?;
+        // Comparing digests keeps the timing independent of the secret.
+        if sha256(secret) != worker.token_digest {
+            return Err(refused());
+        }
+        Ok(worker_id.to_owned())
+    }
+
+    /// Whether the manager routed the upload to this worker.
+    pub fn serves(&self, worker_id: &str, upload_id: &str) -> bool {
+        let workers = self.workers.lock().expect("workers lock");
+        workers.get(worker_id).is_some_and(|worker| worker.uploads.contains(upload_id))
     }
 
     pub fn unregister(&self, worker_id: &str) {
@@ -158,9 +191,17 @@ impl WorkerRegistry {
         }
     }
 
-    pub fn heartbeat(&self, worker_id: &str) {
+    /// Any message from the worker is a sign of life.
+    pub fn seen(&self, worker_id: &str) {
         if let Some(worker) = self.workers.lock().expect("workers lock").get_mut(worker_id) {
             worker.last_seen = Instant::now();
+        }
+    }
+
+    pub fn heartbeat(&self, worker_id: &str, active_jobs: u32) {
+        if let Some(worker) = self.workers.lock().expect("workers lock").get_mut(worker_id) {
+            worker.last_seen = Instant::now();
+            worker.reported_jobs = active_jobs;
         }
     }
 
@@ -242,4 +283,8 @@ impl WorkerRegistry {
         let list = workers.iter().map(|(id, worker)| worker.info(id)).collect();
         (list, receiver)
     }
+}
+
+fn sha256(text: &str) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref().to_vec()
 }

@@ -83,20 +83,21 @@ async fn f4_link_password_guesses_are_locked_out(backend: Backend) {
 }
 
 async fn f4_worker_password_guesses_are_locked_out(backend: Backend) {
-    use pb::worker_service_client::WorkerServiceClient;
+    use cordvault_proto::worker::v1 as worker;
+    use worker::worker_link_service_client::WorkerLinkServiceClient;
     let server = TestServer::start(backend).await;
     let connect = |password: String| {
         let url = server.url.clone();
         async move {
-            let hello = pb::ConnectRequest {
-                message: Some(pb::connect_request::Message::Hello(pb::Hello {
+            let hello = worker::ConnectRequest {
+                message: Some(worker::connect_request::Message::Hello(worker::Hello {
                     kind: pb::WorkerKind::Thumbnail as i32,
                     service_password: password,
                     address: "guesser".into(),
                     capacity: 1,
                 })),
             };
-            let mut client = WorkerServiceClient::new(cordvault_test_support::channel(&url).await);
+            let mut client = WorkerLinkServiceClient::new(cordvault_test_support::channel(&url).await);
             client.connect(tokio_stream::iter([hello])).await.map(|_| ())
         }
     };

@@ -16,6 +16,7 @@ mod sharing;
 mod thumbnails;
 mod transfer;
 mod tree;
+mod worker_link;
 
 use cordvault_test_support::TestServer;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use cordvault_proto::v1 as pb;
+use cordvault_proto::worker::v1 as pb;
 use cordvault_store::ChunkStore;
 
 use crate::render::{Skip, Thumbnail, ThumbnailFormat, render};

@@ -1,13 +1,15 @@
 //! The thumbnail worker on the one worker runtime: jobs come in on the
 //! Connect stream, results go back on it.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use cordvault_proto::v1 as pb;
-use cordvault_proto::v1::connect_request::Message as Outgoing;
-use cordvault_proto::v1::connect_response::Message as Incoming;
+use cordvault_proto::v1::WorkerKind;
+use cordvault_proto::worker::v1 as pb;
+use cordvault_proto::worker::v1::connect_request::Message as Outgoing;
+use cordvault_proto::worker::v1::connect_response::Message as Incoming;
 use cordvault_store::ChunkStore;
-use cordvault_worker_runtime::{JobHandler, Outbound, Refused, WorkerIdentity};
+use cordvault_worker_runtime::{JobHandler, ManagerLink, Refused, WorkerIdentity};
 
 use crate::WorkerConfig;
 use crate::job::make_thumbnail;
@@ -17,22 +19,24 @@ pub async fn run(config: Arc<WorkerConfig>) -> Result<(), Refused> {
     let identity = WorkerIdentity {
         manager_address: config.manager_address.clone(),
         service_password: config.service_password.clone(),
-        kind: pb::WorkerKind::Thumbnail,
+        kind: WorkerKind::Thumbnail,
         address: config.name.clone(),
         capacity: config.capacity,
     };
-    let handler = Thumbnailer { config, connection: Mutex::default() };
+    let handler = Thumbnailer { config, connection: Mutex::default(), active: Arc::default() };
     cordvault_worker_runtime::run(identity, Arc::new(handler)).await
 }
 
 struct Thumbnailer {
     config: Arc<WorkerConfig>,
     /// The store the manager named and the stream back, while connected.
-    connection: Mutex<Option<(Arc<dyn ChunkStore>, Outbound)>>,
+    connection: Mutex<Option<(Arc<dyn ChunkStore>, ManagerLink)>>,
+    /// Jobs being worked on, for the heartbeat.
+    active: Arc<AtomicU32>,
 }
 
 impl JobHandler for Thumbnailer {
-    fn connected(&self, welcome: &pb::Welcome, outbound: Outbound) -> Result<(), String> {
+    fn connected(&self, welcome: &pb::Welcome, outbound: ManagerLink) -> Result<(), String> {
         let store = cordvault_store::open(&welcome.chunk_store, u64::MAX)
             .map_err(|err| format!("cannot open the chunk store: {err}"))?;
         *self.connection.lock().unwrap_or_else(PoisonError::into_inner) = Some((store, outbound));
@@ -46,15 +50,24 @@ impl JobHandler for Thumbnailer {
         let Some((store, outbound)) = self.connection.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
             return;
         };
-        tokio::spawn(answer(store, job, self.config.clone(), outbound));
+        let (config, active) = (self.config.clone(), self.active.clone());
+        active.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            answer(store, job, config, outbound).await;
+            active.fetch_sub(1, Ordering::Relaxed);
+        });
     }
 
     fn disconnected(&self) {
         *self.connection.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
+
+    fn active_jobs(&self) -> u32 {
+        self.active.load(Ordering::Relaxed)
+    }
 }
 
-async fn answer(store: Arc<dyn ChunkStore>, job: pb::ThumbnailJob, config: Arc<WorkerConfig>, outbound: Outbound) {
+async fn answer(store: Arc<dyn ChunkStore>, job: pb::ThumbnailJob, config: Arc<WorkerConfig>, outbound: ManagerLink) {
     let result = match make_thumbnail(store, &job, &config.render).await {
         Ok(thumbnail) => {
             tracing::debug!(job_id = job.job_id, width = thumbnail.width, height = thumbnail.height, "thumbnail made");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
 use cordvault_core::range::{chunk_count, chunk_len};
-use cordvault_proto::v1 as pb;
+use cordvault_proto::worker::v1 as pb;
 use cordvault_store::{ChunkLocator, ChunkStore};
 
 use crate::render::Skip;

@@ -5,18 +5,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cordvault_core::chunk::seal_id;
 use cordvault_core::clock::now_ms;
-use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::status::to_status;
 use cordvault_core::token::bearer;
 use cordvault_core::{Error, ErrorCode, Result};
+use cordvault_proto::upload_stream::acknowledge_chunks;
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::transfer_service_server::TransferService;
-use cordvault_store::ChunkLocator;
+use cordvault_proto::worker::v1 as pb_worker;
+use cordvault_store::{StoredChunk, seal_and_put};
 use futures::Stream;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::link::Link;
@@ -44,33 +42,22 @@ impl WorkerTransferApi {
                 "upload {upload_id} is not assigned to this worker; start it again on the manager"
             ))
         })?;
-        let count = chunk_count(assignment.size, assignment.chunk_size);
-        if index >= count {
-            return Err(Error::invalid_argument(format!(
-                "chunk {index} is out of range: the upload has {count} chunks"
-            )));
-        }
-        let expected = chunk_len(assignment.size, assignment.chunk_size, index);
-        if data.len() as u64 != expected {
-            return Err(Error::invalid_argument(format!(
-                "chunk {index} must hold {expected} bytes, not {}",
-                data.len()
-            )));
-        }
-        let codec = assignment.codec.clone();
-        let sealed = tokio::task::spawn_blocking(move || codec.seal(index, &data))
-            .await
-            .map_err(|err| Error::internal(format!("sealing task failed: {err}")))?;
-        let sealed_size = sealed.len() as u64;
-        let seal_id = seal_id(&sealed).unwrap_or_default();
-        let locator = session.store.put(Bytes::from(sealed)).await.map_err(Error::from)?;
-        match self.link.record_chunk(upload_id, index, &locator.0, sealed_size, &seal_id).await {
+        let stored = seal_and_put(session.store.as_ref(), &assignment.codec, assignment.shape, index, data).await?;
+        let StoredChunk { locator, sealed_size, seal_id } = stored;
+        let record = pb_worker::RecordChunkRequest {
+            upload_id: upload_id.to_owned(),
+            chunk_index: index,
+            locator: locator.0.clone(),
+            sealed_size,
+            seal_id: seal_id.unwrap_or_default(),
+        };
+        match session.manager.record_chunk(record).await {
             Ok(()) => Ok(()),
             // Unknown outcome: the manager may have recorded it. Keep the
             // object; the manager's orphan sweep removes it if not.
             Err(err) if err.code == ErrorCode::Unavailable => Err(err),
             Err(err) => {
-                if let Err(cleanup) = session.store.delete(&ChunkLocator(locator.0.clone())).await {
+                if let Err(cleanup) = session.store.delete(&locator).await {
                     tracing::warn!(error = %cleanup, %locator, "could not delete a refused chunk");
                 }
                 Err(err)
@@ -95,21 +82,12 @@ impl TransferService for WorkerTransferApi {
         request: Request<Streaming<pb::UploadRequest>>,
     ) -> Result<Response<Self::UploadStream>, Status> {
         let token = upload_token(&request)?;
-        let mut inbound = request.into_inner();
-        let api = WorkerTransferApi { link: self.link.clone() };
-        let (sender, receiver) = mpsc::channel(4);
-        tokio::spawn(async move {
-            while let Ok(Some(frame)) = inbound.message().await {
-                let index = frame.chunk_index;
-                let stored = api.put_chunk(&token, &frame.upload_id, index, frame.data).await;
-                let reply = stored.map(|()| pb::UploadResponse { chunk_index: index }).map_err(to_status);
-                let failed = reply.is_err();
-                if sender.send(reply).await.is_err() || failed {
-                    return;
-                }
-            }
+        let link = self.link.clone();
+        let acks = acknowledge_chunks(request.into_inner(), std::future::pending(), move |frame| {
+            let (api, token) = (WorkerTransferApi { link: link.clone() }, token.clone());
+            async move { api.put_chunk(&token, &frame.upload_id, frame.chunk_index, frame.data).await.map_err(to_status) }
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+        Ok(Response::new(Box::pin(acks)))
     }
 
     async fn put_chunk(&self, request: Request<pb::PutChunkRequest>) -> Result<Response<pb::PutChunkResponse>, Status> {
@@ -127,7 +105,7 @@ impl TransferService for WorkerTransferApi {
         let upload_id = &request.get_ref().upload_id;
         let session = self.link.session().map_err(to_status)?;
         session.token_key.verify(&token, upload_id, now_ms()).map_err(to_status)?;
-        let upload = self.link.query(upload_id).await.map_err(to_status)?;
+        let upload = session.manager.query_chunks(upload_id).await.map_err(to_status)?;
         Ok(Response::new(upload))
     }
 

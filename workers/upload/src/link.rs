@@ -1,35 +1,32 @@
 //! The upload worker on the one worker runtime: assignments from the
-//! manager, and request/response calls (chunk records, queries) over the
-//! Connect stream.
+//! manager's stream, and its unary calls to record and query chunks.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::SecretKey;
-use cordvault_core::status::from_code_number;
 use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, Result};
-use cordvault_proto::v1 as pb;
-use cordvault_proto::v1::connect_request::Message as Outgoing;
-use cordvault_proto::v1::connect_response::Message as Incoming;
-use cordvault_store::ChunkStore;
-use cordvault_worker_runtime::{JobHandler, Outbound, Refused, WorkerIdentity};
-use tokio::sync::{oneshot, watch};
+use cordvault_proto::v1::WorkerKind;
+use cordvault_proto::worker::v1 as pb;
+use cordvault_proto::worker::v1::connect_response::Message as Incoming;
+use cordvault_store::{ChunkStore, UploadShape};
+use cordvault_worker_runtime::{JobHandler, ManagerLink, Refused, WorkerIdentity};
+use tokio::sync::watch;
 
-/// What the Welcome set up: the store and the token key.
+/// What the Welcome set up: the store, the token key and the way back.
 pub struct Session {
     pub store: Arc<dyn ChunkStore>,
     pub token_key: UploadTokenKey,
+    pub manager: ManagerLink,
 }
 
 /// An upload this worker serves.
 pub struct Assignment {
     pub codec: ChunkCodec,
-    pub size: u64,
-    pub chunk_size: u64,
+    pub shape: UploadShape,
 }
 
 pub struct Link {
@@ -40,13 +37,7 @@ pub struct Link {
     discord_channels: Option<Vec<u64>>,
     session: watch::Sender<Option<Arc<Session>>>,
     assignments: Mutex<HashMap<String, Arc<Assignment>>>,
-    outgoing: Mutex<Option<Outbound>>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<Incoming>>>,
-    next_request: AtomicU64,
 }
-
-/// How long a call to the manager may take before its outcome counts as unknown.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Link {
     pub fn new(
@@ -64,9 +55,6 @@ impl Link {
             discord_channels,
             session: watch::channel(None).0,
             assignments: Mutex::default(),
-            outgoing: Mutex::default(),
-            pending: Mutex::default(),
-            next_request: AtomicU64::new(1),
         }
     }
 
@@ -98,7 +86,7 @@ impl Link {
         let identity = WorkerIdentity {
             manager_address: self.manager_address.clone(),
             service_password: self.service_password.clone(),
-            kind: pb::WorkerKind::Upload,
+            kind: WorkerKind::Upload,
             address: self.own_address.clone(),
             capacity: self.capacity,
         };
@@ -118,80 +106,14 @@ impl Link {
             }
         };
         tracing::info!(upload_id = %assign.upload_id, size = assign.size, "upload assigned");
-        let assignment = Assignment { codec, size: assign.size, chunk_size: assign.chunk_size };
+        let shape = UploadShape { size: assign.size, chunk_size: assign.chunk_size };
+        let assignment = Assignment { codec, shape };
         self.assignments.lock().expect("assignments lock").insert(assign.upload_id, Arc::new(assignment));
-    }
-
-    fn answer(&self, answer: Incoming) {
-        let request_id = match &answer {
-            Incoming::ChunkRecorded(recorded) => recorded.request_id,
-            Incoming::ChunksDurable(durable) => durable.request_id,
-            _ => return,
-        };
-        if let Some(waiter) = self.pending.lock().expect("pending lock").remove(&request_id) {
-            let _ = waiter.send(answer);
-        }
-    }
-
-    /// Sends a request and waits for its answer. An error of code
-    /// UNAVAILABLE means the outcome is unknown.
-    async fn call(&self, make: impl FnOnce(u64) -> Outgoing) -> Result<Incoming> {
-        let unknown = || Error::unavailable("the manager did not answer; try again");
-        let request_id = self.next_request.fetch_add(1, Ordering::Relaxed);
-        let (waiter, answer) = oneshot::channel();
-        self.pending.lock().expect("pending lock").insert(request_id, waiter);
-        let outbound = self.outgoing.lock().expect("outgoing lock").clone().ok_or_else(unknown)?;
-        if !outbound.send(make(request_id)).await {
-            return Err(unknown());
-        }
-        let answer = tokio::time::timeout(CALL_TIMEOUT, answer).await;
-        self.pending.lock().expect("pending lock").remove(&request_id);
-        answer.map_err(|_| unknown())?.map_err(|_| unknown())
-    }
-
-    /// Has the manager record a stored chunk.
-    pub async fn record_chunk(
-        &self,
-        upload_id: &str,
-        chunk_index: u64,
-        locator: &str,
-        sealed_size: u64,
-        seal_id: &str,
-    ) -> Result<()> {
-        let answer = self
-            .call(|request_id| {
-                Outgoing::ChunkStored(pb::ChunkStored {
-                    request_id,
-                    upload_id: upload_id.to_owned(),
-                    chunk_index,
-                    locator: locator.to_owned(),
-                    sealed_size,
-                    seal_id: seal_id.to_owned(),
-                })
-            })
-            .await?;
-        match answer {
-            Incoming::ChunkRecorded(recorded) => from_code_number(recorded.code, recorded.message),
-            _ => Err(Error::internal("the manager answered with the wrong message")),
-        }
-    }
-
-    pub async fn query(&self, upload_id: &str) -> Result<pb::QueryUploadResponse> {
-        let answer = self
-            .call(|request_id| Outgoing::QueryChunks(pb::QueryChunks { request_id, upload_id: upload_id.to_owned() }))
-            .await?;
-        match answer {
-            Incoming::ChunksDurable(durable) => {
-                from_code_number(durable.code, durable.message)?;
-                durable.upload.ok_or_else(|| Error::internal("the manager's answer lacks the upload"))
-            }
-            _ => Err(Error::internal("the manager answered with the wrong message")),
-        }
     }
 }
 
 impl JobHandler for Link {
-    fn connected(&self, welcome: &pb::Welcome, outbound: Outbound) -> Result<(), String> {
+    fn connected(&self, welcome: &pb::Welcome, manager: ManagerLink) -> Result<(), String> {
         let spec = match &self.discord_channels {
             Some(channels) => cordvault_store::with_discord_channels(&welcome.chunk_store, channels),
             None => Ok(welcome.chunk_store.clone()),
@@ -199,8 +121,7 @@ impl JobHandler for Link {
         let store = spec
             .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
             .map_err(|err| format!("cannot open the chunk store: {err}"))?;
-        let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key) };
-        *self.outgoing.lock().expect("outgoing lock") = Some(outbound);
+        let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key), manager };
         self.session.send_replace(Some(Arc::new(session)));
         Ok(())
     }
@@ -211,20 +132,17 @@ impl JobHandler for Link {
             Incoming::Release(release) => {
                 self.assignments.lock().expect("assignments lock").remove(&release.upload_id);
             }
-            answer @ (Incoming::ChunkRecorded(_) | Incoming::ChunksDurable(_)) => self.answer(answer),
             Incoming::Welcome(_) | Incoming::ThumbnailJob(_) => {}
         }
     }
 
-    /// Forgets everything the last connection brought: keys, pending calls.
+    /// Forgets everything the last connection brought: keys and the link.
     fn disconnected(&self) {
         self.session.send_replace(None);
         self.assignments.lock().expect("assignments lock").clear();
-        *self.outgoing.lock().expect("outgoing lock") = None;
-        self.pending.lock().expect("pending lock").clear();
     }
 
-    fn active_uploads(&self) -> u32 {
+    fn active_jobs(&self) -> u32 {
         self.assignments.lock().expect("assignments lock").len() as u32
     }
 }

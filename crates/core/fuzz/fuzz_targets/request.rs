@@ -24,6 +24,7 @@ use cordvault_core::fields::{PageToken, is_link_id, is_upload_id, validate_passw
 use cordvault_core::media_type::validate_media_type;
 use cordvault_core::path::{TreePath, normalize_name};
 use cordvault_proto::v1 as pb;
+use cordvault_proto::worker::v1 as worker;
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
 
@@ -82,17 +83,30 @@ fn enumeration<E: TryFrom<i32>>(value: i32) {
     let _ = E::try_from(value);
 }
 
+/// The proto package of each module the list names its messages from.
+macro_rules! pb {
+    () => {
+        "v1"
+    };
+}
+macro_rules! worker {
+    () => {
+        "worker.v1"
+    };
+}
+
 /// The request messages, each with the checks its service applies.
 macro_rules! requests {
-    ($($message:ident => |$m:ident| $check:block,)*) => {
-        const NAMES: &[&str] = &[$(stringify!($message)),*];
+    ($($package:ident :: $message:ident => |$m:ident| $check:block,)*) => {
+        /// Full names, e.g. `.cordvault.v1.ListRequest`.
+        const NAMES: &[&str] = &[$(concat!(".cordvault.", $package!(), ".", stringify!($message))),*];
 
         fn decode_and_check(which: usize, bytes: &[u8]) {
             let mut index = 0;
             $(
                 if which == index {
-                    let Ok($m) = pb::$message::decode(bytes) else { return };
-                    let again = pb::$message::decode($m.encode_to_vec().as_slice())
+                    let Ok($m) = $package::$message::decode(bytes) else { return };
+                    let again = $package::$message::decode($m.encode_to_vec().as_slice())
                         .unwrap_or_else(|err| panic!("{} does not decode as encoded: {err}", stringify!($message)));
                     assert_eq!(again, $m, "{} changes on a round trip", stringify!($message));
                     $check
@@ -107,77 +121,78 @@ macro_rules! requests {
 
 requests! {
     // AuthService
-    RegisterRequest => |m| { username(&m.username); password(&m.password); },
-    LoginRequest => |m| { let _ = (m.username.len(), m.password.len()); },
-    UpdatePasswordRequest => |m| { password(&m.new_password); },
-    WhoAmIRequest => |m| { let _ = m; },
-    CreateDownloadTicketRequest => |m| { enumeration::<pb::TicketPurpose>(m.purpose); optional_path(&m.path); },
+    pb::RegisterRequest => |m| { username(&m.username); password(&m.password); },
+    pb::LoginRequest => |m| { let _ = (m.username.len(), m.password.len()); },
+    pb::UpdatePasswordRequest => |m| { password(&m.new_password); },
+    pb::WhoAmIRequest => |m| { let _ = m; },
+    pb::CreateDownloadTicketRequest => |m| { enumeration::<pb::TicketPurpose>(m.purpose); optional_path(&m.path); },
     // FileService
-    StatRequest => |m| { path(&m.path); },
-    ListRequest => |m| { path(&m.path); checked("page_token", PageToken::parse(&m.page_token)); enumeration::<pb::SortField>(m.sort_by); },
-    CreateFolderRequest => |m| { path(&m.path); },
-    MoveRequest => |m| { path(&m.path); path(&m.destination_folder); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
-    RenameRequest => |m| { path(&m.path); name(&m.new_name); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
-    DeleteRequest => |m| { path(&m.path); },
-    MergeFoldersRequest => |m| { path(&m.source); path(&m.destination); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
-    ListTrashRequest => |m| { let _ = m; },
-    RestoreRequest => |m| { let _ = m.trash_id; },
-    EmptyTrashRequest => |m| { let _ = m; },
-    FolderUsageRequest => |m| { path(&m.path); },
-    SetVisibilityRequest => |m| { path(&m.path); enumeration::<pb::Visibility>(m.visibility); },
-    ShareRequest => |m| { path(&m.path); enumeration::<pb::ShareLevel>(m.level); },
-    UnshareRequest => |m| { path(&m.path); },
-    ListSharesRequest => |m| { path(&m.path); },
-    TransferOwnershipRequest => |m| { path(&m.path); },
-    ListOwnershipOffersRequest => |m| { let _ = m; },
-    AnswerOwnershipOfferRequest => |m| { path(&m.path); },
-    SearchUsersRequest => |m| { let _ = m.query.chars().count(); },
-    WatchRequest => |m| { optional_path(&m.path); },
-    GetThumbnailRequest => |m| { path(&m.path); },
+    pb::StatRequest => |m| { path(&m.path); },
+    pb::ListRequest => |m| { path(&m.path); checked("page_token", PageToken::parse(&m.page_token)); enumeration::<pb::SortField>(m.sort_by); },
+    pb::CreateFolderRequest => |m| { path(&m.path); },
+    pb::MoveRequest => |m| { path(&m.path); path(&m.destination_folder); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    pb::RenameRequest => |m| { path(&m.path); name(&m.new_name); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    pb::DeleteRequest => |m| { path(&m.path); },
+    pb::MergeFoldersRequest => |m| { path(&m.source); path(&m.destination); enumeration::<pb::ConflictPolicy>(m.conflict_policy); },
+    pb::ListTrashRequest => |m| { let _ = m; },
+    pb::RestoreRequest => |m| { let _ = m.trash_id; },
+    pb::EmptyTrashRequest => |m| { let _ = m; },
+    pb::FolderUsageRequest => |m| { path(&m.path); },
+    pb::SetVisibilityRequest => |m| { path(&m.path); enumeration::<pb::Visibility>(m.visibility); },
+    pb::ShareRequest => |m| { path(&m.path); enumeration::<pb::ShareLevel>(m.level); },
+    pb::UnshareRequest => |m| { path(&m.path); },
+    pb::ListSharesRequest => |m| { path(&m.path); },
+    pb::TransferOwnershipRequest => |m| { path(&m.path); },
+    pb::ListOwnershipOffersRequest => |m| { let _ = m; },
+    pb::AnswerOwnershipOfferRequest => |m| { path(&m.path); },
+    pb::SearchUsersRequest => |m| { let _ = m.query.chars().count(); },
+    pb::WatchRequest => |m| { optional_path(&m.path); },
+    pb::GetThumbnailRequest => |m| { path(&m.path); },
     // TransferService
-    StartUploadRequest => |m| {
+    pb::StartUploadRequest => |m| {
         path(&m.path);
         sha256(&m.sha256);
         enumeration::<pb::ConflictPolicy>(m.conflict_policy);
         media_type(&m.mime_type);
         upload_id(&m.resume_upload_id);
     },
-    UploadRequest => |m| { upload_id(&m.upload_id); },
-    PutChunkRequest => |m| { upload_id(&m.upload_id); },
-    QueryUploadRequest => |m| { upload_id(&m.upload_id); },
-    CommitUploadRequest => |m| { upload_id(&m.upload_id); sha256(&m.sha256); },
-    AbortUploadRequest => |m| { upload_id(&m.upload_id); },
-    ReadRequest => |m| { path(&m.path); let _ = m.offset.checked_add(m.length); },
+    pb::UploadRequest => |m| { upload_id(&m.upload_id); },
+    pb::PutChunkRequest => |m| { upload_id(&m.upload_id); },
+    pb::QueryUploadRequest => |m| { upload_id(&m.upload_id); },
+    pb::CommitUploadRequest => |m| { upload_id(&m.upload_id); sha256(&m.sha256); },
+    pb::AbortUploadRequest => |m| { upload_id(&m.upload_id); },
+    pb::ReadRequest => |m| { path(&m.path); let _ = m.offset.checked_add(m.length); },
     // LinkService
-    CreateLinkRequest => |m| { path(&m.path); let _ = m.password.chars().count(); },
-    ListLinksRequest => |m| { let _ = m.all; },
-    RevokeLinkRequest => |m| { let _ = is_link_id(&m.id); },
+    pb::CreateLinkRequest => |m| { path(&m.path); let _ = m.password.chars().count(); },
+    pb::ListLinksRequest => |m| { let _ = m.all; },
+    pb::RevokeLinkRequest => |m| { let _ = is_link_id(&m.id); },
     // AdminService
-    ListUsersRequest => |m| { let _ = m; },
-    CreateUserRequest => |m| { username(&m.username); password(&m.password); },
-    DeleteUserRequest => |m| { let _ = m.files; },
-    SetAdminRequest => |m| { let _ = m.is_admin; },
-    ResetPasswordRequest => |m| { password(&m.new_password); },
-    GetQuotaRequest => |m| { let _ = m; },
-    SetQuotaRequest => |m| { let _ = m.max_bytes; },
-    // WorkerService
-    ConnectRequest => |m| {
-        use pb::connect_request::Message as FromWorker;
+    pb::ListUsersRequest => |m| { let _ = m; },
+    pb::CreateUserRequest => |m| { username(&m.username); password(&m.password); },
+    pb::DeleteUserRequest => |m| { let _ = m.files; },
+    pb::SetAdminRequest => |m| { let _ = m.is_admin; },
+    pb::ResetPasswordRequest => |m| { password(&m.new_password); },
+    pb::GetQuotaRequest => |m| { let _ = m; },
+    pb::SetQuotaRequest => |m| { let _ = m.max_bytes; },
+    // WorkerLinkService (cordvault.worker.v1)
+    worker::ConnectRequest => |m| {
+        use worker::connect_request::Message as FromWorker;
         match &m.message {
             Some(FromWorker::Hello(hello)) => enumeration::<pb::WorkerKind>(hello.kind),
-            Some(FromWorker::ChunkStored(stored)) => upload_id(&stored.upload_id),
-            Some(FromWorker::QueryChunks(query)) => upload_id(&query.upload_id),
             Some(FromWorker::ThumbnailResult(_)) | Some(FromWorker::Heartbeat(_)) | None => {}
         }
     },
-    ListWorkersRequest => |m| { let _ = m; },
-    WatchWorkersRequest => |m| { let _ = m; },
+    worker::RecordChunkRequest => |m| { upload_id(&m.upload_id); },
+    worker::QueryChunksRequest => |m| { upload_id(&m.upload_id); },
+    // WorkerService
+    pb::ListWorkersRequest => |m| { let _ = m; },
+    pb::WatchWorkersRequest => |m| { let _ = m; },
 }
 
 /// Every RPC's request message is in the list above.
 fn check_the_list_is_complete() {
     let set = prost_types::FileDescriptorSet::decode(cordvault_proto::FILE_DESCRIPTOR_SET).expect("descriptor set");
-    let listed: BTreeSet<String> = NAMES.iter().map(|name| format!(".cordvault.v1.{name}")).collect();
+    let listed: BTreeSet<&str> = NAMES.iter().copied().collect();
     let mut missing = Vec::new();
     for file in &set.file {
         for service in &file.service {

@@ -4,503 +4,13 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { QueryUploadResponse } from "./transfer_pb";
-import { file_cordvault_v1_transfer } from "./transfer_pb";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file cordvault/v1/worker.proto.
  */
 export const file_cordvault_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("Chljb3JkdmF1bHQvdjEvd29ya2VyLnByb3RvEgxjb3JkdmF1bHQudjEikAIKDkNvbm5lY3RSZXF1ZXN0EiQKBWhlbGxvGAEgASgLMhMuY29yZHZhdWx0LnYxLkhlbGxvSAASMQoMY2h1bmtfc3RvcmVkGAIgASgLMhkuY29yZHZhdWx0LnYxLkNodW5rU3RvcmVkSAASMQoMcXVlcnlfY2h1bmtzGAMgASgLMhkuY29yZHZhdWx0LnYxLlF1ZXJ5Q2h1bmtzSAASLAoJaGVhcnRiZWF0GAQgASgLMhcuY29yZHZhdWx0LnYxLkhlYXJ0YmVhdEgAEjkKEHRodW1ibmFpbF9yZXN1bHQYBSABKAsyHS5jb3JkdmF1bHQudjEuVGh1bWJuYWlsUmVzdWx0SABCCQoHbWVzc2FnZSK7AgoPQ29ubmVjdFJlc3BvbnNlEigKB3dlbGNvbWUYASABKAsyFS5jb3JkdmF1bHQudjEuV2VsY29tZUgAEiYKBmFzc2lnbhgCIAEoCzIULmNvcmR2YXVsdC52MS5Bc3NpZ25IABIoCgdyZWxlYXNlGAMgASgLMhUuY29yZHZhdWx0LnYxLlJlbGVhc2VIABI1Cg5jaHVua19yZWNvcmRlZBgEIAEoCzIbLmNvcmR2YXVsdC52MS5DaHVua1JlY29yZGVkSAASNQoOY2h1bmtzX2R1cmFibGUYBSABKAsyGy5jb3JkdmF1bHQudjEuQ2h1bmtzRHVyYWJsZUgAEjMKDXRodW1ibmFpbF9qb2IYBiABKAsyGi5jb3JkdmF1bHQudjEuVGh1bWJuYWlsSm9iSABCCQoHbWVzc2FnZSJsCgVIZWxsbxImCgRraW5kGAEgASgOMhguY29yZHZhdWx0LnYxLldvcmtlcktpbmQSGAoQc2VydmljZV9wYXNzd29yZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEhAKCGNhcGFjaXR5GAQgASgNIoABCgdXZWxjb21lEhEKCXdvcmtlcl9pZBgBIAEoCRISCgpjaHVua19zaXplGAIgASgEEhMKC2NodW5rX3N0b3JlGAMgASgJEhgKEHVwbG9hZF90b2tlbl9rZXkYBCABKAwSHwoXaGVhcnRiZWF0X2ludGVydmFsX3NlY3MYBSABKA0iTwoGQXNzaWduEhEKCXVwbG9hZF9pZBgBIAEoCRIMCgRzaXplGAIgASgEEhIKCmNodW5rX3NpemUYAyABKAQSEAoIZGF0YV9rZXkYBCABKAwiHAoHUmVsZWFzZRIRCgl1cGxvYWRfaWQYASABKAkigAEKC0NodW5rU3RvcmVkEhIKCnJlcXVlc3RfaWQYASABKAQSEQoJdXBsb2FkX2lkGAIgASgJEhMKC2NodW5rX2luZGV4GAMgASgEEg8KB2xvY2F0b3IYBCABKAkSEwoLc2VhbGVkX3NpemUYBSABKAQSDwoHc2VhbF9pZBgGIAEoCSJCCg1DaHVua1JlY29yZGVkEhIKCnJlcXVlc3RfaWQYASABKAQSDAoEY29kZRgCIAEoBRIPCgdtZXNzYWdlGAMgASgJIjQKC1F1ZXJ5Q2h1bmtzEhIKCnJlcXVlc3RfaWQYASABKAQSEQoJdXBsb2FkX2lkGAIgASgJInUKDUNodW5rc0R1cmFibGUSEgoKcmVxdWVzdF9pZBgBIAEoBBIMCgRjb2RlGAIgASgFEg8KB21lc3NhZ2UYAyABKAkSMQoGdXBsb2FkGAQgASgLMiEuY29yZHZhdWx0LnYxLlF1ZXJ5VXBsb2FkUmVzcG9uc2UikAEKDFRodW1ibmFpbEpvYhIOCgZqb2JfaWQYASABKAQSEQoJbWltZV90eXBlGAIgASgJEgwKBHNpemUYAyABKAQSEgoKY2h1bmtfc2l6ZRgEIAEoBBIQCghkYXRhX2tleRgFIAEoDBIWCg5jaHVua19sb2NhdG9ycxgGIAMoCRIRCgltYXhfd2lkdGgYByABKA0ieQoPVGh1bWJuYWlsUmVzdWx0Eg4KBmpvYl9pZBgBIAEoBBIMCgRkYXRhGAIgASgMEhEKCW1pbWVfdHlwZRgDIAEoCRINCgV3aWR0aBgEIAEoDRIOCgZoZWlnaHQYBSABKA0SFgoOc2tpcHBlZF9yZWFzb24YBiABKAkiIwoJSGVhcnRiZWF0EhYKDmFjdGl2ZV91cGxvYWRzGAEgASgNIoIBCgpXb3JrZXJJbmZvEhEKCXdvcmtlcl9pZBgBIAEoCRImCgRraW5kGAIgASgOMhguY29yZHZhdWx0LnYxLldvcmtlcktpbmQSDwoHYWRkcmVzcxgDIAEoCRIQCghjYXBhY2l0eRgEIAEoDRIWCg5hY3RpdmVfdXBsb2FkcxgFIAEoDSIUChJMaXN0V29ya2Vyc1JlcXVlc3QiQAoTTGlzdFdvcmtlcnNSZXNwb25zZRIpCgd3b3JrZXJzGAEgAygLMhguY29yZHZhdWx0LnYxLldvcmtlckluZm8iFQoTV2F0Y2hXb3JrZXJzUmVxdWVzdCLVAQoUV2F0Y2hXb3JrZXJzUmVzcG9uc2USOQoGY2hhbmdlGAEgASgOMikuY29yZHZhdWx0LnYxLldhdGNoV29ya2Vyc1Jlc3BvbnNlLkNoYW5nZRIoCgZ3b3JrZXIYAiABKAsyGC5jb3JkdmF1bHQudjEuV29ya2VySW5mbyJYCgZDaGFuZ2USFgoSQ0hBTkdFX1VOU1BFQ0lGSUVEEAASEgoOQ0hBTkdFX1BSRVNFTlQQARIRCg1DSEFOR0VfSk9JTkVEEAISDwoLQ0hBTkdFX0xFRlQQAypcCgpXb3JrZXJLaW5kEhsKF1dPUktFUl9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSV09SS0VSX0tJTkRfVVBMT0FEEAESGQoVV09SS0VSX0tJTkRfVEhVTUJOQUlMEAIyiAIKDVdvcmtlclNlcnZpY2USSgoHQ29ubmVjdBIcLmNvcmR2YXVsdC52MS5Db25uZWN0UmVxdWVzdBodLmNvcmR2YXVsdC52MS5Db25uZWN0UmVzcG9uc2UoATABElIKC0xpc3RXb3JrZXJzEiAuY29yZHZhdWx0LnYxLkxpc3RXb3JrZXJzUmVxdWVzdBohLmNvcmR2YXVsdC52MS5MaXN0V29ya2Vyc1Jlc3BvbnNlElcKDFdhdGNoV29ya2VycxIhLmNvcmR2YXVsdC52MS5XYXRjaFdvcmtlcnNSZXF1ZXN0GiIuY29yZHZhdWx0LnYxLldhdGNoV29ya2Vyc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_cordvault_v1_transfer]);
-
-/**
- * @generated from message cordvault.v1.ConnectRequest
- */
-export type ConnectRequest = Message<"cordvault.v1.ConnectRequest"> & {
-  /**
-   * @generated from oneof cordvault.v1.ConnectRequest.message
-   */
-  message: {
-    /**
-     * @generated from field: cordvault.v1.Hello hello = 1;
-     */
-    value: Hello;
-    case: "hello";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.ChunkStored chunk_stored = 2;
-     */
-    value: ChunkStored;
-    case: "chunkStored";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.QueryChunks query_chunks = 3;
-     */
-    value: QueryChunks;
-    case: "queryChunks";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.Heartbeat heartbeat = 4;
-     */
-    value: Heartbeat;
-    case: "heartbeat";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.ThumbnailResult thumbnail_result = 5;
-     */
-    value: ThumbnailResult;
-    case: "thumbnailResult";
-  } | { case: undefined; value?: undefined };
-};
-
-/**
- * Describes the message cordvault.v1.ConnectRequest.
- * Use `create(ConnectRequestSchema)` to create a new message.
- */
-export const ConnectRequestSchema: GenMessage<ConnectRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 0);
-
-/**
- * @generated from message cordvault.v1.ConnectResponse
- */
-export type ConnectResponse = Message<"cordvault.v1.ConnectResponse"> & {
-  /**
-   * @generated from oneof cordvault.v1.ConnectResponse.message
-   */
-  message: {
-    /**
-     * @generated from field: cordvault.v1.Welcome welcome = 1;
-     */
-    value: Welcome;
-    case: "welcome";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.Assign assign = 2;
-     */
-    value: Assign;
-    case: "assign";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.Release release = 3;
-     */
-    value: Release;
-    case: "release";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.ChunkRecorded chunk_recorded = 4;
-     */
-    value: ChunkRecorded;
-    case: "chunkRecorded";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.ChunksDurable chunks_durable = 5;
-     */
-    value: ChunksDurable;
-    case: "chunksDurable";
-  } | {
-    /**
-     * @generated from field: cordvault.v1.ThumbnailJob thumbnail_job = 6;
-     */
-    value: ThumbnailJob;
-    case: "thumbnailJob";
-  } | { case: undefined; value?: undefined };
-};
-
-/**
- * Describes the message cordvault.v1.ConnectResponse.
- * Use `create(ConnectResponseSchema)` to create a new message.
- */
-export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 1);
-
-/**
- * @generated from message cordvault.v1.Hello
- */
-export type Hello = Message<"cordvault.v1.Hello"> & {
-  /**
-   * @generated from field: cordvault.v1.WorkerKind kind = 1;
-   */
-  kind: WorkerKind;
-
-  /**
-   * SERVICE_PASSWORD.
-   *
-   * @generated from field: string service_password = 2;
-   */
-  servicePassword: string;
-
-  /**
-   * Where clients reach the worker (OWN_ADDRESS), e.g. http://10.0.0.5:9000.
-   *
-   * @generated from field: string address = 3;
-   */
-  address: string;
-
-  /**
-   * Uploads the worker takes at once; 0 means 1.
-   *
-   * @generated from field: uint32 capacity = 4;
-   */
-  capacity: number;
-};
-
-/**
- * Describes the message cordvault.v1.Hello.
- * Use `create(HelloSchema)` to create a new message.
- */
-export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 2);
-
-/**
- * @generated from message cordvault.v1.Welcome
- */
-export type Welcome = Message<"cordvault.v1.Welcome"> & {
-  /**
-   * @generated from field: string worker_id = 1;
-   */
-  workerId: string;
-
-  /**
-   * @generated from field: uint64 chunk_size = 2;
-   */
-  chunkSize: bigint;
-
-  /**
-   * Where the chunk store lives, e.g. "local:/var/lib/cordvault/data/chunks".
-   *
-   * @generated from field: string chunk_store = 3;
-   */
-  chunkStore: string;
-
-  /**
-   * HMAC-SHA256 key upload tokens are checked with.
-   *
-   * @generated from field: bytes upload_token_key = 4;
-   */
-  uploadTokenKey: Uint8Array;
-
-  /**
-   * Seconds between heartbeats; a worker silent for three is dropped.
-   *
-   * @generated from field: uint32 heartbeat_interval_secs = 5;
-   */
-  heartbeatIntervalSecs: number;
-};
-
-/**
- * Describes the message cordvault.v1.Welcome.
- * Use `create(WelcomeSchema)` to create a new message.
- */
-export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 3);
-
-/**
- * An upload the worker now serves, with its data key.
- *
- * @generated from message cordvault.v1.Assign
- */
-export type Assign = Message<"cordvault.v1.Assign"> & {
-  /**
-   * @generated from field: string upload_id = 1;
-   */
-  uploadId: string;
-
-  /**
-   * @generated from field: uint64 size = 2;
-   */
-  size: bigint;
-
-  /**
-   * @generated from field: uint64 chunk_size = 3;
-   */
-  chunkSize: bigint;
-
-  /**
-   * The upload's data key; empty when encryption is disabled.
-   *
-   * @generated from field: bytes data_key = 4;
-   */
-  dataKey: Uint8Array;
-};
-
-/**
- * Describes the message cordvault.v1.Assign.
- * Use `create(AssignSchema)` to create a new message.
- */
-export const AssignSchema: GenMessage<Assign> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 4);
-
-/**
- * An upload the worker no longer serves; it forgets the key.
- *
- * @generated from message cordvault.v1.Release
- */
-export type Release = Message<"cordvault.v1.Release"> & {
-  /**
-   * @generated from field: string upload_id = 1;
-   */
-  uploadId: string;
-};
-
-/**
- * Describes the message cordvault.v1.Release.
- * Use `create(ReleaseSchema)` to create a new message.
- */
-export const ReleaseSchema: GenMessage<Release> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 5);
-
-/**
- * @generated from message cordvault.v1.ChunkStored
- */
-export type ChunkStored = Message<"cordvault.v1.ChunkStored"> & {
-  /**
-   * Echoed in ChunkRecorded.
-   *
-   * @generated from field: uint64 request_id = 1;
-   */
-  requestId: bigint;
-
-  /**
-   * @generated from field: string upload_id = 2;
-   */
-  uploadId: string;
-
-  /**
-   * @generated from field: uint64 chunk_index = 3;
-   */
-  chunkIndex: bigint;
-
-  /**
-   * @generated from field: string locator = 4;
-   */
-  locator: string;
-
-  /**
-   * @generated from field: uint64 sealed_size = 5;
-   */
-  sealedSize: bigint;
-
-  /**
-   * The seal's id (cordvault_core::chunk::seal_id: its nonce prefix in
-   * hex); empty for plain chunks. Reads refuse any other copy of the chunk.
-   *
-   * @generated from field: string seal_id = 6;
-   */
-  sealId: string;
-};
-
-/**
- * Describes the message cordvault.v1.ChunkStored.
- * Use `create(ChunkStoredSchema)` to create a new message.
- */
-export const ChunkStoredSchema: GenMessage<ChunkStored> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 6);
-
-/**
- * @generated from message cordvault.v1.ChunkRecorded
- */
-export type ChunkRecorded = Message<"cordvault.v1.ChunkRecorded"> & {
-  /**
-   * @generated from field: uint64 request_id = 1;
-   */
-  requestId: bigint;
-
-  /**
-   * gRPC status code; 0 when the chunk is recorded durable.
-   *
-   * @generated from field: int32 code = 2;
-   */
-  code: number;
-
-  /**
-   * @generated from field: string message = 3;
-   */
-  message: string;
-};
-
-/**
- * Describes the message cordvault.v1.ChunkRecorded.
- * Use `create(ChunkRecordedSchema)` to create a new message.
- */
-export const ChunkRecordedSchema: GenMessage<ChunkRecorded> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 7);
-
-/**
- * @generated from message cordvault.v1.QueryChunks
- */
-export type QueryChunks = Message<"cordvault.v1.QueryChunks"> & {
-  /**
-   * @generated from field: uint64 request_id = 1;
-   */
-  requestId: bigint;
-
-  /**
-   * @generated from field: string upload_id = 2;
-   */
-  uploadId: string;
-};
-
-/**
- * Describes the message cordvault.v1.QueryChunks.
- * Use `create(QueryChunksSchema)` to create a new message.
- */
-export const QueryChunksSchema: GenMessage<QueryChunks> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 8);
-
-/**
- * @generated from message cordvault.v1.ChunksDurable
- */
-export type ChunksDurable = Message<"cordvault.v1.ChunksDurable"> & {
-  /**
-   * @generated from field: uint64 request_id = 1;
-   */
-  requestId: bigint;
-
-  /**
-   * gRPC status code; 0 on success.
-   *
-   * @generated from field: int32 code = 2;
-   */
-  code: number;
-
-  /**
-   * @generated from field: string message = 3;
-   */
-  message: string;
-
-  /**
-   * @generated from field: cordvault.v1.QueryUploadResponse upload = 4;
-   */
-  upload?: QueryUploadResponse | undefined;
-};
-
-/**
- * Describes the message cordvault.v1.ChunksDurable.
- * Use `create(ChunksDurableSchema)` to create a new message.
- */
-export const ChunksDurableSchema: GenMessage<ChunksDurable> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 9);
-
-/**
- * A thumbnail to make, sent to a thumbnail worker with spare capacity. The
- * worker reads the chunks it needs straight from the chunk store.
- *
- * @generated from message cordvault.v1.ThumbnailJob
- */
-export type ThumbnailJob = Message<"cordvault.v1.ThumbnailJob"> & {
-  /**
-   * Echoed in ThumbnailResult.
-   *
-   * @generated from field: uint64 job_id = 1;
-   */
-  jobId: bigint;
-
-  /**
-   * @generated from field: string mime_type = 2;
-   */
-  mimeType: string;
-
-  /**
-   * @generated from field: uint64 size = 3;
-   */
-  size: bigint;
-
-  /**
-   * @generated from field: uint64 chunk_size = 4;
-   */
-  chunkSize: bigint;
-
-  /**
-   * The file's data key; empty when encryption is disabled.
-   *
-   * @generated from field: bytes data_key = 5;
-   */
-  dataKey: Uint8Array;
-
-  /**
-   * Chunk locators in chunk order.
-   *
-   * @generated from field: repeated string chunk_locators = 6;
-   */
-  chunkLocators: string[];
-
-  /**
-   * Widest the thumbnail may be, in pixels.
-   *
-   * @generated from field: uint32 max_width = 7;
-   */
-  maxWidth: number;
-};
-
-/**
- * Describes the message cordvault.v1.ThumbnailJob.
- * Use `create(ThumbnailJobSchema)` to create a new message.
- */
-export const ThumbnailJobSchema: GenMessage<ThumbnailJob> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 10);
-
-/**
- * @generated from message cordvault.v1.ThumbnailResult
- */
-export type ThumbnailResult = Message<"cordvault.v1.ThumbnailResult"> & {
-  /**
-   * @generated from field: uint64 job_id = 1;
-   */
-  jobId: bigint;
-
-  /**
-   * Empty when the file has no picture to show (corrupt, unsupported, or no
-   * ffmpeg for a video); `skipped_reason` tells why.
-   *
-   * @generated from field: bytes data = 2;
-   */
-  data: Uint8Array;
-
-  /**
-   * @generated from field: string mime_type = 3;
-   */
-  mimeType: string;
-
-  /**
-   * @generated from field: uint32 width = 4;
-   */
-  width: number;
-
-  /**
-   * @generated from field: uint32 height = 5;
-   */
-  height: number;
-
-  /**
-   * @generated from field: string skipped_reason = 6;
-   */
-  skippedReason: string;
-};
-
-/**
- * Describes the message cordvault.v1.ThumbnailResult.
- * Use `create(ThumbnailResultSchema)` to create a new message.
- */
-export const ThumbnailResultSchema: GenMessage<ThumbnailResult> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 11);
-
-/**
- * @generated from message cordvault.v1.Heartbeat
- */
-export type Heartbeat = Message<"cordvault.v1.Heartbeat"> & {
-  /**
-   * @generated from field: uint32 active_uploads = 1;
-   */
-  activeUploads: number;
-};
-
-/**
- * Describes the message cordvault.v1.Heartbeat.
- * Use `create(HeartbeatSchema)` to create a new message.
- */
-export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 12);
+  fileDesc("Chljb3JkdmF1bHQvdjEvd29ya2VyLnByb3RvEgxjb3JkdmF1bHQudjEiggEKCldvcmtlckluZm8SEQoJd29ya2VyX2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5jb3JkdmF1bHQudjEuV29ya2VyS2luZBIPCgdhZGRyZXNzGAMgASgJEhAKCGNhcGFjaXR5GAQgASgNEhYKDmFjdGl2ZV91cGxvYWRzGAUgASgNIhQKEkxpc3RXb3JrZXJzUmVxdWVzdCJAChNMaXN0V29ya2Vyc1Jlc3BvbnNlEikKB3dvcmtlcnMYASADKAsyGC5jb3JkdmF1bHQudjEuV29ya2VySW5mbyIVChNXYXRjaFdvcmtlcnNSZXF1ZXN0ItUBChRXYXRjaFdvcmtlcnNSZXNwb25zZRI5CgZjaGFuZ2UYASABKA4yKS5jb3JkdmF1bHQudjEuV2F0Y2hXb3JrZXJzUmVzcG9uc2UuQ2hhbmdlEigKBndvcmtlchgCIAEoCzIYLmNvcmR2YXVsdC52MS5Xb3JrZXJJbmZvIlgKBkNoYW5nZRIWChJDSEFOR0VfVU5TUEVDSUZJRUQQABISCg5DSEFOR0VfUFJFU0VOVBABEhEKDUNIQU5HRV9KT0lORUQQAhIPCgtDSEFOR0VfTEVGVBADKlwKCldvcmtlcktpbmQSGwoXV09SS0VSX0tJTkRfVU5TUEVDSUZJRUQQABIWChJXT1JLRVJfS0lORF9VUExPQUQQARIZChVXT1JLRVJfS0lORF9USFVNQk5BSUwQAjK8AQoNV29ya2VyU2VydmljZRJSCgtMaXN0V29ya2VycxIgLmNvcmR2YXVsdC52MS5MaXN0V29ya2Vyc1JlcXVlc3QaIS5jb3JkdmF1bHQudjEuTGlzdFdvcmtlcnNSZXNwb25zZRJXCgxXYXRjaFdvcmtlcnMSIS5jb3JkdmF1bHQudjEuV2F0Y2hXb3JrZXJzUmVxdWVzdBoiLmNvcmR2YXVsdC52MS5XYXRjaFdvcmtlcnNSZXNwb25zZTABYgZwcm90bzM");
 
 /**
  * @generated from message cordvault.v1.WorkerInfo
@@ -537,7 +47,7 @@ export type WorkerInfo = Message<"cordvault.v1.WorkerInfo"> & {
  * Use `create(WorkerInfoSchema)` to create a new message.
  */
 export const WorkerInfoSchema: GenMessage<WorkerInfo> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 13);
+  messageDesc(file_cordvault_v1_worker, 0);
 
 /**
  * @generated from message cordvault.v1.ListWorkersRequest
@@ -550,7 +60,7 @@ export type ListWorkersRequest = Message<"cordvault.v1.ListWorkersRequest"> & {
  * Use `create(ListWorkersRequestSchema)` to create a new message.
  */
 export const ListWorkersRequestSchema: GenMessage<ListWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 14);
+  messageDesc(file_cordvault_v1_worker, 1);
 
 /**
  * @generated from message cordvault.v1.ListWorkersResponse
@@ -567,7 +77,7 @@ export type ListWorkersResponse = Message<"cordvault.v1.ListWorkersResponse"> & 
  * Use `create(ListWorkersResponseSchema)` to create a new message.
  */
 export const ListWorkersResponseSchema: GenMessage<ListWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 15);
+  messageDesc(file_cordvault_v1_worker, 2);
 
 /**
  * @generated from message cordvault.v1.WatchWorkersRequest
@@ -580,7 +90,7 @@ export type WatchWorkersRequest = Message<"cordvault.v1.WatchWorkersRequest"> & 
  * Use `create(WatchWorkersRequestSchema)` to create a new message.
  */
 export const WatchWorkersRequestSchema: GenMessage<WatchWorkersRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 16);
+  messageDesc(file_cordvault_v1_worker, 3);
 
 /**
  * @generated from message cordvault.v1.WatchWorkersResponse
@@ -602,7 +112,7 @@ export type WatchWorkersResponse = Message<"cordvault.v1.WatchWorkersResponse"> 
  * Use `create(WatchWorkersResponseSchema)` to create a new message.
  */
 export const WatchWorkersResponseSchema: GenMessage<WatchWorkersResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_worker, 17);
+  messageDesc(file_cordvault_v1_worker, 4);
 
 /**
  * @generated from enum cordvault.v1.WatchWorkersResponse.Change
@@ -635,7 +145,7 @@ export enum WatchWorkersResponse_Change {
  * Describes the enum cordvault.v1.WatchWorkersResponse.Change.
  */
 export const WatchWorkersResponse_ChangeSchema: GenEnum<WatchWorkersResponse_Change> = /*@__PURE__*/
-  enumDesc(file_cordvault_v1_worker, 17, 0);
+  enumDesc(file_cordvault_v1_worker, 4, 0);
 
 /**
  * @generated from enum cordvault.v1.WorkerKind
@@ -667,23 +177,12 @@ export const WorkerKindSchema: GenEnum<WorkerKind> = /*@__PURE__*/
  * Workers: processes that take jobs from the manager. An upload worker takes
  * chunks from clients on its own port and writes them into the chunk store;
  * the manager, the only process with a database, records what it stored.
+ * Workers themselves talk to the manager through the internal package
+ * cordvault.worker.v1. Both calls here are for administrators.
  *
  * @generated from service cordvault.v1.WorkerService
  */
 export const WorkerService: GenService<{
-  /**
-   * The worker's one connection to the manager, authenticated by the service
-   * password in Hello. The manager answers Welcome, or ends the stream with
-   * PERMISSION_DENIED; then it sends Assign and Release, and answers the
-   * worker's ChunkStored and QueryChunks.
-   *
-   * @generated from rpc cordvault.v1.WorkerService.Connect
-   */
-  connect: {
-    methodKind: "bidi_streaming";
-    input: typeof ConnectRequestSchema;
-    output: typeof ConnectResponseSchema;
-  },
   /**
    * The workers connected now.
    *

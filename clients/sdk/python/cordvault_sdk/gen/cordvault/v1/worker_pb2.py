@@ -22,56 +22,29 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from cordvault_sdk.gen.cordvault.v1 import transfer_pb2 as cordvault_dot_v1_dot_transfer__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/worker.proto\x12\x0c\x63ordvault.v1\x1a\x1b\x63ordvault/v1/transfer.proto\"\xcd\x02\n\x0e\x43onnectRequest\x12+\n\x05hello\x18\x01 \x01(\x0b\x32\x13.cordvault.v1.HelloH\x00R\x05hello\x12>\n\x0c\x63hunk_stored\x18\x02 \x01(\x0b\x32\x19.cordvault.v1.ChunkStoredH\x00R\x0b\x63hunkStored\x12>\n\x0cquery_chunks\x18\x03 \x01(\x0b\x32\x19.cordvault.v1.QueryChunksH\x00R\x0bqueryChunks\x12\x37\n\theartbeat\x18\x04 \x01(\x0b\x32\x17.cordvault.v1.HeartbeatH\x00R\theartbeat\x12J\n\x10thumbnail_result\x18\x05 \x01(\x0b\x32\x1d.cordvault.v1.ThumbnailResultH\x00R\x0fthumbnailResultB\t\n\x07message\"\x81\x03\n\x0f\x43onnectResponse\x12\x31\n\x07welcome\x18\x01 \x01(\x0b\x32\x15.cordvault.v1.WelcomeH\x00R\x07welcome\x12.\n\x06\x61ssign\x18\x02 \x01(\x0b\x32\x14.cordvault.v1.AssignH\x00R\x06\x61ssign\x12\x31\n\x07release\x18\x03 \x01(\x0b\x32\x15.cordvault.v1.ReleaseH\x00R\x07release\x12\x44\n\x0e\x63hunk_recorded\x18\x04 \x01(\x0b\x32\x1b.cordvault.v1.ChunkRecordedH\x00R\rchunkRecorded\x12\x44\n\x0e\x63hunks_durable\x18\x05 \x01(\x0b\x32\x1b.cordvault.v1.ChunksDurableH\x00R\rchunksDurable\x12\x41\n\rthumbnail_job\x18\x06 \x01(\x0b\x32\x1a.cordvault.v1.ThumbnailJobH\x00R\x0cthumbnailJobB\t\n\x07message\"\x96\x01\n\x05Hello\x12,\n\x04kind\x18\x01 \x01(\x0e\x32\x18.cordvault.v1.WorkerKindR\x04kind\x12)\n\x10service_password\x18\x02 \x01(\tR\x0fservicePassword\x12\x18\n\x07\x61\x64\x64ress\x18\x03 \x01(\tR\x07\x61\x64\x64ress\x12\x1a\n\x08\x63\x61pacity\x18\x04 \x01(\rR\x08\x63\x61pacity\"\xc8\x01\n\x07Welcome\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12\x1d\n\nchunk_size\x18\x02 \x01(\x04R\tchunkSize\x12\x1f\n\x0b\x63hunk_store\x18\x03 \x01(\tR\nchunkStore\x12(\n\x10upload_token_key\x18\x04 \x01(\x0cR\x0euploadTokenKey\x12\x36\n\x17heartbeat_interval_secs\x18\x05 \x01(\rR\x15heartbeatIntervalSecs\"s\n\x06\x41ssign\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x1d\n\nchunk_size\x18\x03 \x01(\x04R\tchunkSize\x12\x19\n\x08\x64\x61ta_key\x18\x04 \x01(\x0cR\x07\x64\x61taKey\"&\n\x07Release\x12\x1b\n\tupload_id\x18\x01 \x01(\tR\x08uploadId\"\xbe\x01\n\x0b\x43hunkStored\x12\x1d\n\nrequest_id\x18\x01 \x01(\x04R\trequestId\x12\x1b\n\tupload_id\x18\x02 \x01(\tR\x08uploadId\x12\x1f\n\x0b\x63hunk_index\x18\x03 \x01(\x04R\nchunkIndex\x12\x18\n\x07locator\x18\x04 \x01(\tR\x07locator\x12\x1f\n\x0bsealed_size\x18\x05 \x01(\x04R\nsealedSize\x12\x17\n\x07seal_id\x18\x06 \x01(\tR\x06sealId\"\\\n\rChunkRecorded\x12\x1d\n\nrequest_id\x18\x01 \x01(\x04R\trequestId\x12\x12\n\x04\x63ode\x18\x02 \x01(\x05R\x04\x63ode\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\"I\n\x0bQueryChunks\x12\x1d\n\nrequest_id\x18\x01 \x01(\x04R\trequestId\x12\x1b\n\tupload_id\x18\x02 \x01(\tR\x08uploadId\"\x97\x01\n\rChunksDurable\x12\x1d\n\nrequest_id\x18\x01 \x01(\x04R\trequestId\x12\x12\n\x04\x63ode\x18\x02 \x01(\x05R\x04\x63ode\x12\x18\n\x07message\x18\x03 \x01(\tR\x07message\x12\x39\n\x06upload\x18\x04 \x01(\x0b\x32!.cordvault.v1.QueryUploadResponseR\x06upload\"\xd4\x01\n\x0cThumbnailJob\x12\x15\n\x06job_id\x18\x01 \x01(\x04R\x05jobId\x12\x1b\n\tmime_type\x18\x02 \x01(\tR\x08mimeType\x12\x12\n\x04size\x18\x03 \x01(\x04R\x04size\x12\x1d\n\nchunk_size\x18\x04 \x01(\x04R\tchunkSize\x12\x19\n\x08\x64\x61ta_key\x18\x05 \x01(\x0cR\x07\x64\x61taKey\x12%\n\x0e\x63hunk_locators\x18\x06 \x03(\tR\rchunkLocators\x12\x1b\n\tmax_width\x18\x07 \x01(\rR\x08maxWidth\"\xae\x01\n\x0fThumbnailResult\x12\x15\n\x06job_id\x18\x01 \x01(\x04R\x05jobId\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0cR\x04\x64\x61ta\x12\x1b\n\tmime_type\x18\x03 \x01(\tR\x08mimeType\x12\x14\n\x05width\x18\x04 \x01(\rR\x05width\x12\x16\n\x06height\x18\x05 \x01(\rR\x06height\x12%\n\x0eskipped_reason\x18\x06 \x01(\tR\rskippedReason\"2\n\tHeartbeat\x12%\n\x0e\x61\x63tive_uploads\x18\x01 \x01(\rR\ractiveUploads\"\xb4\x01\n\nWorkerInfo\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.cordvault.v1.WorkerKindR\x04kind\x12\x18\n\x07\x61\x64\x64ress\x18\x03 \x01(\tR\x07\x61\x64\x64ress\x12\x1a\n\x08\x63\x61pacity\x18\x04 \x01(\rR\x08\x63\x61pacity\x12%\n\x0e\x61\x63tive_uploads\x18\x05 \x01(\rR\ractiveUploads\"\x14\n\x12ListWorkersRequest\"I\n\x13ListWorkersResponse\x12\x32\n\x07workers\x18\x01 \x03(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x07workers\"\x15\n\x13WatchWorkersRequest\"\xe5\x01\n\x14WatchWorkersResponse\x12\x41\n\x06\x63hange\x18\x01 \x01(\x0e\x32).cordvault.v1.WatchWorkersResponse.ChangeR\x06\x63hange\x12\x30\n\x06worker\x18\x02 \x01(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x06worker\"X\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANGE_PRESENT\x10\x01\x12\x11\n\rCHANGE_JOINED\x10\x02\x12\x0f\n\x0b\x43HANGE_LEFT\x10\x03*\\\n\nWorkerKind\x12\x1b\n\x17WORKER_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKER_KIND_UPLOAD\x10\x01\x12\x19\n\x15WORKER_KIND_THUMBNAIL\x10\x02\x32\x88\x02\n\rWorkerService\x12J\n\x07\x43onnect\x12\x1c.cordvault.v1.ConnectRequest\x1a\x1d.cordvault.v1.ConnectResponse(\x01\x30\x01\x12R\n\x0bListWorkers\x12 .cordvault.v1.ListWorkersRequest\x1a!.cordvault.v1.ListWorkersResponse\x12W\n\x0cWatchWorkers\x12!.cordvault.v1.WatchWorkersRequest\x1a\".cordvault.v1.WatchWorkersResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/worker.proto\x12\x0c\x63ordvault.v1\"\xb4\x01\n\nWorkerInfo\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.cordvault.v1.WorkerKindR\x04kind\x12\x18\n\x07\x61\x64\x64ress\x18\x03 \x01(\tR\x07\x61\x64\x64ress\x12\x1a\n\x08\x63\x61pacity\x18\x04 \x01(\rR\x08\x63\x61pacity\x12%\n\x0e\x61\x63tive_uploads\x18\x05 \x01(\rR\ractiveUploads\"\x14\n\x12ListWorkersRequest\"I\n\x13ListWorkersResponse\x12\x32\n\x07workers\x18\x01 \x03(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x07workers\"\x15\n\x13WatchWorkersRequest\"\xe5\x01\n\x14WatchWorkersResponse\x12\x41\n\x06\x63hange\x18\x01 \x01(\x0e\x32).cordvault.v1.WatchWorkersResponse.ChangeR\x06\x63hange\x12\x30\n\x06worker\x18\x02 \x01(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x06worker\"X\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANGE_PRESENT\x10\x01\x12\x11\n\rCHANGE_JOINED\x10\x02\x12\x0f\n\x0b\x43HANGE_LEFT\x10\x03*\\\n\nWorkerKind\x12\x1b\n\x17WORKER_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKER_KIND_UPLOAD\x10\x01\x12\x19\n\x15WORKER_KIND_THUMBNAIL\x10\x02\x32\xbc\x01\n\rWorkerService\x12R\n\x0bListWorkers\x12 .cordvault.v1.ListWorkersRequest\x1a!.cordvault.v1.ListWorkersResponse\x12W\n\x0cWatchWorkers\x12!.cordvault.v1.WatchWorkersRequest\x1a\".cordvault.v1.WatchWorkersResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.worker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WORKERKIND']._serialized_start=2804
-  _globals['_WORKERKIND']._serialized_end=2896
-  _globals['_CONNECTREQUEST']._serialized_start=73
-  _globals['_CONNECTREQUEST']._serialized_end=406
-  _globals['_CONNECTRESPONSE']._serialized_start=409
-  _globals['_CONNECTRESPONSE']._serialized_end=794
-  _globals['_HELLO']._serialized_start=797
-  _globals['_HELLO']._serialized_end=947
-  _globals['_WELCOME']._serialized_start=950
-  _globals['_WELCOME']._serialized_end=1150
-  _globals['_ASSIGN']._serialized_start=1152
-  _globals['_ASSIGN']._serialized_end=1267
-  _globals['_RELEASE']._serialized_start=1269
-  _globals['_RELEASE']._serialized_end=1307
-  _globals['_CHUNKSTORED']._serialized_start=1310
-  _globals['_CHUNKSTORED']._serialized_end=1500
-  _globals['_CHUNKRECORDED']._serialized_start=1502
-  _globals['_CHUNKRECORDED']._serialized_end=1594
-  _globals['_QUERYCHUNKS']._serialized_start=1596
-  _globals['_QUERYCHUNKS']._serialized_end=1669
-  _globals['_CHUNKSDURABLE']._serialized_start=1672
-  _globals['_CHUNKSDURABLE']._serialized_end=1823
-  _globals['_THUMBNAILJOB']._serialized_start=1826
-  _globals['_THUMBNAILJOB']._serialized_end=2038
-  _globals['_THUMBNAILRESULT']._serialized_start=2041
-  _globals['_THUMBNAILRESULT']._serialized_end=2215
-  _globals['_HEARTBEAT']._serialized_start=2217
-  _globals['_HEARTBEAT']._serialized_end=2267
-  _globals['_WORKERINFO']._serialized_start=2270
-  _globals['_WORKERINFO']._serialized_end=2450
-  _globals['_LISTWORKERSREQUEST']._serialized_start=2452
-  _globals['_LISTWORKERSREQUEST']._serialized_end=2472
-  _globals['_LISTWORKERSRESPONSE']._serialized_start=2474
-  _globals['_LISTWORKERSRESPONSE']._serialized_end=2547
-  _globals['_WATCHWORKERSREQUEST']._serialized_start=2549
-  _globals['_WATCHWORKERSREQUEST']._serialized_end=2570
-  _globals['_WATCHWORKERSRESPONSE']._serialized_start=2573
-  _globals['_WATCHWORKERSRESPONSE']._serialized_end=2802
-  _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_start=2714
-  _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_end=2802
-  _globals['_WORKERSERVICE']._serialized_start=2899
-  _globals['_WORKERSERVICE']._serialized_end=3163
+  _globals['_WORKERKIND']._serialized_start=578
+  _globals['_WORKERKIND']._serialized_end=670
+  _globals['_WORKERINFO']._serialized_start=44
+  _globals['_WORKERINFO']._serialized_end=224
+  _globals['_LISTWORKERSREQUEST']._serialized_start=226
+  _globals['_LISTWORKERSREQUEST']._serialized_end=246
+  _globals['_LISTWORKERSRESPONSE']._serialized_start=248
+  _globals['_LISTWORKERSRESPONSE']._serialized_end=321
+  _globals['_WATCHWORKERSREQUEST']._serialized_start=323
+  _globals['_WATCHWORKERSREQUEST']._serialized_end=344
+  _globals['_WATCHWORKERSRESPONSE']._serialized_start=347
+  _globals['_WATCHWORKERSRESPONSE']._serialized_end=576
+  _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_start=488
+  _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_end=576
+  _globals['_WORKERSERVICE']._serialized_start=673
+  _globals['_WORKERSERVICE']._serialized_end=861
 # @@protoc_insertion_point(module_scope)

@@ -29,6 +29,8 @@ class WorkerServiceStub:
     """Workers: processes that take jobs from the manager. An upload worker takes
     chunks from clients on its own port and writes them into the chunk store;
     the manager, the only process with a database, records what it stored.
+    Workers themselves talk to the manager through the internal package
+    cordvault.worker.v1. Both calls here are for administrators.
     """
 
     def __init__(self, channel):
@@ -37,11 +39,6 @@ class WorkerServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.Connect = channel.stream_stream(
-                '/cordvault.v1.WorkerService/Connect',
-                request_serializer=cordvault_dot_v1_dot_worker__pb2.ConnectRequest.SerializeToString,
-                response_deserializer=cordvault_dot_v1_dot_worker__pb2.ConnectResponse.FromString,
-                _registered_method=True)
         self.ListWorkers = channel.unary_unary(
                 '/cordvault.v1.WorkerService/ListWorkers',
                 request_serializer=cordvault_dot_v1_dot_worker__pb2.ListWorkersRequest.SerializeToString,
@@ -58,17 +55,9 @@ class WorkerServiceServicer:
     """Workers: processes that take jobs from the manager. An upload worker takes
     chunks from clients on its own port and writes them into the chunk store;
     the manager, the only process with a database, records what it stored.
+    Workers themselves talk to the manager through the internal package
+    cordvault.worker.v1. Both calls here are for administrators.
     """
-
-    def Connect(self, request_iterator, context):
-        """The worker's one connection to the manager, authenticated by the service
-        password in Hello. The manager answers Welcome, or ends the stream with
-        PERMISSION_DENIED; then it sends Assign and Release, and answers the
-        worker's ChunkStored and QueryChunks.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
 
     def ListWorkers(self, request, context):
         """The workers connected now.
@@ -87,11 +76,6 @@ class WorkerServiceServicer:
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'Connect': grpc.stream_stream_rpc_method_handler(
-                    servicer.Connect,
-                    request_deserializer=cordvault_dot_v1_dot_worker__pb2.ConnectRequest.FromString,
-                    response_serializer=cordvault_dot_v1_dot_worker__pb2.ConnectResponse.SerializeToString,
-            ),
             'ListWorkers': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWorkers,
                     request_deserializer=cordvault_dot_v1_dot_worker__pb2.ListWorkersRequest.FromString,
@@ -114,34 +98,9 @@ class WorkerService:
     """Workers: processes that take jobs from the manager. An upload worker takes
     chunks from clients on its own port and writes them into the chunk store;
     the manager, the only process with a database, records what it stored.
+    Workers themselves talk to the manager through the internal package
+    cordvault.worker.v1. Both calls here are for administrators.
     """
-
-    @staticmethod
-    def Connect(request_iterator,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.stream_stream(
-            request_iterator,
-            target,
-            '/cordvault.v1.WorkerService/Connect',
-            cordvault_dot_v1_dot_worker__pb2.ConnectRequest.SerializeToString,
-            cordvault_dot_v1_dot_worker__pb2.ConnectResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
 
     @staticmethod
     def ListWorkers(request,

@@ -1,0 +1,182 @@
+//! A worker's link to the manager: admission by the service password, the
+//! messages each kind of worker gets, and the calls workers make with the
+//! token Welcome gave them. The gRPC adapter only translates messages.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cordvault_core::{Error, ErrorCode, Result};
+use tokio::sync::{mpsc, oneshot};
+
+use super::throttle::{Throttle, ThrottleKey};
+use super::thumbnails::{ThumbnailJob, ThumbnailOutcome, Thumbnails, WorkerSlots};
+use super::uploads::{UploadState, Uploads};
+use super::workers::{ToWorker, WorkerKind, WorkerRegistry};
+
+/// A worker's first message.
+pub struct Hello {
+    pub kind: WorkerKind,
+    pub service_password: String,
+    pub address: String,
+    pub capacity: u32,
+}
+
+/// What an admitted worker is told.
+pub struct Welcome {
+    pub worker_id: String,
+    pub chunk_size: u64,
+    /// The chunk store as workers open it, e.g. "local:/srv/data/chunks".
+    pub chunk_store: String,
+    pub upload_token_key: Vec<u8>,
+    pub heartbeat_interval: Duration,
+    pub worker_token: String,
+}
+
+/// What the manager sends a connected worker after Welcome.
+pub enum ToConnected {
+    Registry(ToWorker),
+    Thumbnail(ThumbnailJob),
+}
+
+/// What a connected worker sends on its stream.
+pub enum FromWorker {
+    Heartbeat { active_jobs: u32 },
+    Thumbnail(ThumbnailOutcome),
+}
+
+/// A chunk a worker stored and asks the manager to record.
+pub struct WorkerChunk<'a> {
+    pub upload_id: &'a str,
+    pub chunk_index: u64,
+    pub locator: &'a str,
+    pub sealed_size: u64,
+    pub seal_id: &'a str,
+}
+
+pub struct WorkerLinks {
+    pub registry: Arc<WorkerRegistry>,
+    pub uploads: Arc<Uploads>,
+    pub thumbnails: Thumbnails,
+    pub chunk_size: u64,
+    pub chunk_store: String,
+    pub throttle: Throttle,
+}
+
+/// An admitted worker's connection, until it is dropped.
+pub struct WorkerSession {
+    pub welcome: Welcome,
+    /// Messages for the worker; closed when the registry drops it.
+    pub outgoing: mpsc::Receiver<ToConnected>,
+    /// Fires when the registry drops the worker (missed heartbeats).
+    pub killed: oneshot::Receiver<()>,
+    pub inbox: WorkerInbox,
+}
+
+/// Where a worker's messages go. Dropping it unregisters the worker.
+pub struct WorkerInbox {
+    worker_id: String,
+    registry: Arc<WorkerRegistry>,
+    outcomes: Option<mpsc::Sender<ThumbnailOutcome>>,
+}
+
+impl WorkerInbox {
+    pub async fn receive(&self, message: FromWorker) {
+        self.registry.seen(&self.worker_id);
+        match message {
+            FromWorker::Heartbeat { active_jobs } => self.registry.heartbeat(&self.worker_id, active_jobs),
+            FromWorker::Thumbnail(outcome) => {
+                if let Some(outcomes) = &self.outcomes {
+                    let _ = outcomes.send(outcome).await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for WorkerInbox {
+    fn drop(&mut self) {
+        self.registry.unregister(&self.worker_id);
+    }
+}
+
+impl WorkerLinks {
+    /// Admits a worker that knows the service password; guesses from one
+    /// address are throttled like login attempts.
+    pub fn connect(&self, peer: Option<SocketAddr>, hello: Hello) -> Result<WorkerSession> {
+        let throttle_keys: Vec<ThrottleKey> = peer.map(|peer| ThrottleKey::Worker(peer.ip())).into_iter().collect();
+        self.throttle.check(&throttle_keys)?;
+        let registration =
+            match self.registry.register(hello.kind, &hello.service_password, &hello.address, hello.capacity) {
+                Ok(registration) => registration,
+                Err(err) => {
+                    tracing::warn!(?peer, address = %hello.address, reason = %err.message, "worker refused");
+                    if err.code == ErrorCode::PermissionDenied {
+                        self.throttle.failed(&throttle_keys);
+                    }
+                    return Err(err);
+                }
+            };
+        let worker_id = registration.worker_id;
+        let welcome = Welcome {
+            worker_id: worker_id.clone(),
+            chunk_size: self.chunk_size,
+            chunk_store: self.chunk_store.clone(),
+            upload_token_key: registration.token_secret,
+            heartbeat_interval: self.registry.heartbeat_interval,
+            worker_token: registration.worker_token,
+        };
+        let (sender, outgoing) = mpsc::channel(64);
+        forward(registration.messages, sender.clone(), ToConnected::Registry);
+
+        // A thumbnail worker's jobs come from the queue; its answers go back to it.
+        let outcomes = (hello.kind == WorkerKind::Thumbnail).then(|| {
+            let (jobs, queued) = mpsc::channel::<ThumbnailJob>(1);
+            let (outcomes, answers) = mpsc::channel::<ThumbnailOutcome>(16);
+            let slots = WorkerSlots { worker_id: worker_id.clone(), capacity: hello.capacity, jobs, outcomes: answers };
+            let thumbnails = self.thumbnails.clone();
+            tokio::spawn(async move { thumbnails.serve(slots).await });
+            forward(queued, sender, ToConnected::Thumbnail);
+            outcomes
+        });
+        let inbox = WorkerInbox { worker_id, registry: self.registry.clone(), outcomes };
+        Ok(WorkerSession { welcome, outgoing, killed: registration.killed, inbox })
+    }
+
+    /// Records a chunk that a worker stored for an upload routed to it.
+    pub async fn record_chunk(&self, worker_token: &str, chunk: WorkerChunk<'_>) -> Result<()> {
+        self.ensure_serves(worker_token, chunk.upload_id)?;
+        let WorkerChunk { upload_id, chunk_index, locator, sealed_size, seal_id } = chunk;
+        self.uploads.record_worker_chunk(upload_id, chunk_index, locator, sealed_size, seal_id).await
+    }
+
+    /// The durable chunks of an upload routed to the calling worker.
+    pub async fn query_chunks(&self, worker_token: &str, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
+        self.ensure_serves(worker_token, upload_id)?;
+        self.uploads.query_for_worker(upload_id).await
+    }
+
+    /// A worker acts only on the uploads the manager gave it: a worker
+    /// (or whoever holds its token) cannot touch another worker's uploads.
+    fn ensure_serves(&self, worker_token: &str, upload_id: &str) -> Result<()> {
+        let worker_id = self.registry.authenticate(worker_token)?;
+        if !self.registry.serves(&worker_id, upload_id) {
+            return Err(Error::failed_precondition(format!(
+                "upload {upload_id} is not assigned to this worker; the client must start it again"
+            )));
+        }
+        self.registry.seen(&worker_id);
+        Ok(())
+    }
+}
+
+/// Passes a channel's messages on, wrapped, until either side closes.
+fn forward<T: Send + 'static>(mut from: mpsc::Receiver<T>, to: mpsc::Sender<ToConnected>, wrap: fn(T) -> ToConnected) {
+    tokio::spawn(async move {
+        while let Some(message) = from.recv().await {
+            if to.send(wrap(message)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
