@@ -17,7 +17,7 @@ use cordvault_proto::v1::link_service_server::LinkServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
 use cordvault_proto::worker::v1::worker_link_service_server::WorkerLinkServiceServer;
-use cordvault_store::{ChunkStore, DiscordStore, LocalStore};
+use cordvault_store::{ChunkStore, DiscordStore, LocalStore, StoreSpec};
 use cordvault_thumbnail_worker::{ThumbnailFormat, WorkerConfig as ThumbnailWorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -133,14 +133,14 @@ impl RunningServer {
 use cordvault_core::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, max_message};
 
 /// Opens the configured chunk store, checks it, and describes it for workers.
-pub async fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn ChunkStore>, String)> {
+pub async fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn ChunkStore>, StoreSpec)> {
     let sealed_chunk = ChunkCodec::Sealed(SecretKey::generate()).sealed_len(config.chunk_size);
-    let (store, spec): (Arc<dyn ChunkStore>, String) = match &config.store {
+    let (store, spec): (Arc<dyn ChunkStore>, StoreSpec) = match &config.store {
         StoreChoice::Local => {
             let dir = config.data_dir.join("chunks");
             let store =
                 LocalStore::open(&dir).context("cannot open the local chunk store")?.with_max_object_size(sealed_chunk);
-            let spec = format!("local:{}", std::fs::canonicalize(&dir)?.display());
+            let spec = StoreSpec::Local(std::fs::canonicalize(&dir)?);
             (Arc::new(store), spec)
         }
         StoreChoice::Discord(discord) => {
@@ -153,7 +153,7 @@ pub async fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn ChunkS
                 );
             }
             store.verify().await.context("the Discord chunk store is not usable")?;
-            (Arc::new(store), format!("discord:{}", serde_json::to_string(discord)?))
+            (Arc::new(store), StoreSpec::Discord(discord.clone()))
         }
     };
     Ok((store, spec))
@@ -331,7 +331,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         worker.render.format = format;
         cordvault_thumbnail_worker::start(worker)
     });
-    tracing::info!(%addr, database = db.backend(), data_dir = %config.data_dir.display(), "cordvault manager listening");
+    tracing::info!(%addr, database = db.backend().name(), data_dir = %config.data_dir.display(), "cordvault manager listening");
     Ok(RunningServer {
         addr,
         db,

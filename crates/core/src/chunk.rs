@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use ring::aead::{Aad, NONCE_LEN, Nonce};
 
-use crate::crypto::{SecretKey, random_bytes};
+use crate::crypto::{MasterKey, SecretKey, random_bytes};
 use crate::{Error, Result};
 
 /// Plaintext bytes per authenticated block.
@@ -48,6 +48,34 @@ pub struct SealedSpan {
 }
 
 impl ChunkCodec {
+    /// The codec of stored content: sealed with its data key, which the
+    /// master key unwraps, or plain when it was stored without encryption.
+    pub fn for_content(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<ChunkCodec> {
+        match master {
+            None if wrapped_key.is_empty() => Ok(ChunkCodec::Plain),
+            None => Err(Error::failed_precondition(
+                "this content is encrypted but the server runs without MESSAGE_ENCRYPTION_KEY",
+            )),
+            Some(master) => Ok(ChunkCodec::Sealed(master.unwrap(wrapped_key)?)),
+        }
+    }
+
+    /// The data key as workers receive it: empty for plain chunks.
+    pub fn data_key(&self) -> Vec<u8> {
+        match self {
+            ChunkCodec::Sealed(key) => key.as_bytes().to_vec(),
+            ChunkCodec::Plain => Vec::new(),
+        }
+    }
+
+    /// The codec of a data key as workers receive it.
+    pub fn from_data_key(data_key: &[u8]) -> Result<ChunkCodec> {
+        if data_key.is_empty() {
+            return Ok(ChunkCodec::Plain);
+        }
+        SecretKey::from_bytes(data_key).map(ChunkCodec::Sealed)
+    }
+
     fn tag_len(&self) -> u64 {
         match self {
             ChunkCodec::Sealed(_) => TAG_LEN,

@@ -31,7 +31,7 @@ const ATTEMPTS: u32 = 6;
 /// URLs are refreshed this long before they expire.
 const URL_MARGIN: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DiscordConfig {
     pub tokens: Vec<String>,
     pub channels: Vec<u64>,
@@ -55,6 +55,18 @@ pub struct DiscordStore {
     cdn: reqwest::Client,
     next: AtomicUsize,
     urls: Mutex<HashMap<String, (String, SystemTime)>>,
+}
+
+/// Everything but the bot tokens, which must not reach a log.
+impl std::fmt::Debug for DiscordConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordConfig")
+            .field("tokens", &format_args!("[{} hidden]", self.tokens.len()))
+            .field("channels", &self.channels)
+            .field("api_base", &self.api_base)
+            .field("keep_messages", &self.keep_messages)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for DiscordStore {

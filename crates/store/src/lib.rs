@@ -11,6 +11,7 @@ mod discord_limits;
 mod error;
 mod local;
 mod put;
+mod spec;
 
 use std::ops::Range;
 
@@ -21,6 +22,7 @@ pub use discord::{DiscordConfig, DiscordStore};
 pub use error::StoreError;
 pub use local::LocalStore;
 pub use put::{StoredChunk, UploadShape, seal_and_put};
+pub use spec::StoreSpec;
 
 /// Where a store put an object: opaque to everyone but that store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,33 +59,4 @@ pub struct StoredObject {
     /// When it was stored; orphan sweeps spare young objects whose record
     /// may still be on its way.
     pub stored_at: std::time::SystemTime,
-}
-
-/// The same store description with other Discord channels, for a worker
-/// given channels of its own; other stores are unchanged.
-pub fn with_discord_channels(spec: &str, channels: &[u64]) -> Result<String, StoreError> {
-    let Some(json) = spec.strip_prefix("discord:") else {
-        return Ok(spec.to_owned());
-    };
-    let mut config: DiscordConfig = serde_json::from_str(json)
-        .map_err(|err| StoreError::Misconfigured(format!("bad Discord store settings: {err}")))?;
-    config.channels = channels.to_vec();
-    let json = serde_json::to_string(&config).map_err(|err| StoreError::Misconfigured(err.to_string()))?;
-    Ok(format!("discord:{json}"))
-}
-
-/// Opens a store from its description: `local:/path/to/chunks`, or
-/// `discord:` followed by a [`DiscordConfig`] in JSON.
-pub fn open(spec: &str, max_object_size: u64) -> Result<std::sync::Arc<dyn ChunkStore>, StoreError> {
-    match spec.split_once(':') {
-        Some(("local", path)) if !path.is_empty() => {
-            Ok(std::sync::Arc::new(LocalStore::open(path)?.with_max_object_size(max_object_size)))
-        }
-        Some(("discord", json)) => {
-            let config: DiscordConfig = serde_json::from_str(json)
-                .map_err(|err| StoreError::Misconfigured(format!("bad Discord store settings: {err}")))?;
-            Ok(discord::shared(DiscordStore::new(config)?))
-        }
-        _ => Err(StoreError::Misconfigured("unknown chunk store (expected local:/path or discord:{…})".into())),
-    }
 }

@@ -43,7 +43,7 @@ fn welcome(welcome: Welcome) -> pb::Welcome {
     pb::Welcome {
         worker_id: welcome.worker_id,
         chunk_size: welcome.chunk_size,
-        chunk_store: welcome.chunk_store,
+        chunk_store: welcome.chunk_store.to_wire(),
         upload_token_key: welcome.upload_token_key.into(),
         heartbeat_interval_secs: welcome.heartbeat_interval.as_secs().max(1) as u32,
         worker_token: welcome.worker_token,

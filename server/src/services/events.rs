@@ -11,7 +11,7 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use super::access::{Caller, Grants, may_see_change};
-use crate::db::Db;
+use crate::db::{Backend, Db};
 
 const CHANNEL: &str = "cordvault_events";
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
@@ -69,7 +69,9 @@ impl Events {
     /// Starts listening when `database_url` is PostgreSQL.
     pub async fn start(db: Db, database_url: &str) -> anyhow::Result<Events> {
         let (local, _) = broadcast::channel(4096);
-        let postgres = if db.backend() == "postgres" {
+        // PostgreSQL tells every manager of a change (LISTEN/NOTIFY); with
+        // SQLite there is only this one.
+        let postgres = if db.backend() == Backend::Postgres {
             let (client, connection) = listen(database_url, &local).await?;
             let shared: SharedClient = Arc::new(RwLock::new(Some(client)));
             tokio::spawn(keep_listening(database_url.to_owned(), local.clone(), Arc::downgrade(&shared), connection));

@@ -16,7 +16,6 @@ use ring::digest::{Context, SHA256};
 
 use super::access::{Caller, ensure_can_read};
 use super::tree::{EntryInfo, Tree};
-use super::uploads::codec_for;
 use crate::db::Db;
 use crate::db::chunks::ChunkRow;
 
@@ -95,7 +94,7 @@ impl Reads {
         let content_id = view.row.content_id.ok_or_else(|| Error::data_loss(format!("{path} has no content")))?;
         let content =
             self.db.content(content_id).await?.ok_or_else(|| Error::not_found(format!("{path} was deleted")))?;
-        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let codec = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?;
         let chunks = self.db.chunks_of(content_id).await?;
         let (size, chunk_size) = (content.size as u64, content.chunk_size as u64);
         if chunks.len() as u64 != cordvault_core::range::chunk_count(size, chunk_size) {

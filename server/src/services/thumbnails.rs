@@ -19,7 +19,6 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use super::access::{Caller, ensure_can_read};
 use super::events::ChangeKind;
 use super::tree::{EntryInfo, Tree};
-use super::uploads::codec_for;
 use crate::db::Db;
 use crate::db::thumbnails::{ClaimedJob, ThumbnailRow};
 
@@ -235,10 +234,7 @@ impl Thumbnails {
         let Some(content) = self.db.content(claimed.content_id).await? else {
             return Ok(None);
         };
-        let data_key = match codec_for(self.master.as_ref(), &content.wrapped_key)? {
-            ChunkCodec::Sealed(key) => key.as_bytes().to_vec(),
-            ChunkCodec::Plain => Vec::new(),
-        };
+        let data_key = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?.data_key();
         let chunks = self.db.chunks_of(content.id).await?;
         Ok(Some(ThumbnailJob {
             content_id: content.id,

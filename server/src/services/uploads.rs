@@ -61,16 +61,6 @@ pub struct Uploads {
     thumbnails: Thumbnails,
 }
 
-pub fn codec_for(master: Option<&MasterKey>, wrapped_key: &[u8]) -> Result<ChunkCodec> {
-    match master {
-        None if wrapped_key.is_empty() => Ok(ChunkCodec::Plain),
-        None => Err(Error::failed_precondition(
-            "this content is encrypted but the server runs without MESSAGE_ENCRYPTION_KEY",
-        )),
-        Some(master) => Ok(ChunkCodec::Sealed(master.unwrap(wrapped_key)?)),
-    }
-}
-
 const OCTET_STREAM: &str = "application/octet-stream";
 
 /// What a client asks of StartUpload.
@@ -231,10 +221,7 @@ impl Uploads {
 
     /// Hands the upload (and its data key) to a worker, if one is connected.
     fn route(&self, upload: &UploadRow, content: &ContentRow) -> Result<Option<UploadRoute>> {
-        let data_key = match codec_for(self.master.as_ref(), &content.wrapped_key)? {
-            ChunkCodec::Sealed(key) => key.as_bytes().to_vec(),
-            ChunkCodec::Plain => Vec::new(),
-        };
+        let data_key = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?.data_key();
         let token_expiry = now_ms() + self.idle_timeout.as_millis() as i64;
         Ok(self.workers.route(&upload.id, content.size as u64, content.chunk_size as u64, &data_key, token_expiry))
     }
@@ -253,7 +240,7 @@ impl Uploads {
         if index >= chunk_count(size, chunk_size) {
             return Err(Error::invalid_argument(format!("chunk {index} is out of range")));
         }
-        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let codec = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?;
         let expected = codec.sealed_len(chunk_len(size, chunk_size, index));
         if sealed_size != expected {
             return Err(Error::invalid_argument(format!(
@@ -325,7 +312,7 @@ impl Uploads {
         if let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
             return Ok((upload, content, live.clone()));
         }
-        let codec = codec_for(self.master.as_ref(), &content.wrapped_key)?;
+        let codec = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?;
         let live = Arc::new(LiveUpload { codec, hasher: Mutex::default() });
         let live = self.live.lock().expect("uploads lock").entry(upload_id.to_owned()).or_insert(live).clone();
         Ok((upload, content, live))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cordvault_core::{Error, ErrorCode, Result};
+use cordvault_store::StoreSpec;
 use tokio::sync::{mpsc, oneshot};
 
 use super::throttle::{Throttle, ThrottleKey};
@@ -26,8 +27,7 @@ pub struct Hello {
 pub struct Welcome {
     pub worker_id: String,
     pub chunk_size: u64,
-    /// The chunk store as workers open it, e.g. "local:/srv/data/chunks".
-    pub chunk_store: String,
+    pub chunk_store: StoreSpec,
     pub upload_token_key: Vec<u8>,
     pub heartbeat_interval: Duration,
     pub worker_token: String,
@@ -59,7 +59,7 @@ pub struct WorkerLinks {
     pub uploads: Arc<Uploads>,
     pub thumbnails: Thumbnails,
     pub chunk_size: u64,
-    pub chunk_store: String,
+    pub chunk_store: StoreSpec,
     pub throttle: Throttle,
 }
 

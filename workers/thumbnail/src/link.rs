@@ -37,7 +37,8 @@ struct Thumbnailer {
 
 impl JobHandler for Thumbnailer {
     fn connected(&self, welcome: &pb::Welcome, outbound: ManagerLink) -> Result<(), String> {
-        let store = cordvault_store::open(&welcome.chunk_store, u64::MAX)
+        let store = cordvault_store::StoreSpec::parse(&welcome.chunk_store)
+            .and_then(|spec| spec.open(u64::MAX))
             .map_err(|err| format!("cannot open the chunk store: {err}"))?;
         *self.connection.lock().unwrap_or_else(PoisonError::into_inner) = Some((store, outbound));
         Ok(())

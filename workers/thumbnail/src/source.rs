@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use cordvault_core::chunk::ChunkCodec;
-use cordvault_core::crypto::SecretKey;
 use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_proto::worker::v1 as pb;
 use cordvault_store::{ChunkLocator, ChunkStore};
@@ -20,11 +19,7 @@ pub struct FileChunks {
 
 impl FileChunks {
     pub fn new(store: Arc<dyn ChunkStore>, job: &pb::ThumbnailJob) -> Result<Self, Skip> {
-        let codec = if job.data_key.is_empty() {
-            ChunkCodec::Plain
-        } else {
-            ChunkCodec::Sealed(SecretKey::from_bytes(&job.data_key).map_err(|err| Skip(err.to_string()))?)
-        };
+        let codec = ChunkCodec::from_data_key(&job.data_key).map_err(|err| Skip(err.to_string()))?;
         if job.chunk_size == 0 || chunk_count(job.size, job.chunk_size) != job.chunk_locators.len() as u64 {
             return Err(Skip("the job's chunk list does not match the file size".into()));
         }

@@ -6,13 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cordvault_core::chunk::ChunkCodec;
-use cordvault_core::crypto::SecretKey;
 use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, Result};
 use cordvault_proto::v1::WorkerKind;
 use cordvault_proto::worker::v1 as pb;
 use cordvault_proto::worker::v1::connect_response::Message as Incoming;
-use cordvault_store::{ChunkStore, UploadShape};
+use cordvault_store::{ChunkStore, StoreSpec, UploadShape};
 use cordvault_worker_runtime::{JobHandler, ManagerLink, Refused, WorkerIdentity};
 use tokio::sync::watch;
 
@@ -94,15 +93,11 @@ impl Link {
     }
 
     fn assign(&self, assign: pb::Assign) {
-        let codec = if assign.data_key.is_empty() {
-            ChunkCodec::Plain
-        } else {
-            match SecretKey::from_bytes(&assign.data_key) {
-                Ok(key) => ChunkCodec::Sealed(key),
-                Err(err) => {
-                    tracing::error!(upload_id = %assign.upload_id, error = %err, "assignment with a bad key");
-                    return;
-                }
+        let codec = match ChunkCodec::from_data_key(&assign.data_key) {
+            Ok(codec) => codec,
+            Err(err) => {
+                tracing::error!(upload_id = %assign.upload_id, error = %err, "assignment with a bad key");
+                return;
             }
         };
         tracing::info!(upload_id = %assign.upload_id, size = assign.size, "upload assigned");
@@ -114,13 +109,13 @@ impl Link {
 
 impl JobHandler for Link {
     fn connected(&self, welcome: &pb::Welcome, manager: ManagerLink) -> Result<(), String> {
+        let spec = StoreSpec::parse(&welcome.chunk_store);
         let spec = match &self.discord_channels {
-            Some(channels) => cordvault_store::with_discord_channels(&welcome.chunk_store, channels),
-            None => Ok(welcome.chunk_store.clone()),
+            Some(channels) => spec.map(|spec| spec.with_discord_channels(channels)),
+            None => spec,
         };
-        let store = spec
-            .and_then(|spec| cordvault_store::open(&spec, u64::MAX))
-            .map_err(|err| format!("cannot open the chunk store: {err}"))?;
+        let store =
+            spec.and_then(|spec| spec.open(u64::MAX)).map_err(|err| format!("cannot open the chunk store: {err}"))?;
         let session = Session { store, token_key: UploadTokenKey::new(&welcome.upload_token_key), manager };
         self.session.send_replace(Some(Arc::new(session)));
         Ok(())

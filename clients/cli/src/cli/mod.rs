@@ -4,9 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub mod admin;
+pub mod link;
+
 use crate::byte_range::ByteRange;
-use crate::commands::admin::AdminCommand;
-use crate::commands::link::LinkCommand;
+use admin::AdminCommand;
+use link::LinkCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault", version, about = "Store, organise and fetch files on a cordvault server")]
