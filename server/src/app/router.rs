@@ -1,0 +1,97 @@
+//! One router for the manager's port: every gRPC service (also as
+//! gRPC-web), reflection, health, the plain HTTP routes and the web UI, with
+//! authentication, CORS and a tracing span per request.
+
+use cordvault_core::limits::max_message;
+use cordvault_proto::v1::admin_service_server::AdminServiceServer;
+use cordvault_proto::v1::auth_service_server::AuthServiceServer;
+use cordvault_proto::v1::file_service_server::FileServiceServer;
+use cordvault_proto::v1::link_service_server::LinkServiceServer;
+use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
+use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
+use cordvault_proto::worker::v1::worker_link_service_server::WorkerLinkServiceServer;
+
+use super::ServerConfig;
+use super::services::Services;
+use crate::api::admin::AdminApi;
+use crate::api::auth::AuthApi;
+use crate::api::authn;
+use crate::api::file::FileApi;
+use crate::api::link::LinkApi;
+use crate::api::transfer::TransferApi;
+use crate::api::worker::WorkerApi;
+use crate::api::worker_link::WorkerLinkApi;
+use crate::http::HttpState;
+use crate::services::admin::Admin;
+use crate::services::folders::Folders;
+use crate::services::sharing::Sharing;
+
+pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow::Result<axum::Router> {
+    let Services { accounts, tree, thumbnails, uploads, reads, revocations, quotas, .. } = services;
+    let admin_api =
+        AdminApi { admin: Admin::new(services.db.clone(), uploads.clone(), revocations.clone(), quotas.clone()) };
+    let file_api = FileApi {
+        tree: tree.clone(),
+        trash: services.trash.clone(),
+        folders: Folders::new(tree.clone()),
+        sharing: Sharing::new(tree.clone()),
+        events: services.events.clone(),
+        revocations: revocations.clone(),
+        thumbnails: thumbnails.clone(),
+    };
+    let transfer_api = TransferApi { uploads: uploads.clone(), reads: reads.clone(), revocations: revocations.clone() };
+    let max_message = max_message(config.chunk_size);
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<AuthServiceServer<AuthApi>>().await;
+    health.set_serving::<AdminServiceServer<AdminApi>>().await;
+    health.set_serving::<FileServiceServer<FileApi>>().await;
+    health.set_serving::<LinkServiceServer<LinkApi>>().await;
+    health.set_serving::<TransferServiceServer<TransferApi>>().await;
+    health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    health.set_serving::<WorkerLinkServiceServer<WorkerLinkApi>>().await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(cordvault_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // google.rpc.ErrorInfo, so that grpcurl shows every error's details.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+    };
+
+    let mut routes = tonic::service::Routes::builder();
+    routes
+        .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone(), quotas: quotas.clone() }))
+        .add_service(AdminServiceServer::new(admin_api))
+        .add_service(FileServiceServer::new(file_api))
+        .add_service(LinkServiceServer::new(LinkApi { links: services.links.clone() }))
+        .add_service(
+            TransferServiceServer::new(transfer_api)
+                .max_decoding_message_size(max_message)
+                .max_encoding_message_size(max_message),
+        )
+        .add_service(WorkerServiceServer::new(WorkerApi { registry: services.workers.clone() }))
+        .add_service(WorkerLinkServiceServer::new(WorkerLinkApi { links: services.worker_links.clone() }))
+        .add_service(health_service)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?);
+    let grpc = routes
+        .routes()
+        .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(accounts.clone(), authn::authenticate))
+        .layer(tonic_web::GrpcWebLayer::new());
+    let http = crate::http::routes(HttpState {
+        accounts: accounts.clone(),
+        tree: tree.clone(),
+        reads: reads.clone(),
+        links: services.links.clone(),
+        thumbnails: thumbnails.clone(),
+        stall_timeout: config.download_stall_timeout,
+    });
+    Ok(axum::Router::new()
+        .route("/health", axum::routing::get(|| async { "ok\n" }))
+        .merge(http)
+        .merge(crate::http::web::routes(config.web_ui.clone()))
+        .merge(grpc)
+        .layer(cordvault_proto::browser_cors())
+        .layer(axum::middleware::from_fn(crate::trace::trace_request)))
+}
