@@ -19,6 +19,17 @@ pub fn bearer(value: &str) -> Result<&str> {
     Ok(token.trim())
 }
 
+/// The bearer token of a gRPC call's `authorization` metadata; `what` names
+/// the token the caller should have sent.
+#[cfg(feature = "grpc")]
+pub fn request_bearer<T>(request: &tonic::Request<T>, what: &str) -> Result<String> {
+    let Some(value) = request.metadata().get("authorization") else {
+        return Err(Error::unauthenticated(format!("missing authorization: Bearer <{what}>")));
+    };
+    let value = value.to_str().map_err(|_| Error::unauthenticated("authorization metadata is not valid text"))?;
+    bearer(value).map(str::to_owned)
+}
+
 /// The key both sides hold; the manager derives it from its secrets.
 #[derive(Clone)]
 pub struct UploadTokenKey(hmac::Key);

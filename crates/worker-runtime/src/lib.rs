@@ -82,8 +82,7 @@ impl ManagerLink {
     /// means the outcome is unknown: the manager may have recorded it.
     pub async fn record_chunk(&self, chunk: pb::RecordChunkRequest) -> Result<()> {
         let mut client = self.client.clone();
-        let call = client.record_chunk(self.request(chunk));
-        tokio::time::timeout(CALL_TIMEOUT, call).await.map_err(|_| unanswered())?.map_err(from_status)?;
+        answered(client.record_chunk(self.request(chunk))).await?;
         Ok(())
     }
 
@@ -91,14 +90,20 @@ impl ManagerLink {
     pub async fn query_chunks(&self, upload_id: &str) -> Result<api::QueryUploadResponse> {
         let query = pb::QueryChunksRequest { upload_id: upload_id.to_owned() };
         let mut client = self.client.clone();
-        let call = client.query_chunks(self.request(query));
-        let answer = tokio::time::timeout(CALL_TIMEOUT, call).await.map_err(|_| unanswered())?.map_err(from_status)?;
-        answer.into_inner().upload.ok_or_else(|| Error::internal("the manager's answer lacks the upload"))
+        let answer = answered(client.query_chunks(self.request(query))).await?;
+        answer.upload.ok_or_else(|| Error::internal("the manager's answer lacks the upload"))
     }
 }
 
-fn unanswered() -> Error {
-    Error::unavailable("the manager did not answer in time; try again")
+/// The answer to a unary call, waited for at most [`CALL_TIMEOUT`]. The
+/// same deadline travels as `grpc-timeout` (see `request`) so that the
+/// manager drops work nobody waits for; the wait here holds even when a
+/// proxy in between ignores that header.
+async fn answered<T>(call: impl Future<Output = std::result::Result<tonic::Response<T>, tonic::Status>>) -> Result<T> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(answer) => answer.map(tonic::Response::into_inner).map_err(from_status),
+        Err(_) => Err(Error::unavailable("the manager did not answer in time; try again")),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

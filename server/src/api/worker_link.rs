@@ -4,7 +4,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
-use cordvault_core::token::bearer;
+use cordvault_core::token::request_bearer;
 use cordvault_proto::worker::v1 as pb;
 use cordvault_proto::worker::v1::connect_request::Message as FromWorkerMessage;
 use cordvault_proto::worker::v1::connect_response::Message as ToWorkerMessage;
@@ -96,14 +96,6 @@ fn outcome(result: pb::ThumbnailResult) -> ThumbnailOutcome {
     }
 }
 
-/// The worker token of a unary call.
-fn worker_token<T>(request: &Request<T>) -> Result<String, Status> {
-    let value = request.metadata().get("authorization").and_then(|value| value.to_str().ok());
-    let token = value.map(bearer).transpose().map_err(to_status)?;
-    let token = token.ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <worker token>"))?;
-    Ok(token.to_owned())
-}
-
 #[tonic::async_trait]
 impl WorkerLinkService for WorkerLinkApi {
     type ConnectStream = ResponseStream<pb::ConnectResponse>;
@@ -143,7 +135,7 @@ impl WorkerLinkService for WorkerLinkApi {
         &self,
         request: Request<pb::RecordChunkRequest>,
     ) -> Result<Response<pb::RecordChunkResponse>, Status> {
-        let token = worker_token(&request)?;
+        let token = request_bearer(&request, "worker token").map_err(to_status)?;
         let body = request.into_inner();
         let chunk = WorkerChunk {
             upload_id: &body.upload_id,
@@ -160,7 +152,7 @@ impl WorkerLinkService for WorkerLinkApi {
         &self,
         request: Request<pb::QueryChunksRequest>,
     ) -> Result<Response<pb::QueryChunksResponse>, Status> {
-        let token = worker_token(&request)?;
+        let token = request_bearer(&request, "worker token").map_err(to_status)?;
         let (state, durable) =
             self.links.query_chunks(&token, &request.get_ref().upload_id).await.map_err(to_status)?;
         Ok(Response::new(pb::QueryChunksResponse { upload: Some(super::convert::query_response(&state, durable)) }))

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordvault_core::{Error, ErrorCode, Result};
+use cordvault_core::{ErrorCode, Result};
 use cordvault_store::StoreSpec;
 use tokio::sync::{mpsc, oneshot};
 
@@ -82,10 +82,10 @@ pub struct WorkerInbox {
 
 impl WorkerInbox {
     pub async fn receive(&self, message: FromWorker) {
-        self.registry.seen(&self.worker_id);
         match message {
-            FromWorker::Heartbeat { active_jobs } => self.registry.heartbeat(&self.worker_id, active_jobs),
+            FromWorker::Heartbeat { active_jobs } => self.registry.seen(&self.worker_id, Some(active_jobs)),
             FromWorker::Thumbnail(outcome) => {
+                self.registry.seen(&self.worker_id, None);
                 if let Some(outcomes) = &self.outcomes {
                     let _ = outcomes.send(outcome).await;
                 }
@@ -143,30 +143,18 @@ impl WorkerLinks {
         Ok(WorkerSession { welcome, outgoing, killed: registration.killed, inbox })
     }
 
-    /// Records a chunk that a worker stored for an upload routed to it.
+    /// Records a chunk that a worker stored for an upload routed to it. A
+    /// worker (or whoever holds its token) cannot touch another worker's uploads.
     pub async fn record_chunk(&self, worker_token: &str, chunk: WorkerChunk<'_>) -> Result<()> {
-        self.ensure_serves(worker_token, chunk.upload_id)?;
+        self.registry.authorize(worker_token, chunk.upload_id)?;
         let WorkerChunk { upload_id, chunk_index, locator, sealed_size, seal_id } = chunk;
         self.uploads.record_worker_chunk(upload_id, chunk_index, locator, sealed_size, seal_id).await
     }
 
     /// The durable chunks of an upload routed to the calling worker.
     pub async fn query_chunks(&self, worker_token: &str, upload_id: &str) -> Result<(UploadState, Vec<u64>)> {
-        self.ensure_serves(worker_token, upload_id)?;
+        self.registry.authorize(worker_token, upload_id)?;
         self.uploads.query_for_worker(upload_id).await
-    }
-
-    /// A worker acts only on the uploads the manager gave it: a worker
-    /// (or whoever holds its token) cannot touch another worker's uploads.
-    fn ensure_serves(&self, worker_token: &str, upload_id: &str) -> Result<()> {
-        let worker_id = self.registry.authenticate(worker_token)?;
-        if !self.registry.serves(&worker_id, upload_id) {
-            return Err(Error::failed_precondition(format!(
-                "upload {upload_id} is not assigned to this worker; the client must start it again"
-            )));
-        }
-        self.registry.seen(&worker_id);
-        Ok(())
     }
 }
 

@@ -164,22 +164,25 @@ impl WorkerRegistry {
     }
 
     /// The worker a token belongs to, while that worker is registered.
-    pub fn authenticate(&self, worker_token: &str) -> Result<String> {
+    /// The worker a token belongs to, if the manager routed `upload_id` to
+    /// it; the call counts as a sign of life. One look under the lock, so a
+    /// worker dropped in between cannot pass the token check and fail the next.
+    pub fn authorize(&self, worker_token: &str, upload_id: &str) -> Result<String> {
         let refused = || Error::unauthenticated("not a token of a connected worker; reconnect");
         let (worker_id, secret) = worker_token.split_once('.').ok_or_else(refused)?;
-        let workers = self.workers.lock().expect("workers lock");
-        let worker = workers.get(worker_id).ok_or_else(refused)?;
+        let mut workers = self.workers.lock().expect("workers lock");
+        let worker = workers.get_mut(worker_id).ok_or_else(refused)?;
         // Comparing digests keeps the timing independent of the secret.
         if sha256(secret) != worker.token_digest {
             return Err(refused());
         }
+        if !worker.uploads.contains(upload_id) {
+            return Err(Error::failed_precondition(format!(
+                "upload {upload_id} is not assigned to this worker; the client must start it again"
+            )));
+        }
+        worker.last_seen = Instant::now();
         Ok(worker_id.to_owned())
-    }
-
-    /// Whether the manager routed the upload to this worker.
-    pub fn serves(&self, worker_id: &str, upload_id: &str) -> bool {
-        let workers = self.workers.lock().expect("workers lock");
-        workers.get(worker_id).is_some_and(|worker| worker.uploads.contains(upload_id))
     }
 
     pub fn unregister(&self, worker_id: &str) {
@@ -191,17 +194,14 @@ impl WorkerRegistry {
         }
     }
 
-    /// Any message from the worker is a sign of life.
-    pub fn seen(&self, worker_id: &str) {
+    /// Any message from the worker is a sign of life; a heartbeat also
+    /// carries the number of jobs it has in hand.
+    pub fn seen(&self, worker_id: &str, active_jobs: Option<u32>) {
         if let Some(worker) = self.workers.lock().expect("workers lock").get_mut(worker_id) {
             worker.last_seen = Instant::now();
-        }
-    }
-
-    pub fn heartbeat(&self, worker_id: &str, active_jobs: u32) {
-        if let Some(worker) = self.workers.lock().expect("workers lock").get_mut(worker_id) {
-            worker.last_seen = Instant::now();
-            worker.reported_jobs = active_jobs;
+            if let Some(active_jobs) = active_jobs {
+                worker.reported_jobs = active_jobs;
+            }
         }
     }
 

@@ -14,21 +14,28 @@ use tonic::Code;
 use worker::connect_response::Message as ToWorker;
 use worker::worker_link_service_client::WorkerLinkServiceClient;
 
-backend_tests!(worker_calls_take_only_a_connected_workers_token_for_its_own_uploads);
+backend_tests!(
+    worker_calls_take_only_a_connected_workers_token_for_its_own_uploads,
+    list_workers_shows_the_jobs_a_thumbnail_worker_reports,
+);
 
 /// A hand-made upload worker: its stream, kept open, and what Welcome said.
 struct FakeWorker {
     /// Dropping it ends the stream, and with it the registration.
-    _hello: mpsc::Sender<worker::ConnectRequest>,
+    outbound: mpsc::Sender<worker::ConnectRequest>,
     inbound: tonic::Streaming<worker::ConnectResponse>,
     token: String,
 }
 
 impl FakeWorker {
     async fn connect(server: &TestServer, address: &str) -> FakeWorker {
+        FakeWorker::connect_as(server, pb::WorkerKind::Upload, address).await
+    }
+
+    async fn connect_as(server: &TestServer, kind: pb::WorkerKind, address: &str) -> FakeWorker {
         let (hello, requests) = mpsc::channel(4);
         let first = worker::Hello {
-            kind: pb::WorkerKind::Upload as i32,
+            kind: kind as i32,
             service_password: server.service_password(),
             address: address.into(),
             capacity: 1,
@@ -44,7 +51,7 @@ impl FakeWorker {
         else {
             panic!("the manager did not answer Hello with Welcome");
         };
-        FakeWorker { _hello: hello, inbound, token: welcome.worker_token }
+        FakeWorker { outbound: hello, inbound, token: welcome.worker_token }
     }
 
     async fn next_assign(&mut self) -> worker::Assign {
@@ -124,6 +131,33 @@ async fn worker_calls_take_only_a_connected_workers_token_for_its_own_uploads(ba
     }
     assert_eq!(refused, Some(Code::Unauthenticated), "the token of a disconnected worker");
     drop(second);
+    server.shutdown().await;
+}
+
+/// A thumbnail worker has no uploads; what it is busy with is what its
+/// heartbeats say, and ListWorkers shows exactly that.
+async fn list_workers_shows_the_jobs_a_thumbnail_worker_reports(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let admin = server.admin().await;
+    let token = admin.token().unwrap().to_owned();
+    let fake = FakeWorker::connect_as(&server, pb::WorkerKind::Thumbnail, "thumbnailer").await;
+    let heartbeat = worker::Heartbeat { active_jobs: 3 };
+    let message = worker::connect_request::Message::Heartbeat(heartbeat);
+    fake.outbound.send(worker::ConnectRequest { message: Some(message) }).await.unwrap();
+
+    let mut reported = None;
+    for _ in 0..100 {
+        let mut client = pb::worker_service_client::WorkerServiceClient::new(channel(&server.url).await);
+        let workers =
+            client.list_workers(authed(pb::ListWorkersRequest {}, &token)).await.unwrap().into_inner().workers;
+        reported = workers.iter().find(|info| info.address == "thumbnailer").map(|info| info.active_uploads);
+        if reported == Some(3) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(reported, Some(3), "the thumbnail worker's reported jobs");
+    drop(fake);
     server.shutdown().await;
 }
 

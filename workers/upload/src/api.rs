@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cordvault_core::clock::now_ms;
 use cordvault_core::status::to_status;
-use cordvault_core::token::bearer;
+use cordvault_core::token::request_bearer;
 use cordvault_core::{Error, ErrorCode, Result};
 use cordvault_proto::upload_stream::acknowledge_chunks;
 use cordvault_proto::v1 as pb;
@@ -24,13 +24,6 @@ pub struct WorkerTransferApi {
 }
 
 type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
-
-fn upload_token<T>(request: &Request<T>) -> Result<String, Status> {
-    let value = request.metadata().get("authorization").and_then(|value| value.to_str().ok());
-    let token = value.map(bearer).transpose().map_err(to_status)?;
-    let token = token.ok_or_else(|| Status::unauthenticated("missing authorization: Bearer <upload token>"))?;
-    Ok(token.to_owned())
-}
 
 impl WorkerTransferApi {
     /// Seals and stores one chunk, then has the manager record it.
@@ -81,7 +74,7 @@ impl TransferService for WorkerTransferApi {
         &self,
         request: Request<Streaming<pb::UploadRequest>>,
     ) -> Result<Response<Self::UploadStream>, Status> {
-        let token = upload_token(&request)?;
+        let token = request_bearer(&request, "upload token").map_err(to_status)?;
         let link = self.link.clone();
         let acks = acknowledge_chunks(request.into_inner(), std::future::pending(), move |frame| {
             let (api, token) = (WorkerTransferApi { link: link.clone() }, token.clone());
@@ -91,7 +84,7 @@ impl TransferService for WorkerTransferApi {
     }
 
     async fn put_chunk(&self, request: Request<pb::PutChunkRequest>) -> Result<Response<pb::PutChunkResponse>, Status> {
-        let token = upload_token(&request)?;
+        let token = request_bearer(&request, "upload token").map_err(to_status)?;
         let body = request.into_inner();
         self.put_chunk(&token, &body.upload_id, body.chunk_index, body.data).await.map_err(to_status)?;
         Ok(Response::new(pb::PutChunkResponse { chunk_index: body.chunk_index }))
@@ -101,7 +94,7 @@ impl TransferService for WorkerTransferApi {
         &self,
         request: Request<pb::QueryUploadRequest>,
     ) -> Result<Response<pb::QueryUploadResponse>, Status> {
-        let token = upload_token(&request)?;
+        let token = request_bearer(&request, "upload token").map_err(to_status)?;
         let upload_id = &request.get_ref().upload_id;
         let session = self.link.session().map_err(to_status)?;
         session.token_key.verify(&token, upload_id, now_ms()).map_err(to_status)?;
