@@ -18,6 +18,7 @@ pub mod retry;
 pub mod status;
 pub mod ticket;
 pub mod token;
+pub mod visibility;
 pub mod zip;
 
 pub use error::{Error, ErrorCode, Result};

@@ -25,7 +25,7 @@ pub fn entry(info: &EntryInfo) -> pb::Entry {
         created_at_ms: row.created_at,
         updated_at_ms: row.updated_at,
         sha256: info.view.sha256.clone().unwrap_or_default(),
-        public: row.visibility == crate::db::entries::VISIBILITY_PUBLIC,
+        public: row.is_public(),
         has_thumbnail: info.view.has_thumbnail,
         access: pb::Access::Unspecified as i32,
     }

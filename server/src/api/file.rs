@@ -1,5 +1,6 @@
 //! FileService over [`Tree`].
 
+use cordvault_core::visibility::Visibility;
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::file_service_server::FileService;
 use tonic::{Request, Response, Status};
@@ -215,12 +216,8 @@ impl FileService for FileApi {
     ) -> Result<Response<pb::SetVisibilityResponse>, Status> {
         let caller = caller(&request)?;
         let body = request.into_inner();
-        let public = match pb::Visibility::try_from(body.visibility) {
-            Ok(pb::Visibility::Public) => true,
-            Ok(pb::Visibility::Private) => false,
-            _ => return Err(Status::invalid_argument("visibility must be public or private")),
-        };
-        let info = self.sharing.set_visibility(&caller, &body.path, public).await.api()?;
+        let visibility = Visibility::from_code(body.visibility).api()?;
+        let info = self.sharing.set_visibility(&caller, &body.path, visibility).await.api()?;
         Ok(Response::new(pb::SetVisibilityResponse { entry: Some(convert::entry(&info)) }))
     }
 

@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 use super::schema::{contents, entries, links, purge_queue, users};
 use super::{Db, DbError, now_ms, run, transaction};
 use cordvault_core::limits::DB_BATCH;
+use cordvault_core::visibility::Visibility;
 
 /// The root folder, created by the first migration.
 pub const ROOT_ID: i64 = 1;
@@ -38,8 +39,17 @@ pub struct AncestorRow {
     pub visibility: i32,
 }
 
-/// `entries.visibility` of an entry every user may read.
-pub const VISIBILITY_PUBLIC: i32 = 1;
+impl EntryRow {
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public.code()
+    }
+}
+
+impl AncestorRow {
+    pub fn is_public(&self) -> bool {
+        self.visibility == Visibility::Public.code()
+    }
+}
 
 /// An entry with what a listing shows beside it.
 #[derive(Debug, Clone)]
@@ -62,6 +72,8 @@ pub struct NewEntry<'a> {
     pub content_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// [`Visibility::code`]; the column's default predates the codes.
+    pub visibility: i32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,10 +380,11 @@ impl Db {
         // Only integers go into the text, so formatting them in is safe; it
         // spares the two backends' different placeholder syntaxes.
         let sql = format!(
-            "INSERT INTO entries (parent_id, name, is_folder, owner_id, created_at, updated_at) \
+            "INSERT INTO entries (parent_id, name, is_folder, owner_id, created_at, updated_at, visibility) \
              WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < {count}) \
-             SELECT {parent_id}, 'f' || i, TRUE, {owner_id}, {now}, {now} FROM n",
-            now = now_ms()
+             SELECT {parent_id}, 'f' || i, TRUE, {owner_id}, {now}, {now}, {private} FROM n",
+            now = now_ms(),
+            private = Visibility::Private.code()
         );
         run!(self, |conn| {
             diesel::sql_query(&sql).execute(conn).await?;

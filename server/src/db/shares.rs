@@ -3,11 +3,11 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::entries::VISIBILITY_PUBLIC;
 use super::schema::{entries, shares, users};
 use super::users::UserRow;
 use super::{Db, DbError, now_ms, run, transaction};
 use cordvault_core::limits::DB_BATCH;
+use cordvault_core::visibility::Visibility;
 
 /// Creates or changes one share, on the caller's connection.
 macro_rules! upsert_share {
@@ -60,11 +60,7 @@ impl Db {
         };
         Ok(rows
             .into_iter()
-            .map(|row| ChainLink {
-                id: row.id,
-                public: row.visibility == VISIBILITY_PUBLIC,
-                share: shared.get(&row.id).copied(),
-            })
+            .map(|row| ChainLink { id: row.id, public: row.is_public(), share: shared.get(&row.id).copied() })
             .collect())
     }
 
@@ -103,9 +99,10 @@ impl Db {
         run!(self, |conn| Ok(diesel::delete(shares::table.find((entry_id, user_id))).execute(conn).await? > 0))
     }
 
-    pub async fn set_visibility(&self, entry_id: i64, visibility: i32) -> Result<(), DbError> {
+    pub async fn set_visibility(&self, entry_id: i64, visibility: Visibility) -> Result<(), DbError> {
         run!(self, |conn| {
-            diesel::update(entries::table.find(entry_id)).set(entries::visibility.eq(visibility)).execute(conn).await?;
+            let code = visibility.code();
+            diesel::update(entries::table.find(entry_id)).set(entries::visibility.eq(code)).execute(conn).await?;
             Ok(())
         })
     }

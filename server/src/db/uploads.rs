@@ -3,6 +3,8 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use cordvault_core::visibility::Visibility;
+
 use super::entries::{EntryRow, NewEntry, queue_purge};
 use super::schema::{chunks, contents, entries, purge_queue, upload_sessions};
 use super::{Db, DbError, now_ms, run, transaction};
@@ -173,6 +175,7 @@ impl Db {
                         content_id: Some(content.id),
                         created_at: now,
                         updated_at: now,
+                        visibility: Visibility::Private.code(),
                     };
                     diesel::insert_into(entries::table).values(&entry).returning(entries::id).get_result(conn).await?
                 }

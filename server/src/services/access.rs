@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use cordvault_core::{Error, Result};
 
-use crate::db::entries::{EntryRow, ROOT_ID, VISIBILITY_PUBLIC};
+use crate::db::entries::{EntryRow, ROOT_ID};
 use crate::db::shares::ChainLink;
 use crate::db::users::UserRow;
 
@@ -71,7 +71,7 @@ impl Grants {
     /// The grants of `row`, one level below a folder with `self`; `own_share`
     /// is the caller's share on `row` itself.
     pub fn descend(self, row: &EntryRow, own_share: Option<bool>) -> Grants {
-        self.step(row.visibility == VISIBILITY_PUBLIC, own_share)
+        self.step(row.is_public(), own_share)
     }
 
     /// The grants of the entry an ancestor chain (nearest first) leads to.
@@ -281,7 +281,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::db::entries::VISIBILITY_PUBLIC;
+    use cordvault_core::visibility::Visibility;
 
     const CALLER: i64 = 7;
 
@@ -330,7 +330,7 @@ mod tests {
             content_id: None,
             created_at: 0,
             updated_at: 0,
-            visibility: if node.public { VISIBILITY_PUBLIC } else { 0 },
+            visibility: if node.public { Visibility::Public } else { Visibility::Private }.code(),
             trashed_at: None,
             trashed_by: None,
             trashed_path: None,
@@ -377,7 +377,7 @@ mod tests {
         fn a_subtree_fold_agrees_with_each_chain(nodes in tree(), is_admin in any::<bool>()) {
             let caller = caller(is_admin);
             let root = EntryRow { id: ROOT_ID, parent_id: None, ..row(&nodes, 0) };
-            let root = EntryRow { visibility: 0, owner_id: None, ..root };
+            let root = EntryRow { visibility: Visibility::Private.code(), owner_id: None, ..root };
             let rows: Vec<EntryRow> = (0..nodes.len()).map(|i| row(&nodes, i)).collect();
             let shares: CallerShares =
                 nodes.iter().enumerate().filter_map(|(i, node)| Some((100 + i as i64, node.share?))).collect();

@@ -7,10 +7,10 @@ use super::access::{Caller, ShareLevel, ensure_can_manage, ensure_can_read};
 use super::events::ChangeKind;
 use super::quotas::Needs;
 use super::tree::{EntryInfo, Tree};
-use crate::db::entries::VISIBILITY_PUBLIC;
 use crate::db::now_ms;
 use crate::db::offers::OfferRow;
 use crate::db::users::UserRow;
+use cordvault_core::visibility::Visibility;
 
 /// What a TransferOwnership asks for.
 pub struct TransferTerms<'a> {
@@ -62,11 +62,10 @@ impl Sharing {
             .ok_or_else(|| Error::not_found(format!("no user is called {}", cordvault_core::path::quote(username))))
     }
 
-    pub async fn set_visibility(&self, caller: &Caller, path: &str, public: bool) -> Result<EntryInfo> {
+    pub async fn set_visibility(&self, caller: &Caller, path: &str, visibility: Visibility) -> Result<EntryInfo> {
         let info = self.managed(caller, path).await?;
-        let visibility = if public { VISIBILITY_PUBLIC } else { 0 };
         self.tree.db().set_visibility(info.view.row.id, visibility).await?;
-        tracing::info!(path = %info.path, public, user = %caller.username, "visibility changed");
+        tracing::info!(path = %info.path, ?visibility, user = %caller.username, "visibility changed");
         let view = self.tree.resolve(&info.path).await?;
         let info = EntryInfo { path: info.path, view };
         self.tree.announce(ChangeKind::AccessChanged, &info, None).await;

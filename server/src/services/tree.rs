@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use cordvault_core::fields::PageToken;
 use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
+use cordvault_core::visibility::Visibility;
 use cordvault_core::{Error, Result};
 
 use super::access::{
@@ -234,6 +235,7 @@ impl Tree {
             content_id: None,
             created_at: now,
             updated_at: now,
+            visibility: Visibility::Private.code(),
         };
         match self.db.insert_entry(folder).await {
             // Someone created it at the same moment: use theirs.

@@ -296,6 +296,7 @@ async fn f13_names_stored_before_nfc_are_normalised(backend: Backend) {
             content_id: None,
             created_at: 0,
             updated_at: 0,
+            visibility: cordvault_core::visibility::Visibility::Private.code(),
         };
         db.insert_entry(legacy).await.unwrap();
     }

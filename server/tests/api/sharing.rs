@@ -17,6 +17,7 @@ backend_tests!(
     hidden_names_stay_hidden,
     watchers_see_exactly_what_they_may_see,
     stat_and_list_tell_what_the_caller_may_do,
+    visibility_is_stored_as_its_api_number_and_survives_the_upgrade,
 );
 
 fn code<T: std::fmt::Debug>(result: cordvault_client::Result<T>) -> ErrorCode {
@@ -27,6 +28,59 @@ async fn put(client: &Client, path: &str, len: usize, seed: u64) -> bytes::Bytes
     let data = random_bytes(len, seed);
     client.upload_bytes(data.clone(), path, &UploadOptions::default()).await.unwrap();
     data
+}
+
+#[derive(diesel::QueryableByName)]
+struct Number {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Runs one statement on the server's own database, on either backend;
+/// the numbers it returns in a column `n`.
+async fn sql(server: &TestServer, sql: &str) -> Vec<i64> {
+    use diesel_async::RunQueryDsl;
+    let query = diesel::sql_query(sql);
+    let rows: Vec<Number> = match server.running().db.pool() {
+        cordvault_server::db::Pool::Sqlite(pool) => query.load(&mut *pool.get().await.unwrap()).await.unwrap(),
+        cordvault_server::db::Pool::Postgres(pool) => query.load(&mut *pool.get().await.unwrap()).await.unwrap(),
+    };
+    rows.into_iter().map(|row| row.n).collect()
+}
+
+/// `entries.visibility` holds the numbers of `cordvault.v1.Visibility`
+/// (1 private, 2 public); a database written with the old numbers (0, 1)
+/// keeps every entry's visibility through the migration.
+async fn visibility_is_stored_as_its_api_number_and_survives_the_upgrade(backend: Backend) {
+    let mut server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let public = put(&alice, "/public.txt", 10, 1).await;
+    put(&alice, "/private.txt", 10, 2).await;
+    alice.create_folder("/folder").await.unwrap();
+    alice.set_public("/public.txt", true).await.unwrap();
+    let stored = |name: &str| format!("SELECT CAST(visibility AS BIGINT) AS n FROM entries WHERE name = '{name}'");
+    assert_eq!(sql(&server, &stored("public.txt")).await, [pb::Visibility::Public as i64]);
+    assert_eq!(sql(&server, &stored("private.txt")).await, [pb::Visibility::Private as i64]);
+    assert_eq!(sql(&server, &stored("folder")).await, [pb::Visibility::Private as i64]);
+    let unset = pb::SetVisibilityRequest { path: "/private.txt".into(), visibility: 0 };
+    let unset = alice.files().unwrap().set_visibility(unset).await.unwrap_err();
+    assert_eq!(unset.code(), tonic::Code::InvalidArgument, "{unset:?}");
+
+    // Back to the numbers of a database from before the change, as if the
+    // migration had never run; the next start runs it.
+    let downgrade = "UPDATE entries SET visibility = visibility - 1 RETURNING CAST(id AS BIGINT) AS n";
+    assert!(!sql(&server, downgrade).await.is_empty());
+    let forget =
+        "DELETE FROM __diesel_schema_migrations WHERE version = '20261207000001' RETURNING CAST(1 AS BIGINT) AS n";
+    assert_eq!(sql(&server, forget).await, [1]);
+    server.restart().await;
+    assert_eq!(sql(&server, &stored("public.txt")).await, [pb::Visibility::Public as i64]);
+    assert_eq!(bob.read_range("/public.txt", 0, 0).await.unwrap(), public);
+    assert_eq!(code(bob.read_range("/private.txt", 0, 0).await), ErrorCode::PermissionDenied);
+    assert!(alice.stat("/public.txt").await.unwrap().public);
+    assert!(!alice.stat("/private.txt").await.unwrap().public);
+    server.shutdown().await;
 }
 
 async fn shares_and_visibility_grant_reading_and_writing(backend: Backend) {

@@ -1,0 +1,1 @@
+UPDATE entries SET visibility = visibility - 1;
