@@ -160,6 +160,17 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// What the flags say when none is given and no variable is set: the
+    /// embedded defaults, for a manager on `data_dir`. Tests start from here.
+    pub fn defaults(data_dir: &std::path::Path) -> ServeArgs {
+        use clap::FromArgMatches;
+        let command = ServeArgs::augment_args(clap::Command::new("cordvault-server"))
+            .mut_args(|arg| arg.env(None::<&'static str>));
+        let arguments = [std::ffi::OsStr::new("cordvault-server"), "--data-dir".as_ref(), data_dir.as_os_str()];
+        let matches = command.try_get_matches_from(arguments).expect("the defaults parse");
+        ServeArgs::from_arg_matches(&matches).expect("the defaults parse")
+    }
+
     pub fn key_settings(&self) -> KeySettings {
         KeySettings {
             private_key: self.private_key.clone(),

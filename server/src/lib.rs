@@ -50,6 +50,7 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
             idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs.max(1)),
             ..Default::default()
         },
+        clock: cordvault_core::clock::Clock::system(),
     })
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use cordvault_server::config::{DiscordConfig, StoreChoice};
 use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes, sha256_hex};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes, sha256_hex};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
@@ -32,13 +32,18 @@ async fn discord_server(backend: Backend, chunk_size: u64) -> (TestServer, Runni
         api_base: Some(emulator.url.clone()),
         keep_messages: false,
     };
-    let options = TestOptions { chunk_size, store: StoreChoice::Discord(store), ..Default::default() };
-    (TestServer::start_with(backend, options).await, emulator)
+    (
+        TestServer::start_with(backend, |config| {
+            config.chunk_size = chunk_size;
+            config.store = StoreChoice::Discord(store);
+        })
+        .await,
+        emulator,
+    )
 }
 
 async fn round_trip(backend: Backend) {
-    let options = TestOptions { chunk_size: 4 << 20, ..Default::default() };
-    round_trip_on(TestServer::start_with(backend, options).await, 75).await;
+    round_trip_on(TestServer::start_with(backend, |config| config.chunk_size = 4 << 20).await, 75).await;
 }
 
 async fn round_trip_through_discord(backend: Backend) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use cordvault_client::UploadOptions;
 use cordvault_server::config::{DiscordConfig, StoreChoice};
 use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
-use cordvault_test_support::{Backend, TestOptions, TestServer, random_bytes};
+use cordvault_test_support::{Backend, TestServer, random_bytes};
 
 const CHUNK: u64 = 1024 * 1024;
 const WINDOW: Duration = Duration::from_secs(5);
@@ -43,8 +43,11 @@ async fn main() -> anyhow::Result<()> {
             api_base: Some(emulator.url.clone()),
             keep_messages: false,
         };
-        let options = TestOptions { chunk_size: CHUNK, store: StoreChoice::Discord(store), ..Default::default() };
-        let server = TestServer::start_with(Backend::Sqlite, options).await;
+        let server = TestServer::start_with(Backend::Sqlite, |config| {
+            config.chunk_size = CHUNK;
+            config.store = StoreChoice::Discord(store);
+        })
+        .await;
         let admin = server.admin().await;
         // Let the start-up probes' windows pass.
         tokio::time::sleep(WINDOW + Duration::from_millis(500)).await;

@@ -54,114 +54,69 @@ macro_rules! backend_tests {
     };
 }
 
-/// Settings a test may change before starting a server.
-#[derive(Debug, Clone)]
-pub struct TestOptions {
-    pub chunk_size: u64,
-    pub upload_idle_timeout: Duration,
-    pub janitor_interval: Duration,
-    pub encryption: bool,
-    pub store: cordvault_server::config::StoreChoice,
-    pub trash_retention: Duration,
-    pub hide_unreadable: bool,
-    pub download_stall_timeout: Duration,
-    pub thumbnail_width: u32,
-    /// Some: the manager runs a thumbnail worker inside; None (the default
-    /// in tests): thumbnail jobs wait for a worker to connect.
-    pub in_process_thumbnails: Option<cordvault_server::config::ThumbnailFormat>,
-    pub listener: cordvault_server::listener::ListenerLimits,
-    /// Unrecorded store objects younger than this are spared by the janitor and `check --repair`.
-    pub orphan_grace: Duration,
-    pub quotas: cordvault_server::services::quotas::QuotaLimits,
-}
-
-impl Default for TestOptions {
-    fn default() -> Self {
-        TestOptions {
-            chunk_size: 1024 * 1024,
-            upload_idle_timeout: Duration::from_secs(3600),
-            janitor_interval: Duration::from_secs(3600),
-            encryption: true,
-            store: cordvault_server::config::StoreChoice::Local,
-            trash_retention: Duration::from_secs(30 * 24 * 3600),
-            hide_unreadable: false,
-            download_stall_timeout: Duration::from_secs(30),
-            thumbnail_width: 256,
-            in_process_thumbnails: None,
-            orphan_grace: Duration::from_secs(3600),
-            listener: Default::default(),
-            quotas: cordvault_server::services::quotas::QuotaLimits::DEFAULT,
-        }
-    }
-}
-
 /// A manager serving on 127.0.0.1 with its own data directory and database.
 pub struct TestServer {
     pub server: Option<RunningServer>,
     pub url: String,
-    pub options: TestOptions,
+    /// What the server runs with: the binary's defaults, the test baseline
+    /// ([`test_baseline`]) and the test's own changes.
+    pub config: ServerConfig,
     /// Holds `data_dir`, which the server creates itself, as on a fresh machine.
     _temp: tempfile::TempDir,
-    data_dir: PathBuf,
     database: Option<PgDatabase>,
     backend: Backend,
 }
 
 pub const ADMIN: (&str, &str) = ("admin", "admin-password");
 
+/// Where tests differ from the binary's defaults: small chunks, so that
+/// small files span several; sweeps, session expiry and thumbnails only
+/// where a test asks for them; heartbeats fast enough to notice a worker
+/// leave within a test.
+pub fn test_baseline(config: &mut ServerConfig) {
+    config.chunk_size = 1024 * 1024;
+    config.upload_idle_timeout = Duration::from_secs(3600);
+    config.janitor_interval = Duration::from_secs(3600);
+    config.token_ttl = Duration::from_secs(3600);
+    config.heartbeat_interval = Duration::from_secs(1);
+    config.download_stall_timeout = Duration::from_secs(30);
+    config.in_process_thumbnails = None;
+}
+
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
-        TestServer::start_with(backend, TestOptions::default()).await
+        TestServer::start_with(backend, |_| {}).await
     }
 
-    pub async fn start_with(backend: Backend, options: TestOptions) -> TestServer {
-        TestServer::try_start_with(backend, options).await.expect("server starts")
+    /// Starts a server with the test baseline changed by `configure`.
+    pub async fn start_with(backend: Backend, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        TestServer::try_start_with(backend, configure).await.expect("server starts")
     }
 
     /// Like [`TestServer::start_with`], for tests of start-up failures.
-    pub async fn try_start_with(backend: Backend, options: TestOptions) -> anyhow::Result<TestServer> {
+    pub async fn try_start_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> anyhow::Result<TestServer> {
         init_logging();
         let temp = tempfile::tempdir().expect("temp dir");
-        let data_dir = temp.path().join("data");
         let database = match &backend {
             Backend::Sqlite => None,
             Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
         };
-        let mut test =
-            TestServer { server: None, url: String::new(), options, _temp: temp, data_dir, database, backend };
-        test.boot("127.0.0.1:0").await?;
+        let args = cordvault_server::config::ServeArgs::defaults(&temp.path().join("data"));
+        let mut config = cordvault_server::server_config(&args).expect("the default configuration");
+        config.listen = "127.0.0.1:0".to_owned();
+        config.database_url = database.as_ref().map(|db| db.url.clone());
+        test_baseline(&mut config);
+        configure(&mut config);
+        let mut test = TestServer { server: None, url: String::new(), config, _temp: temp, database, backend };
+        test.boot().await?;
         Ok(test)
     }
 
-    fn config(&self, listen: &str) -> ServerConfig {
-        let keys =
-            cordvault_server::keys::resolve(Default::default(), self.data_dir.as_path(), !self.options.encryption)
-                .expect("test keys");
-        ServerConfig {
-            listen: listen.to_owned(),
-            data_dir: self.data_dir.as_path().to_owned(),
-            database_url: self.database.as_ref().map(|db| db.url.clone()),
-            keys,
-            chunk_size: self.options.chunk_size,
-            upload_idle_timeout: self.options.upload_idle_timeout,
-            janitor_interval: self.options.janitor_interval,
-            token_ttl: Duration::from_secs(3600),
-            heartbeat_interval: Duration::from_secs(1),
-            orphan_grace: self.options.orphan_grace,
-            store: self.options.store.clone(),
-            trash_retention: self.options.trash_retention,
-            hide_unreadable: self.options.hide_unreadable,
-            download_stall_timeout: self.options.download_stall_timeout,
-            web_ui: Default::default(),
-            thumbnail_width: self.options.thumbnail_width,
-            in_process_thumbnails: self.options.in_process_thumbnails,
-            listener: self.options.listener,
-            quotas: self.options.quotas,
-        }
-    }
-
-    async fn boot(&mut self, listen: &str) -> anyhow::Result<()> {
-        let server = cordvault_server::start(self.config(listen)).await?;
+    async fn boot(&mut self) -> anyhow::Result<()> {
+        let server = cordvault_server::start(self.config.clone()).await?;
         self.url = format!("http://{}", server.addr);
         self.server = Some(server);
         Ok(())
@@ -169,15 +124,16 @@ impl TestServer {
 
     /// Stops the server and starts it again on the same port and data.
     pub async fn restart(&mut self) {
-        let addr = self.url.trim_start_matches("http://").to_owned();
+        self.config.listen = self.url.trim_start_matches("http://").to_owned();
         self.stop().await;
-        self.boot(&addr).await.expect("server restarts");
+        self.boot().await.expect("server restarts");
     }
 
     /// A second manager on the same database, data and keys (a replica, on
     /// PostgreSQL), listening on its own port.
     pub async fn replica(&self) -> RunningServer {
-        cordvault_server::start(self.config("127.0.0.1:0")).await.expect("replica starts")
+        let config = ServerConfig { listen: "127.0.0.1:0".to_owned(), ..self.config.clone() };
+        cordvault_server::start(config).await.expect("replica starts")
     }
 
     pub fn running(&self) -> &RunningServer {
@@ -189,16 +145,22 @@ impl TestServer {
     }
 
     pub fn data_dir(&self) -> &Path {
-        self.data_dir.as_path()
+        self.config.data_dir.as_path()
     }
 
     /// The password workers give this manager.
     pub fn service_password(&self) -> String {
-        self.config("127.0.0.1:0").keys.service_password
+        self.config.keys.service_password.clone()
     }
 
     pub fn chunk_dir(&self) -> PathBuf {
-        self.data_dir.as_path().join("chunks")
+        self.data_dir().join("chunks")
+    }
+
+    /// The clock the server decides expiry, lockouts and retention by:
+    /// tests move it forward instead of sleeping.
+    pub fn clock(&self) -> &cordvault_core::clock::Clock {
+        &self.config.clock
     }
 
     /// An unauthenticated client.
@@ -235,7 +197,7 @@ impl TestServer {
 
     /// `cordvault-server check [--repair]` on this server's data and database.
     pub async fn check(&self, repair: bool) -> anyhow::Result<cordvault_server::check::CheckReport> {
-        cordvault_server::check_store(&self.config("127.0.0.1:0"), repair).await
+        cordvault_server::check_store(&self.config, repair).await
     }
 
     /// The environment and arguments that point the `cordvault-server`
@@ -245,12 +207,12 @@ impl TestServer {
         if let Some(database) = &self.database {
             env.push(("DATABASE_URL".to_owned(), database.url.clone()));
         }
-        if !self.options.encryption {
+        if self.config.keys.master.is_none() {
             env.push(("DISABLE_ENCRYPTION".to_owned(), "1".to_owned()));
         }
-        env.push(("ORPHAN_GRACE_SECS".to_owned(), self.options.orphan_grace.as_secs().to_string()));
-        env.push(("CHUNK_SIZE".to_owned(), self.options.chunk_size.to_string()));
-        (env, vec!["--data-dir".to_owned(), self.data_dir.as_path().display().to_string()])
+        env.push(("ORPHAN_GRACE_SECS".to_owned(), self.config.orphan_grace.as_secs().to_string()));
+        env.push(("CHUNK_SIZE".to_owned(), self.config.chunk_size.to_string()));
+        (env, vec!["--data-dir".to_owned(), self.data_dir().display().to_string()])
     }
 
     pub async fn shutdown(mut self) {

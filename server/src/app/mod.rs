@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cordvault_core::chunk::ChunkCodec;
+use cordvault_core::clock::Clock;
 use cordvault_core::crypto::SecretKey;
 use cordvault_store::{ChunkStore, DiscordStore, LocalStore, StoreSpec};
 use cordvault_thumbnail_worker::{ThumbnailFormat, WorkerConfig as ThumbnailWorkerConfig};
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     pub listener: crate::listener::ListenerLimits,
     /// Every user's limits unless an administrator sets others.
     pub quotas: QuotaLimits,
+    /// What expiry, lockouts and retention go by; tests move it forward.
+    pub clock: Clock,
 }
 
 impl ServerConfig {

@@ -61,7 +61,7 @@ impl Services {
         let tokens = TokenIssuer::from_pem(&config.keys.private_pem, &config.keys.public_pem, config.token_ttl)?;
 
         let revocations = Revocations::default();
-        let throttle = Throttle::new(ThrottlePolicy::default());
+        let throttle = Throttle::new(ThrottlePolicy::default(), config.clock.clone());
         let tickets = TicketKey::derive(config.keys.private_pem.as_bytes());
         let accounts =
             Arc::new(Accounts::new(db.clone(), Arc::new(tokens), tickets, revocations.clone(), throttle.clone()));
@@ -70,6 +70,7 @@ impl Services {
         let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
         let quotas = Quotas::new(db.clone(), config.quotas);
         let tree = Tree::new(db.clone())
+            .with_clock(config.clock.clone())
             .hiding_unreadable(config.hide_unreadable)
             .with_events(events.clone())
             .with_quotas(quotas.clone());

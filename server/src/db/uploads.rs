@@ -80,13 +80,14 @@ impl Db {
         name: &str,
         size: i64,
         sha256: &str,
+        now_ms: i64,
     ) -> Result<Option<(UploadRow, ContentRow)>, DbError> {
         run!(self, |conn| Ok(upload_sessions::table
             .inner_join(contents::table)
             .filter(upload_sessions::owner_id.eq(owner_id))
             .filter(upload_sessions::parent_id.eq(parent_id))
             .filter(upload_sessions::name.eq(name))
-            .filter(upload_sessions::expires_at.gt(now_ms()))
+            .filter(upload_sessions::expires_at.gt(now_ms))
             .filter(contents::size.eq(size))
             .filter(contents::sha256.eq(sha256))
             .select((UploadRow::as_select(), ContentRow::as_select()))

@@ -10,7 +10,7 @@ use cordvault_store::{ChunkLocator, ChunkStore, StoreError};
 
 use super::trash::Trash;
 use super::uploads::Uploads;
-use crate::db::{Db, now_ms};
+use crate::db::Db;
 
 pub struct Janitor {
     db: Db,
@@ -38,7 +38,7 @@ impl Janitor {
     /// One pass: expire idle sessions and old trash, purge unused contents and orphan copies.
     pub async fn sweep(&self) -> Result<()> {
         self.trash.purge_expired().await?;
-        for upload_id in self.db.expired_uploads(now_ms()).await? {
+        for upload_id in self.db.expired_uploads(self.uploads.clock().now_ms()).await? {
             if self.db.drop_upload(&upload_id).await? {
                 self.uploads.forget(&upload_id);
                 tracing::info!(%upload_id, "idle upload session expired");

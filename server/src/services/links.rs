@@ -14,9 +14,9 @@ use super::access::{Caller, access, ensure_admin, ensure_can_revoke_link};
 use super::accounts::{hash_password, password_matches};
 use super::throttle::{Throttle, ThrottleKey};
 use super::tree::{EntryInfo, Tree};
+use crate::db::DbError;
 use crate::db::entries::{EntryRow, EntryView};
 use crate::db::links::{LinkRow, NewLinkRow};
-use crate::db::{DbError, now_ms};
 use crate::keys::ServerKeys;
 
 /// Longest link password accepted, in bytes.
@@ -127,7 +127,7 @@ impl Links {
         if path.is_root() {
             return Err(Error::permission_denied("the root folder cannot be shared by link"));
         }
-        let expires_at = expiry(request.expires_at_ms)?;
+        let expires_at = expiry(request.expires_at_ms, self.tree.clock().now_ms())?;
         let max_downloads = download_limit(request.max_downloads)?;
         let password_hash = match request.password.as_str() {
             "" => None,
@@ -149,7 +149,7 @@ impl Links {
             (false, None) => return Err(Error::failed_precondition(format!("{path} has no content yet"))),
         };
         let id = cordvault_core::crypto::random_hex::<LINK_ID_BYTES>();
-        let created_at = now_ms();
+        let created_at = self.tree.clock().now_ms();
         self.tree
             .db()
             .insert_link(NewLinkRow {
@@ -303,7 +303,7 @@ impl Links {
         // Only file links remember a content.
         let is_folder = view.as_ref().map_or(row.content_id.is_none(), |view| view.row.is_folder);
         let dead = |refusal| Ok(Destination::Dead { refusal, is_folder });
-        if row.expires_at.is_some_and(|at| at <= now_ms()) {
+        if row.expires_at.is_some_and(|at| at <= self.tree.clock().now_ms()) {
             return dead(Refusal::Expired);
         }
         if row.max_downloads.is_some_and(|max| row.downloads >= max) {
@@ -336,11 +336,11 @@ impl Links {
     }
 }
 
-fn expiry(expires_at_ms: i64) -> Result<Option<i64>> {
+fn expiry(expires_at_ms: i64, now_ms: i64) -> Result<Option<i64>> {
     match expires_at_ms {
         0 => Ok(None),
         at if at < 0 => Err(Error::invalid_argument("expires_at_ms must be 0 (never) or a Unix time in milliseconds")),
-        at if at <= now_ms() => Err(Error::invalid_argument("expires_at_ms is in the past")),
+        at if at <= now_ms => Err(Error::invalid_argument("expires_at_ms is in the past")),
         at => Ok(Some(at)),
     }
 }
@@ -373,15 +373,18 @@ fn cookie_key(keys: &ServerKeys) -> hmac::Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::now_ms;
 
     #[test]
     fn limits_and_expiry_are_validated() {
         assert_eq!(download_limit(0).unwrap(), None);
         assert_eq!(download_limit(3).unwrap(), Some(3));
         assert!(download_limit(u64::MAX).is_err());
-        assert_eq!(expiry(0).unwrap(), None);
-        assert!(expiry(-1).is_err());
-        assert!(expiry(1).is_err(), "1970 is in the past");
-        assert!(expiry(now_ms() + 60_000).unwrap().is_some());
+        let now = now_ms();
+        assert_eq!(expiry(0, now).unwrap(), None);
+        assert!(expiry(-1, now).is_err());
+        assert!(expiry(1, now).is_err(), "1970 is in the past");
+        assert!(expiry(now, now).is_err(), "now is too late");
+        assert!(expiry(now + 60_000, now).unwrap().is_some());
     }
 }

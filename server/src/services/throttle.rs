@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use cordvault_core::clock::Clock;
 use cordvault_core::{Error, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -66,6 +67,7 @@ struct Failures {
 #[derive(Clone)]
 pub struct Throttle {
     policy: ThrottlePolicy,
+    clock: Clock,
     failures: Arc<Mutex<HashMap<ThrottleKey, Failures>>>,
     checks: Arc<Semaphore>,
     /// Password checks running or waiting.
@@ -90,9 +92,10 @@ pub struct PasswordCheck {
 }
 
 impl Throttle {
-    pub fn new(policy: ThrottlePolicy) -> Self {
+    pub fn new(policy: ThrottlePolicy, clock: Clock) -> Self {
         Throttle {
             policy,
+            clock,
             failures: Arc::default(),
             checks: Arc::new(Semaphore::new(policy.concurrent_checks.max(1))),
             pending: Arc::default(),
@@ -103,7 +106,7 @@ impl Throttle {
     /// Refuses with RESOURCE_EXHAUSTED and a retry hint while any of `keys`
     /// is locked out.
     pub fn check(&self, keys: &[ThrottleKey]) -> Result<()> {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let failures = self.failures.lock().expect("throttle lock");
         let wait = keys
             .iter()
@@ -123,7 +126,7 @@ impl Throttle {
 
     /// Counts a failed attempt against each key.
     pub fn failed(&self, keys: &[ThrottleKey]) {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let mut failures = self.failures.lock().expect("throttle lock");
         if failures.len() + keys.len() > self.policy.max_keys {
             self.forget_old(&mut failures, now);
@@ -209,7 +212,7 @@ mod tests {
 
     #[test]
     fn locks_out_after_the_free_failures_and_doubles() {
-        let throttle = Throttle::new(policy());
+        let throttle = Throttle::new(policy(), Clock::system());
         let key = [ThrottleKey::Account("bob".into())];
         throttle.failed(&key);
         throttle.failed(&key);
@@ -221,13 +224,18 @@ mod tests {
         throttle.failed(&key);
         assert_eq!(throttle.check(&key).unwrap_err().retry_after_secs(), Some(20));
         assert!(throttle.check(&[ThrottleKey::Account("carol".into())]).is_ok(), "other keys are untouched");
+        throttle.clock.advance(Duration::from_secs(21));
+        assert!(throttle.check(&key).is_ok(), "a lockout ends");
+        throttle.failed(&key);
+        assert_eq!(throttle.check(&key).unwrap_err().retry_after_secs(), Some(40), "failures are remembered");
         throttle.succeeded(&key[0]);
         assert!(throttle.check(&key).is_ok());
     }
 
     #[tokio::test]
     async fn password_checks_queue_boundedly() {
-        let throttle = Throttle::new(ThrottlePolicy { concurrent_checks: 1, queued_checks: 1, ..policy() });
+        let throttle =
+            Throttle::new(ThrottlePolicy { concurrent_checks: 1, queued_checks: 1, ..policy() }, Clock::system());
         let running = throttle.password_check().await.unwrap();
         let waiting = tokio::spawn({
             let throttle = throttle.clone();
@@ -247,7 +255,7 @@ mod tests {
 
     #[test]
     fn remembers_a_bounded_number_of_keys() {
-        let throttle = Throttle::new(ThrottlePolicy { max_keys: 100, ..policy() });
+        let throttle = Throttle::new(ThrottlePolicy { max_keys: 100, ..policy() }, Clock::system());
         for n in 0..1000 {
             throttle.failed(&[ThrottleKey::Link(format!("link-{n}"))]);
         }

@@ -11,7 +11,6 @@ use super::access::{Caller, may_see_trash_item};
 use super::events::ChangeKind;
 use super::tree::{EntryInfo, NamePlan, Tree};
 use crate::db::entries::EntryView;
-use crate::db::now_ms;
 
 /// A trashed entry as its owner or deleter sees it.
 pub struct TrashItem {
@@ -91,7 +90,7 @@ impl Trash {
 
     /// Purges items older than the retention; run by the janitor.
     pub async fn purge_expired(&self) -> Result<u64> {
-        let cutoff = now_ms() - self.retention.as_millis() as i64;
+        let cutoff = self.tree.clock().now_ms() - self.retention.as_millis() as i64;
         let mut purged = 0;
         for row in self.tree.db().trashed_before(cutoff).await? {
             purged += self.purge(row.id).await?;

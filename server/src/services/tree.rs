@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use cordvault_core::clock::Clock;
 use cordvault_core::fields::PageToken;
 use cordvault_core::path::{ConflictPolicy, TreePath, numbered_name};
 use cordvault_core::visibility::Visibility;
@@ -40,12 +41,23 @@ pub struct Tree {
     hide_unreadable: bool,
     events: Option<Events>,
     quotas: Quotas,
+    /// What expiry and retention decisions go by.
+    clock: Clock,
 }
 
 impl Tree {
     pub fn new(db: Db) -> Self {
         let quotas = Quotas::new(db.clone(), QuotaLimits::UNLIMITED);
-        Tree { db, hide_unreadable: false, events: None, quotas }
+        Tree { db, hide_unreadable: false, events: None, quotas, clock: Clock::system() }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn with_quotas(mut self, quotas: Quotas) -> Self {

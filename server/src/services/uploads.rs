@@ -20,9 +20,9 @@ use super::quotas::Needs;
 use super::thumbnails::Thumbnails;
 use super::tree::{EntryInfo, NamePlan, Tree};
 use super::workers::{UploadRoute, WorkerRegistry};
+use crate::db::Db;
 use crate::db::chunks::ChunkRow;
 use crate::db::uploads::{CommitTarget, ContentRow, NewContent, UploadRow};
-use crate::db::{Db, now_ms};
 
 /// An upload session as the API describes it.
 pub struct UploadState {
@@ -108,12 +108,16 @@ impl Uploads {
         Uploads { db, tree, store, master, chunk_size, idle_timeout, live: Mutex::default(), workers, thumbnails }
     }
 
+    pub fn clock(&self) -> &cordvault_core::clock::Clock {
+        self.tree.clock()
+    }
+
     pub fn chunk_size(&self) -> u64 {
         self.chunk_size
     }
 
     fn expiry(&self) -> i64 {
-        now_ms() + self.idle_timeout.as_millis() as i64
+        self.tree.clock().now_ms() + self.idle_timeout.as_millis() as i64
     }
 
     pub async fn start(&self, caller: &Caller, request: UploadRequest<'_>) -> Result<UploadState> {
@@ -143,7 +147,7 @@ impl Uploads {
             Some(master) => master.wrap(&SecretKey::generate()),
             None => Vec::new(),
         };
-        let now = now_ms();
+        let now = self.tree.clock().now_ms();
         let mime_type = match mime_type {
             "" => mime_guess::from_path(name).first_or_octet_stream().essence_str().to_owned(),
             given => cordvault_core::media_type::validate_media_type(given)?,
@@ -195,7 +199,14 @@ impl Uploads {
             }
             let found = self
                 .db
-                .resumable_upload(caller.user_id, target.parent_id, target.name, target.size, target.sha256)
+                .resumable_upload(
+                    caller.user_id,
+                    target.parent_id,
+                    target.name,
+                    target.size,
+                    target.sha256,
+                    self.tree.clock().now_ms(),
+                )
                 .await?;
             return Ok(found);
         }
@@ -207,7 +218,7 @@ impl Uploads {
         let Some((upload, content)) = found.filter(|(upload, _)| owns_upload(caller, upload.owner_id)) else {
             return Ok(None);
         };
-        if upload.expires_at <= now_ms() {
+        if upload.expires_at <= self.tree.clock().now_ms() {
             return Ok(None);
         }
         if upload.parent_id != target.parent_id || upload.name != target.name || content.size != target.size {
@@ -222,7 +233,7 @@ impl Uploads {
     /// Hands the upload (and its data key) to a worker, if one is connected.
     fn route(&self, upload: &UploadRow, content: &ContentRow) -> Result<Option<UploadRoute>> {
         let data_key = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?.data_key();
-        let token_expiry = now_ms() + self.idle_timeout.as_millis() as i64;
+        let token_expiry = self.expiry();
         Ok(self.workers.route(&upload.id, content.size as u64, content.chunk_size as u64, &data_key, token_expiry))
     }
 

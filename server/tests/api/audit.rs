@@ -4,7 +4,7 @@
 
 use cordvault_client::proto::{self as pb, ShareLevel};
 use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes};
 
 backend_tests!(
     f1_nobody_plants_a_folder_in_another_users_tree,
@@ -287,9 +287,11 @@ async fn check_command(server: &TestServer, repair: bool) -> (bool, String) {
 
 async fn f2_check_repair_never_deletes_chunks_of_uploads_in_flight(backend: Backend) {
     // No grace at all: only the refusal stands between repair and live chunks.
-    let options =
-        TestOptions { chunk_size: 64 * 1024, orphan_grace: std::time::Duration::ZERO, ..TestOptions::default() };
-    let mut server = TestServer::start_with(backend, options).await;
+    let mut server = TestServer::start_with(backend, |config| {
+        config.chunk_size = 64 * 1024;
+        config.orphan_grace = std::time::Duration::ZERO;
+    })
+    .await;
     let admin = server.admin().await;
     admin.create_folder("/f2").await.unwrap();
     let uploads = tokio::spawn({
@@ -366,7 +368,7 @@ async fn f3_idle_and_trickling_connections_cannot_lock_others_out(backend: Backe
         idle_timeout: Duration::from_secs(2),
         header_read_timeout: Duration::from_secs(1),
     };
-    let server = TestServer::start_with(backend, TestOptions { listener, ..TestOptions::default() }).await;
+    let server = TestServer::start_with(backend, |config| config.listener = listener).await;
     let admin = server.admin().await;
     admin.create_folder("/f3").await.unwrap();
     let address = server.url.trim_start_matches("http://").to_owned();
@@ -612,8 +614,11 @@ async fn f19_an_older_seal_of_a_chunk_no_longer_reads(backend: Backend) {
 /// Without encryption there is no seal to compare: the whole-file SHA-256
 /// catches a swapped chunk when the whole file is read.
 async fn f19_a_whole_file_read_checks_the_sha256(backend: Backend) {
-    let options = TestOptions { encryption: false, chunk_size: 64 * 1024, ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    let server = TestServer::start_with(backend, |config| {
+        config.keys.master = None;
+        config.chunk_size = 64 * 1024;
+    })
+    .await;
     let alice = server.user("alice").await;
     let data = random_bytes(200_000, 19);
     let before = crate::stored_objects(&server);

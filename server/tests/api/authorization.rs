@@ -297,7 +297,7 @@ async fn links_for_every_state(backend: Backend) {
 
     let open = create(&file().await, "", 0).await;
     let locked = create(&file().await, "correct horse", 0).await;
-    let soon = cordvault_server::db::now_ms() + 300;
+    let soon = server.clock().now_ms() + 60_000;
     let expired = create(&file().await, "", soon).await;
     let revoked = create(&file().await, "", 0).await;
     alice.links().unwrap().revoke_link(pb::RevokeLinkRequest { id: revoked.id.clone() }).await.unwrap();
@@ -307,7 +307,7 @@ async fn links_for_every_state(backend: Backend) {
     let locked_dead_path = file().await;
     let locked_dead = create(&locked_dead_path, "correct horse", 0).await;
     alice.delete(&locked_dead_path, false).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.clock().advance(Duration::from_secs(61));
 
     #[rustfmt::skip]
     let table: [(&str, String, Option<&'static str>, Outcome); 10] = [

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cordvault_client::UploadOptions;
+use cordvault_server::ServerConfig;
 use cordvault_server::config::{DiscordConfig, StoreChoice};
 use cordvault_store::{ChunkLocator, ChunkStore, DiscordStore, StoreError, conformance};
 use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes};
 
 backend_tests!(
     files_round_trip_through_discord_while_urls_expire,
@@ -42,8 +43,15 @@ impl EmulatorSettings for RunningEmulator {
     }
 }
 
-fn options(emulator: &RunningEmulator, chunk_size: u64) -> TestOptions {
-    TestOptions { chunk_size, store: StoreChoice::Discord(store_config(emulator)), ..Default::default() }
+fn options(emulator: &RunningEmulator, chunk_size: u64) -> impl FnOnce(&mut ServerConfig) {
+    discord_store(store_config(emulator), chunk_size)
+}
+
+fn discord_store(store: DiscordConfig, chunk_size: u64) -> impl FnOnce(&mut ServerConfig) {
+    move |config| {
+        config.chunk_size = chunk_size;
+        config.store = StoreChoice::Discord(store);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,8 +201,7 @@ async fn bad_discord_settings_stop_start_up(backend: Backend) {
     let start = |config: DiscordConfig, chunk_size: u64| {
         let backend = backend.clone();
         async move {
-            let options = TestOptions { chunk_size, store: StoreChoice::Discord(config), ..Default::default() };
-            match TestServer::try_start_with(backend, options).await {
+            match TestServer::try_start_with(backend, discord_store(config, chunk_size)).await {
                 Ok(_) => panic!("start-up should have failed"),
                 Err(err) => format!("{err:#}"),
             }
@@ -220,9 +227,8 @@ async fn bad_discord_settings_stop_start_up(backend: Backend) {
 async fn purged_chunks_leave_discord_unless_kept(backend: Backend) {
     for keep_messages in [false, true] {
         let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
-        let mut options = options(&emulator, 256 * 1024);
-        options.store = StoreChoice::Discord(DiscordConfig { keep_messages, ..store_config(&emulator) });
-        let server = TestServer::start_with(backend.clone(), options).await;
+        let store = DiscordConfig { keep_messages, ..store_config(&emulator) };
+        let server = TestServer::start_with(backend.clone(), discord_store(store, 256 * 1024)).await;
         let admin = server.admin().await;
         admin.upload_bytes(random_bytes(700 * 1024, 2), "/gone.bin", &UploadOptions::default()).await.unwrap();
         let posted = emulator.emulator.messages().len();

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use cordvault_client::proto::{self as pb, ShareLevel};
 use cordvault_client::{Client, UploadOptions};
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes, sha256_hex};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes, sha256_hex};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -332,8 +332,9 @@ async fn zip_of_seventy_thousand_entries_is_zip64(backend: Backend) {
 /// client that stops reading: the connection ends short of the file.
 async fn a_stalled_client_is_dropped(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let options = TestOptions { download_stall_timeout: std::time::Duration::from_secs(1), ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    let server =
+        TestServer::start_with(backend, |config| config.download_stall_timeout = std::time::Duration::from_secs(1))
+            .await;
     let admin = server.admin().await;
     let size = 48 * 1024 * 1024;
     admin.upload_bytes(random_bytes(size, 34), "/big.bin", &UploadOptions::default()).await.unwrap();

@@ -1,6 +1,6 @@
 //! Share links: CreateLink / ListLinks / RevokeLink and the `/s/{id}` pages.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use cordvault_client::proto::{self as pb, ShareLevel};
 use cordvault_client::{Client, ConflictPolicy, UploadOptions};
@@ -43,10 +43,6 @@ async fn listed(client: &Client, id: &str) -> pb::Link {
 
 async fn revoke(client: &Client, id: &str) -> Result<(), tonic::Status> {
     client.links().unwrap().revoke_link(pb::RevokeLinkRequest { id: id.into() }).await.map(|_| ())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 /// Plain HTTP as a browser or curl would, following no redirects.
@@ -158,12 +154,12 @@ async fn links_die_by_expiry_limit_change_and_deletion(backend: Backend) {
     let past =
         create(&alice, pb::CreateLinkRequest { path: "/alice/a.bin".into(), expires_at_ms: 1, ..Default::default() });
     assert_eq!(past.await.unwrap_err().code(), tonic::Code::InvalidArgument);
-    let expires_at_ms = now_ms() + 1500;
+    let expires_at_ms = server.clock().now_ms() + 60_000;
     let expiring = pb::CreateLinkRequest { path: "/alice/a.bin".into(), expires_at_ms, ..Default::default() };
     let expiring = create(&alice, expiring).await.unwrap();
     assert_eq!(expiring.expires_at_ms, expires_at_ms);
     assert_eq!(http.get(&expiring.url_path, &[]).await.status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(1700)).await;
+    server.clock().advance(Duration::from_secs(61));
     assert_eq!(http.get(&expiring.url_path, &[]).await.status, StatusCode::GONE);
     let listed_expired = listed(&alice, &expiring.id).await;
     assert!(!listed_expired.alive && listed_expired.path.is_empty());

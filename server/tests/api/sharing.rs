@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cordvault_client::proto::{self as pb, ChangeKind, ShareLevel};
 use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes};
 
 use crate::stored_objects;
 
@@ -258,13 +258,15 @@ async fn trash_restores_the_same_bytes_and_purges_chunks(backend: Backend) {
     assert!(trash(&alice).await.is_empty());
     server.shutdown().await;
 
-    // Past the retention the janitor purges by itself.
-    let options = TestOptions { trash_retention: Duration::from_millis(1), ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    // Past the retention (30 days by default) the janitor purges by itself.
+    let server = TestServer::start(backend).await;
     let admin = server.admin().await;
     put(&admin, "/old.bin", 10, 6).await;
     admin.delete("/old.bin", false).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.clock().advance(Duration::from_secs(29 * 24 * 3600));
+    server.running().janitor.sweep().await.unwrap();
+    assert_eq!(trash(&admin).await.len(), 1, "kept within the retention");
+    server.clock().advance(Duration::from_secs(2 * 24 * 3600));
     server.running().janitor.sweep().await.unwrap();
     assert!(trash(&admin).await.is_empty());
     assert!(stored_objects(&server).is_empty());
@@ -324,8 +326,7 @@ async fn merge_and_usage_cover_whole_folders(backend: Backend) {
 }
 
 async fn hidden_names_stay_hidden(backend: Backend) {
-    let options = TestOptions { hide_unreadable: true, ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    let server = TestServer::start_with(backend, |config| config.hide_unreadable = true).await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     alice.create_folder("/private").await.unwrap();

@@ -9,7 +9,7 @@ use cordvault_client::proto::{self as pb, ShareLevel};
 use cordvault_client::{Client, ConflictPolicy, ErrorCode, UploadOptions};
 use cordvault_server::config::ThumbnailFormat;
 use cordvault_test_support::cluster::ThumbnailWorkerProcess;
-use cordvault_test_support::{Backend, TestOptions, TestServer, backend_tests, random_bytes};
+use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
 
 backend_tests!(
@@ -66,12 +66,11 @@ fn decoded(thumbnail: &cordvault_client::proto::GetThumbnailResponse) -> (ImageF
 }
 
 async fn every_picture_type_gets_a_thumbnail_of_the_right_size(backend: Backend) {
-    let options = TestOptions {
-        thumbnail_width: WIDTH,
-        in_process_thumbnails: Some(ThumbnailFormat::Jpeg),
-        ..Default::default()
-    };
-    let server = TestServer::start_with(backend, options).await;
+    let server = TestServer::start_with(backend, |config| {
+        config.thumbnail_width = WIDTH;
+        config.in_process_thumbnails = Some(ThumbnailFormat::Jpeg);
+    })
+    .await;
     let alice = server.user("alice").await;
     alice.create_folder("/pics").await.unwrap();
     // (name, picture, expected thumbnail size): wide ones shrink to WIDTH
@@ -119,8 +118,8 @@ async fn every_picture_type_gets_a_thumbnail_of_the_right_size(backend: Backend)
 }
 
 async fn thumbnails_follow_the_files_permissions(backend: Backend) {
-    let options = TestOptions { in_process_thumbnails: Some(ThumbnailFormat::Webp), ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    let server =
+        TestServer::start_with(backend, |config| config.in_process_thumbnails = Some(ThumbnailFormat::Webp)).await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     alice.create_folder("/alice").await.unwrap();
@@ -211,12 +210,12 @@ fn video(dir: &std::path::Path) -> Vec<u8> {
 }
 
 async fn videos_get_a_frame_from_ffmpeg(backend: Backend) {
-    let options = TestOptions { in_process_thumbnails: Some(ThumbnailFormat::Jpeg), ..Default::default() };
-    let server = TestServer::start_with(backend, options).await;
+    let server =
+        TestServer::start_with(backend, |config| config.in_process_thumbnails = Some(ThumbnailFormat::Jpeg)).await;
     let alice = server.user("alice").await;
     let dir = tempfile::tempdir().unwrap();
     let clip = video(dir.path());
-    assert!(clip.len() as u64 > 2 * server.options.chunk_size, "the video spans several chunks");
+    assert!(clip.len() as u64 > 2 * server.config.chunk_size, "the video spans several chunks");
     put(&alice, "/clip.mp4", clip, ConflictPolicy::Fail).await;
     let thumbnail = wait_for_thumbnail(&alice, "/clip.mp4").await;
     assert_eq!(decoded(&thumbnail), (ImageFormat::Jpeg, 256, 192));

@@ -6,9 +6,7 @@ use bytes::Bytes;
 use cordvault_client::proto::transfer_service_client::TransferServiceClient;
 use cordvault_client::proto::{CommitUploadRequest, PutChunkRequest, QueryUploadRequest, StartUploadRequest};
 use cordvault_client::{ConflictPolicy, ErrorCode, UploadOptions};
-use cordvault_test_support::{
-    Backend, TestOptions, TestServer, authed, backend_tests, channel, random_bytes, sha256_hex,
-};
+use cordvault_test_support::{Backend, TestServer, authed, backend_tests, channel, random_bytes, sha256_hex};
 
 use crate::stored_objects;
 
@@ -56,7 +54,7 @@ async fn round_trip_with_parallel_streams(backend: Backend) {
 async fn ranged_reads_match_the_plaintext(backend: Backend) {
     let server = TestServer::start(backend).await;
     let admin = server.admin().await;
-    let chunk = server.options.chunk_size;
+    let chunk = server.config.chunk_size;
     let size = 3 * chunk + 777;
     let data = random_bytes(size as usize, 2);
     admin.upload_bytes(data.clone(), "/r.bin", &UploadOptions::default()).await.unwrap();
@@ -161,7 +159,7 @@ async fn start_raw(server: &TestServer, token: &str, path: &str, data: &[u8]) ->
 }
 
 async fn put_raw(server: &TestServer, token: &str, upload_id: &str, data: &Bytes, index: u64) {
-    let chunk = server.options.chunk_size;
+    let chunk = server.config.chunk_size;
     let start = (index * chunk) as usize;
     let end = (start + chunk as usize).min(data.len());
     let request = PutChunkRequest { upload_id: upload_id.into(), chunk_index: index, data: data.slice(start..end) };
@@ -363,24 +361,22 @@ async fn upload_survives_a_manager_restart(backend: Backend) {
 }
 
 async fn idle_sessions_expire_with_their_chunks(backend: Backend) {
-    let options = TestOptions {
-        upload_idle_timeout: Duration::from_secs(1),
-        janitor_interval: Duration::from_millis(200),
-        ..Default::default()
-    };
-    let server = TestServer::start_with(backend, options).await;
+    let server = TestServer::start(backend).await;
+    let idle_timeout = server.config.upload_idle_timeout;
     let admin = server.admin().await;
     let token = admin.token().unwrap().to_owned();
     let data = random_bytes(3 * 1024 * 1024, 8);
     let (upload_id, _) = start_raw(&server, &token, "/idle.bin", &data).await;
     put_raw(&server, &token, &upload_id, &data, 0).await;
+    server.clock().advance(idle_timeout / 2);
+    // A chunk keeps the session alive for another idle period.
     put_raw(&server, &token, &upload_id, &data, 2).await;
-    assert_eq!(stored_objects(&server).len(), 2);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !stored_objects(&server).is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "idle session's chunks were not deleted");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server.clock().advance(idle_timeout / 2 + Duration::from_secs(1));
+    server.running().janitor.sweep().await.unwrap();
+    assert_eq!(stored_objects(&server).len(), 2, "a session used within its idle time stays");
+    server.clock().advance(idle_timeout);
+    server.running().janitor.sweep().await.unwrap();
+    assert!(stored_objects(&server).is_empty(), "idle session's chunks were not deleted");
     let gone = durable(&server, &token, &upload_id).await.unwrap_err();
     assert_eq!(gone.code(), tonic::Code::NotFound);
     server.shutdown().await;
