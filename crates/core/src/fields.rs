@@ -1,16 +1,11 @@
 //! The plain values requests carry, checked once for every service that
-//! takes them: usernames, passwords, SHA-256 digests, list page tokens and
-//! share-link ids. Paths, upload tokens, tickets and media types have modules
-//! of their own.
+//! takes them: usernames, passwords, SHA-256 digests and list page tokens.
+//! Ids, paths, upload tokens, tickets and media types have modules of their own.
 
 use crate::error::{Error, Result};
 
 pub const MAX_USERNAME_BYTES: usize = 32;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
-/// A share-link id is this many random bytes, in lower-case hex.
-pub const LINK_ID_BYTES: usize = 16;
-/// An upload session's id is this many random bytes, in lower-case hex.
-pub const UPLOAD_ID_BYTES: usize = 16;
 
 /// Lower-case ASCII letters, digits, `_`, `.` and `-`: names that read the
 /// same everywhere and need no normalisation.
@@ -41,18 +36,7 @@ pub fn validate_sha256(sha256: &str) -> Result<()> {
     Ok(())
 }
 
-/// Anything but lower-case hex of [`LINK_ID_BYTES`] bytes is no link: such a
-/// string never reaches a query or a file name.
-pub fn is_link_id(id: &str) -> bool {
-    is_lower_hex(id, LINK_ID_BYTES)
-}
-
-/// As [`is_link_id`], for upload sessions.
-pub fn is_upload_id(id: &str) -> bool {
-    is_lower_hex(id, UPLOAD_ID_BYTES)
-}
-
-fn is_lower_hex(text: &str, bytes: usize) -> bool {
+pub(crate) fn is_lower_hex(text: &str, bytes: usize) -> bool {
     text.len() == bytes * 2 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
@@ -106,15 +90,10 @@ mod tests {
     }
 
     #[test]
-    fn digests_and_link_ids_are_lower_hex_of_one_length() {
+    fn digests_are_lower_hex_of_one_length() {
         assert!(validate_sha256(&"ab".repeat(32)).is_ok());
         assert!(validate_sha256(&"AB".repeat(32)).is_err());
         assert!(validate_sha256(&"ab".repeat(31)).is_err());
-        assert!(is_link_id(&"0f".repeat(LINK_ID_BYTES)));
-        assert!(!is_link_id("ABCDEF0123456789abcdef0123456789"));
-        assert!(!is_link_id("../../../../../../../../etc/pass"));
-        assert!(is_upload_id(&"a9".repeat(UPLOAD_ID_BYTES)));
-        assert!(!is_upload_id(&"a9".repeat(UPLOAD_ID_BYTES + 1)));
     }
 
     #[test]

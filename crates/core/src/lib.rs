@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod error;
 pub mod fields;
 pub mod http_range;
+pub mod ids;
 pub mod limits;
 pub mod link_form;
 pub mod media_type;

@@ -1,5 +1,6 @@
 //! Share links: rows of `links`, and where the entry a link points at is now.
 
+use cordvault_core::ids::LinkId;
 use cordvault_core::path::TreePath;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -47,8 +48,13 @@ impl Db {
         })
     }
 
-    pub async fn link(&self, id: &str) -> Result<Option<LinkRow>, DbError> {
-        run!(self, |conn| Ok(links::table.find(id).select(LinkRow::as_select()).first(conn).await.optional()?))
+    pub async fn link(&self, id: &LinkId) -> Result<Option<LinkRow>, DbError> {
+        run!(self, |conn| Ok(links::table
+            .find(id.as_str())
+            .select(LinkRow::as_select())
+            .first(conn)
+            .await
+            .optional()?))
     }
 
     /// Links with their creator's name, newest first; with `created_by`, only that user's.
@@ -66,8 +72,8 @@ impl Db {
     }
 
     /// Deletes a link; false when there was none.
-    pub async fn delete_link(&self, id: &str) -> Result<bool, DbError> {
-        run!(self, |conn| Ok(diesel::delete(links::table.find(id)).execute(conn).await? > 0))
+    pub async fn delete_link(&self, id: &LinkId) -> Result<bool, DbError> {
+        run!(self, |conn| Ok(diesel::delete(links::table.find(id.as_str())).execute(conn).await? > 0))
     }
 
     /// Counts one download, atomically: false when the limit was already used up.

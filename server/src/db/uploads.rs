@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use cordvault_core::ids::UploadId;
 use cordvault_core::visibility::Visibility;
 
 use super::entries::{EntryRow, NewEntry, queue_purge};
@@ -96,10 +97,10 @@ impl Db {
             .optional()?))
     }
 
-    pub async fn upload(&self, id: &str) -> Result<Option<(UploadRow, ContentRow)>, DbError> {
+    pub async fn upload(&self, id: &UploadId) -> Result<Option<(UploadRow, ContentRow)>, DbError> {
         run!(self, |conn| Ok(upload_sessions::table
             .inner_join(contents::table)
-            .filter(upload_sessions::id.eq(id))
+            .filter(upload_sessions::id.eq(id.as_str()))
             .select((UploadRow::as_select(), ContentRow::as_select()))
             .first(conn)
             .await

@@ -5,7 +5,7 @@
 //! also remembers the content it was made for and dies when that changes; any
 //! link dies when its entry leaves the tree, expires or uses up its downloads.
 
-use cordvault_core::fields::{LINK_ID_BYTES, is_link_id};
+use cordvault_core::ids::LinkId;
 use cordvault_core::path::{TreePath, quote};
 use cordvault_core::{Error, Result};
 use ring::{hkdf, hmac};
@@ -148,7 +148,7 @@ impl Links {
             (false, Some(content_id)) => Some(content_id),
             (false, None) => return Err(Error::failed_precondition(format!("{path} has no content yet"))),
         };
-        let id = cordvault_core::crypto::random_hex::<LINK_ID_BYTES>();
+        let id = LinkId::random().into_string();
         let created_at = self.tree.clock().now_ms();
         self.tree
             .db()
@@ -199,12 +199,12 @@ impl Links {
     pub async fn revoke(&self, caller: &Caller, id: &str) -> Result<()> {
         let db = self.tree.db();
         let unknown = || Error::not_found(format!("there is no link {}", quote(id)));
-        if !is_link_id(id) {
+        let Some(link_id) = LinkId::parse(id) else {
             return Err(unknown());
-        }
-        let row = db.link(id).await?.ok_or_else(unknown)?;
+        };
+        let row = db.link(&link_id).await?.ok_or_else(unknown)?;
         ensure_can_revoke_link(caller, row.created_by, id)?;
-        if !db.delete_link(id).await? {
+        if !db.delete_link(&link_id).await? {
             return Err(unknown());
         }
         tracing::info!(link = %id, user = %caller.username, "link revoked");
@@ -213,10 +213,10 @@ impl Links {
 
     /// The link behind an id a visitor gave.
     pub async fn find(&self, id: &str) -> Result<LinkRow, LinkError> {
-        if !is_link_id(id) {
+        let Some(id) = LinkId::parse(id) else {
             return Err(LinkError::Refused(Refusal::Unknown));
-        }
-        self.tree.db().link(id).await?.ok_or(LinkError::Refused(Refusal::Unknown))
+        };
+        self.tree.db().link(&id).await?.ok_or(LinkError::Refused(Refusal::Unknown))
     }
 
     /// Checks the visitor may open a password link. Nothing here looks at the

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cordvault_core::chunk::{ChunkCodec, check_seal};
-use cordvault_core::crypto::{MasterKey, SecretKey, random_hex};
-use cordvault_core::fields::{UPLOAD_ID_BYTES, is_upload_id, validate_sha256};
+use cordvault_core::crypto::{MasterKey, SecretKey};
+use cordvault_core::fields::validate_sha256;
+use cordvault_core::ids::UploadId;
 use cordvault_core::path::{ConflictPolicy, TreePath};
 use cordvault_core::range::{chunk_count, chunk_len};
 use cordvault_core::{Error, Result};
@@ -160,7 +161,7 @@ impl Uploads {
             created_at: now,
         };
         let session = UploadRow {
-            id: random_hex::<UPLOAD_ID_BYTES>(),
+            id: UploadId::random().into_string(),
             owner_id: caller.user_id,
             parent_id: parent.row.id,
             name: name.to_owned(),
@@ -210,11 +211,11 @@ impl Uploads {
                 .await?;
             return Ok(found);
         }
-        if !is_upload_id(upload_id) {
+        let Some(upload_id) = UploadId::parse(upload_id) else {
             return Err(Error::invalid_argument("resume_upload_id is not an upload id"));
-        }
+        };
         // Another user's session is as good as gone: its id tells nothing.
-        let found = self.db.upload(upload_id).await?;
+        let found = self.db.upload(&upload_id).await?;
         let Some((upload, content)) = found.filter(|(upload, _)| owns_upload(caller, upload.owner_id)) else {
             return Ok(None);
         };
@@ -293,10 +294,10 @@ impl Uploads {
     }
 
     async fn worker_upload(&self, upload_id: &str) -> Result<(UploadRow, ContentRow)> {
-        if !is_upload_id(upload_id) {
+        let Some(id) = UploadId::parse(upload_id) else {
             return Err(Error::not_found("no upload has this upload_id"));
-        }
-        let found = self.db.upload(upload_id).await?;
+        };
+        let found = self.db.upload(&id).await?;
         found.ok_or_else(|| {
             Error::not_found(format!("upload {upload_id} does not exist (committed, aborted or expired)"))
         })
@@ -315,10 +316,10 @@ impl Uploads {
         if upload_id.is_empty() {
             return Err(Error::invalid_argument("upload_id is required"));
         }
-        if !is_upload_id(upload_id) {
+        let Some(id) = UploadId::parse(upload_id) else {
             return Err(Error::not_found("no upload has this upload_id"));
-        }
-        let (upload, content) = self.db.upload(upload_id).await?.ok_or_else(missing)?;
+        };
+        let (upload, content) = self.db.upload(&id).await?.ok_or_else(missing)?;
         ensure_owns_upload(caller, upload.owner_id, upload_id)?;
         if let Some(live) = self.live.lock().expect("uploads lock").get(upload_id) {
             return Ok((upload, content, live.clone()));

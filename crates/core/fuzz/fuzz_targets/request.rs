@@ -20,7 +20,8 @@ use std::collections::BTreeSet;
 use std::sync::Once;
 
 use cordvault_core::ErrorCode;
-use cordvault_core::fields::{PageToken, is_link_id, is_upload_id, validate_password, validate_sha256, validate_username};
+use cordvault_core::fields::{PageToken, validate_password, validate_sha256, validate_username};
+use cordvault_core::ids::{LinkId, UploadId};
 use cordvault_core::media_type::validate_media_type;
 use cordvault_core::path::{TreePath, normalize_name};
 use cordvault_proto::v1 as pb;
@@ -69,7 +70,7 @@ fn sha256(value: &str) {
 
 fn upload_id(value: &str) {
     // Anything else is an unknown upload: it never reaches a query.
-    let _ = is_upload_id(value);
+    let _ = UploadId::parse(value);
 }
 
 fn media_type(value: &str) {
@@ -165,7 +166,7 @@ requests! {
     // LinkService
     pb::CreateLinkRequest => |m| { path(&m.path); let _ = m.password.chars().count(); },
     pb::ListLinksRequest => |m| { let _ = m.all; },
-    pb::RevokeLinkRequest => |m| { let _ = is_link_id(&m.id); },
+    pb::RevokeLinkRequest => |m| { let _ = LinkId::parse(&m.id); },
     // AdminService
     pb::ListUsersRequest => |m| { let _ = m; },
     pb::CreateUserRequest => |m| { username(&m.username); password(&m.password); },
