@@ -5,6 +5,9 @@
 //! also remembers the content it was made for and dies when that changes; any
 //! link dies when its entry leaves the tree, expires or uses up its downloads.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use cordvault_core::ids::LinkId;
 use cordvault_core::path::{TreePath, quote};
 use cordvault_core::{Error, Result};
@@ -185,8 +188,14 @@ impl Links {
         }
         let rows = self.tree.db().links_with_creators((!all).then_some(caller.user_id)).await?;
         let mut links = Vec::with_capacity(rows.len());
+        // Most links of a listing share a few creators: look each up once.
+        let mut creators: HashMap<i64, Option<Caller>> = HashMap::new();
         for (row, creator) in rows {
-            let (is_folder, path) = match self.destination(&row).await? {
+            let link_creator = match creators.entry(row.created_by) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(unknown) => unknown.insert(self.creator(&row).await?),
+            };
+            let (is_folder, path) = match self.destination_for(&row, link_creator.as_ref()).await? {
                 Destination::Alive(info) => (info.view.row.is_folder, Some(info.path)),
                 Destination::Dead { is_folder, .. } => (is_folder, None),
             };
@@ -298,6 +307,12 @@ impl Links {
     }
 
     async fn destination(&self, row: &LinkRow) -> Result<Destination> {
+        let creator = self.creator(row).await?;
+        self.destination_for(row, creator.as_ref()).await
+    }
+
+    /// Where a link leads, for its creator as they are now (None: deleted).
+    async fn destination_for(&self, row: &LinkRow, creator: Option<&Caller>) -> Result<Destination> {
         let db = self.tree.db();
         let view: Option<EntryView> = db.entry(row.entry_id).await?;
         // Only file links remember a content.
@@ -318,7 +333,7 @@ impl Links {
         let Some(path) = db.entry_path(view.row.id).await? else {
             return dead(Refusal::Gone);
         };
-        if !self.creator_may_link(row, &view.row).await? {
+        if !self.creator_may_link(creator, &view.row).await? {
             return dead(Refusal::Withdrawn);
         }
         Ok(Destination::Alive(Box::new(EntryInfo { path, view })))
@@ -326,13 +341,16 @@ impl Links {
 
     /// A link shares with its creator's rights, checked at every visit, not
     /// only when it was made: the right to link is write access.
-    async fn creator_may_link(&self, row: &LinkRow, entry: &EntryRow) -> Result<bool> {
-        let Some(user) = self.tree.db().user_by_id(row.created_by).await? else {
+    async fn creator_may_link(&self, creator: Option<&Caller>, entry: &EntryRow) -> Result<bool> {
+        let Some(creator) = creator else {
             return Ok(false);
         };
-        let creator = Caller::of(user);
-        let grants = self.tree.grants(&creator, entry).await?;
-        Ok(access(&creator, entry, grants).write)
+        let grants = self.tree.grants(creator, entry).await?;
+        Ok(access(creator, entry, grants).write)
+    }
+
+    async fn creator(&self, row: &LinkRow) -> Result<Option<Caller>> {
+        Ok(self.tree.db().user_by_id(row.created_by).await?.map(Caller::of))
     }
 }
 
