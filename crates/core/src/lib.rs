@@ -2,6 +2,7 @@
 //! paths of the folder tree, keys, the sealed chunk format and the arithmetic
 //! that maps byte ranges of a file onto chunks and blocks.
 
+pub mod calendar;
 pub mod chunk;
 pub mod clock;
 pub mod crypto;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod limits;
 pub mod link_form;
 pub mod media_type;
+pub mod package;
 pub mod path;
 pub mod range;
 pub mod retry;
@@ -20,6 +22,5 @@ pub mod status;
 pub mod ticket;
 pub mod token;
 pub mod visibility;
-pub mod zip;
 
 pub use error::{Error, ErrorCode, Result};

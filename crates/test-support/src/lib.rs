@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod cluster;
 pub mod discord;
+pub mod package_gen;
 mod postgres;
 
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@ use crate::services::reads::OpenFile;
 /// The producing end of a paced body. One piece waits between producer and
 /// client, so the producer makes the next piece only once the client took
 /// the one before; a client that takes nothing for `stall` is dropped.
+#[derive(Clone)]
 pub struct PieceSender {
     sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
     stall: Duration,

@@ -8,6 +8,7 @@ pub mod links;
 pub mod thumbnail;
 pub mod web;
 pub mod zip;
+mod zip_stream;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,17 +6,16 @@ use std::time::Duration;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
 use cordvault_core::http_range::content_disposition;
 use cordvault_core::path::TreePath;
 use cordvault_core::ticket::TicketPurpose;
-use cordvault_core::zip::ZipEncoder;
 use cordvault_core::{Error, Result};
 use futures::StreamExt;
 use serde::Deserialize;
 use std::sync::Arc;
 
 use super::body::{PieceSender, cut_off_when, file_pieces, paced_channel};
+use super::zip_stream::ZipStream;
 use super::{HttpState, QueryCredentials, caller_and_path, error_response};
 use crate::db::entries::{EntryRow, EntryView};
 use crate::services::access::{Caller, CallerShares, Grants, access};
@@ -137,7 +136,7 @@ struct Pending {
 
 async fn write_zip(sender: &PieceSender, reads: &Reads, folder: &EntryInfo, scope: &ZipScope) -> Result<()> {
     let db = reads.db();
-    let mut zip = ZipEncoder::new();
+    let mut zip = ZipStream::start(sender.clone());
     let mut files = 0u64;
     let mut pending = vec![Pending { id: folder.view.row.id, relative: String::new(), grants: scope.top_grants() }];
     while let Some(parent) = pending.pop() {
@@ -155,7 +154,7 @@ async fn write_zip(sender: &PieceSender, reads: &Reads, folder: &EntryInfo, scop
                 let (grants, admitted) = scope.admit(parent.grants, &row);
                 if row.is_folder {
                     if admitted {
-                        sender.send(Bytes::from(zip.add_folder(&relative, row.updated_at)?)).await?;
+                        zip.add_folder(&relative, row.updated_at).await?;
                     }
                     pending.push(Pending { id: row.id, relative, grants });
                     continue;
@@ -163,7 +162,7 @@ async fn write_zip(sender: &PieceSender, reads: &Reads, folder: &EntryInfo, scop
                 if !admitted {
                     continue;
                 }
-                write_file(sender, reads, &mut zip, folder, &relative, row).await?;
+                write_file(reads, &mut zip, folder, &relative, row).await?;
                 files += 1;
             }
             if !full_page {
@@ -171,16 +170,14 @@ async fn write_zip(sender: &PieceSender, reads: &Reads, folder: &EntryInfo, scop
             }
         }
     }
-    let written = zip.written();
-    sender.send(Bytes::from(zip.finish()?)).await?;
+    let written = zip.finish().await?;
     tracing::info!(path = %folder.path, files, bytes = written, "zip streamed");
     Ok(())
 }
 
 async fn write_file(
-    sender: &PieceSender,
     reads: &Reads,
-    zip: &mut ZipEncoder,
+    zip: &mut ZipStream,
     folder: &EntryInfo,
     relative: &str,
     row: EntryRow,
@@ -190,13 +187,10 @@ async fn write_file(
     let file = reads
         .open_checked(EntryInfo { path, view: EntryView { row, owner: None, sha256: None, has_thumbnail: false } })
         .await?;
-    sender.send(Bytes::from(zip.start_file(relative, size, modified)?)).await?;
+    zip.start_file(relative, size, modified).await?;
     let mut pieces = std::pin::pin!(file_pieces(Arc::new(file), 0..size));
     while let Some(piece) = pieces.next().await {
-        let piece = piece?;
-        zip.file_data(&piece)?;
-        sender.send(piece).await?;
+        zip.file_data(piece?).await?;
     }
-    sender.send(Bytes::from(zip.finish_file()?)).await?;
     Ok(())
 }

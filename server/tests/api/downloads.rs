@@ -14,6 +14,8 @@ backend_tests!(
     download_needs_a_token_and_read_access,
     zip_holds_exactly_the_readable_files,
     zip_of_seventy_thousand_entries_is_zip64,
+    zip_entries_carry_times_and_modes,
+    a_damaged_file_breaks_the_zip,
 );
 
 /// 1 MiB chunks (the test default): 2.5 MiB crosses two chunk boundaries
@@ -325,6 +327,75 @@ async fn zip_of_seventy_thousand_entries_is_zip64(backend: Backend) {
     let listed = verify_zip(&bytes);
     assert_eq!(listed.len(), 70_000);
     assert!(listed.contains_key("f69999/"));
+    server.shutdown().await;
+}
+
+/// Each entry has its file's modification time, as a DOS time (UTC) and as
+/// the "UT" Unix time that unzip and 7-Zip prefer, and Unix permissions.
+async fn zip_entries_carry_times_and_modes(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    alice.create_folder("/dated/inner").await.unwrap();
+    alice.upload_bytes(random_bytes(1000, 41), "/dated/inner/note.txt", &UploadOptions::default()).await.unwrap();
+    let mut expected = BTreeMap::new();
+    for path in ["/dated/inner", "/dated/inner/note.txt"] {
+        let entry = alice.stat(path).await.unwrap();
+        let seconds = entry.updated_at_ms.div_euclid(1000);
+        let folder = entry.kind() == pb::EntryKind::Folder;
+        let name = path.strip_prefix("/dated/").unwrap().to_owned() + if folder { "/" } else { "" };
+        expected.insert(name, (seconds, if folder { 0o40755 } else { 0o100644 }));
+    }
+
+    let response = Http::new(&server, &alice).get("/bulk-download", "/dated", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dated.zip");
+    std::fs::write(&path, response.bytes().await.unwrap()).unwrap();
+    // Per entry: the DOS time read as UTC, the "UT" seconds, the Unix mode.
+    let script = r#"
+import calendar, json, struct, sys, zipfile
+out = {}
+for info in zipfile.ZipFile(sys.argv[1]).infolist():
+    extra, unix = info.extra, None
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        if kind == 0x5455 and extra[4] & 1:
+            unix = struct.unpack("<i", extra[5:9])[0]
+        extra = extra[4 + size:]
+    out[info.filename] = [calendar.timegm(info.date_time + (0, 0, 0)), unix, info.external_attr >> 16]
+print(json.dumps(out))
+"#;
+    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output().unwrap();
+    assert!(output.status.success(), "python zipfile: {}", String::from_utf8_lossy(&output.stderr));
+    let listed: BTreeMap<String, (i64, i64, u32)> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (name, (dos, unix, mode)) in listed {
+        let (seconds, expected_mode) = expected[&name];
+        assert_eq!(unix, seconds, "UT time of {name}");
+        // DOS times count 2-second steps.
+        assert_eq!(dos, seconds - seconds % 2, "DOS time of {name}");
+        assert_eq!(mode, expected_mode, "mode of {name}");
+    }
+    server.shutdown().await;
+}
+
+/// A file whose stored bytes are damaged ends the zip with an error: the
+/// client never gets a well-formed archive that lacks the file's true bytes.
+async fn a_damaged_file_breaks_the_zip(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let alice = server.user("alice").await;
+    alice.create_folder("/broken").await.unwrap();
+    alice.upload_bytes(random_bytes(300_000, 42), "/broken/damaged.bin", &UploadOptions::default()).await.unwrap();
+    let objects = crate::stored_objects(&server);
+    assert_eq!(objects.len(), 1);
+    let mut sealed = std::fs::read(&objects[0]).unwrap();
+    let middle = sealed.len() / 2;
+    sealed[middle] ^= 0x01;
+    std::fs::write(&objects[0], &sealed).unwrap();
+
+    let response = Http::new(&server, &alice).get("/bulk-download", "/broken", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK, "the zip starts before the damage is met");
+    assert!(response.bytes().await.is_err(), "the body must break, not end");
     server.shutdown().await;
 }
 
