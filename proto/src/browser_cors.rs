@@ -11,7 +11,7 @@ use tower_http::cors::{Any, CorsLayer};
 pub fn browser_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers(Any)
         .expose_headers([
             HeaderName::from_static("grpc-status"),

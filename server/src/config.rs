@@ -136,6 +136,22 @@ pub struct ServeArgs {
     /// Format the in-process worker writes: jpeg or webp.
     #[arg(long, env = "THUMBNAIL_FORMAT", default_value = "jpeg")]
     pub thumbnail_format: ThumbnailFormat,
+    /// Who analyses Discord data packages: `in-process` (a worker inside the
+    /// manager) or `external` (jobs wait for cordvault-analysis-worker processes).
+    #[arg(long, env = "ANALYSIS", default_value = "in-process")]
+    pub analysis: String,
+    /// Where Discord's package links are fetched from (its click host).
+    #[arg(long, env = "DISCORD_CLICK_BASE", default_value = "https://click.discord.com")]
+    pub discord_click_base: String,
+    /// Link prefixes accepted for packages besides Discord's, comma-separated.
+    #[arg(long, env = "PACKAGE_LINK_ALLOWLIST")]
+    pub package_link_allowlist: Option<String>,
+    /// The original dumpus-api's name for PACKAGE_LINK_ALLOWLIST, read too.
+    #[arg(long, env = "DL_ZIP_WHITELISTED_DOMAINS", hide = true)]
+    pub dl_zip_whitelisted_domains: Option<String>,
+    /// Largest data package downloaded, in bytes.
+    #[arg(long, env = "PACKAGE_MAX_BYTES", default_value_t = 32 * 1024 * 1024 * 1024)]
+    pub package_max_bytes: u64,
     /// Most client connections served at once (kept below the file-descriptor limit).
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
@@ -189,6 +205,33 @@ impl ServeArgs {
     }
 
     /// The chunk store these flags describe; the error names every missing setting.
+    /// Whether an analysis worker runs inside the manager.
+    pub fn in_process_analysis(&self) -> anyhow::Result<bool> {
+        match self.analysis.as_str() {
+            "in-process" => Ok(true),
+            "external" => Ok(false),
+            other => anyhow::bail!("ANALYSIS must be in-process or external, not {other:?}"),
+        }
+    }
+
+    /// How data packages are taken in.
+    pub fn package_config(&self) -> crate::services::packages::PackageConfig {
+        let allowlist = [&self.package_link_allowlist, &self.dl_zip_whitelisted_domains]
+            .into_iter()
+            .flatten()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|prefix| !prefix.is_empty())
+            .map(str::to_owned)
+            .collect();
+        crate::services::packages::PackageConfig {
+            click_base: self.discord_click_base.clone(),
+            allowlist,
+            max_package_bytes: self.package_max_bytes,
+            ..Default::default()
+        }
+    }
+
     /// The in-process thumbnail worker's format, or None for `external`.
     pub fn in_process_thumbnails(&self) -> anyhow::Result<Option<ThumbnailFormat>> {
         match self.thumbnails.as_str() {

@@ -20,6 +20,9 @@ pub enum TicketPurpose<'a> {
     Zip(&'a str),
     /// `/thumbnail/{id}` of any entry the holder may read.
     Thumbnails,
+    /// `/process/{id}/data`: the sealed result of this data package, for
+    /// whoever holds the URL (the result opens only with its owner's key).
+    PackageResult(&'a str),
 }
 
 impl TicketPurpose<'_> {
@@ -28,6 +31,7 @@ impl TicketPurpose<'_> {
             TicketPurpose::Download(path) => format!("download\n{path}"),
             TicketPurpose::Zip(path) => format!("zip\n{path}"),
             TicketPurpose::Thumbnails => "thumbnails\n".to_owned(),
+            TicketPurpose::PackageResult(package_id) => format!("package\n{package_id}"),
         }
     }
 }

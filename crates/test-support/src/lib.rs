@@ -2,6 +2,7 @@
 //! port, over SQLite or a fresh PostgreSQL database, and helpers to make users.
 
 pub mod bench;
+pub mod click;
 pub mod cluster;
 pub mod discord;
 pub mod package_gen;

@@ -172,6 +172,49 @@ impl Shards<'_> {
     }
 }
 
+/// Every table of a SQLite file, as Python's sqlite3 (a reader independent
+/// of cordvault's code) returns its rows, sorted as [`Expected`] sorts them.
+pub fn read_tables(database: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
+    let script = r#"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+print(json.dumps({name: [list(row) for row in db.execute(f"SELECT * FROM {name}")] for name in names}))
+"#;
+    let output =
+        std::process::Command::new("python3").arg("-c").arg(script).arg(database).output().expect("python3 runs");
+    assert!(output.status.success(), "python sqlite3: {}", String::from_utf8_lossy(&output.stderr));
+    let mut tables: BTreeMap<String, Vec<Vec<Value>>> =
+        serde_json::from_slice(&output.stdout).expect("JSON from python");
+    for rows in tables.values_mut() {
+        rows.sort_by_key(|row| Value::Array(row.clone()).to_string());
+    }
+    tables
+}
+
+impl Expected {
+    /// Panics at the first row that differs from `found`.
+    pub fn assert_matches(&self, found: &BTreeMap<String, Vec<Vec<Value>>>) {
+        let names: Vec<&String> = found.keys().collect();
+        assert_eq!(names, self.tables.keys().collect::<Vec<_>>(), "the tables");
+        for (table, rows) in &self.tables {
+            let found = &found[table];
+            for (n, (want, got)) in rows.iter().zip(found).enumerate() {
+                assert_eq!(want, got, "{table} row {n}");
+            }
+            assert_eq!(rows.len(), found.len(), "{table}: rows");
+        }
+    }
+
+    /// The package id the result names.
+    pub fn with_package_id(mut self, package_id: &str) -> Expected {
+        if let Some(row) = self.tables.get_mut("package_data").and_then(|rows| rows.first_mut()) {
+            row[0] = Value::from(package_id);
+        }
+        self
+    }
+}
+
 /// Writes the package to `zip_path` and returns what its analysis must give.
 pub fn generate(spec: &PackageSpec, zip_path: &Path) -> std::io::Result<Expected> {
     let mut builder = Builder {

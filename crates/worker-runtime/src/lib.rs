@@ -110,6 +110,42 @@ async fn answered<T>(call: impl Future<Output = std::result::Result<tonic::Respo
 #[error("the manager refused this worker: {0}")]
 pub struct Refused(pub String);
 
+/// A worker's loop on a task of its own; dropping it leaves it running,
+/// [`RunningWorker::shutdown`] stops it.
+pub struct RunningWorker {
+    link: tokio::task::JoinHandle<Result<(), Refused>>,
+}
+
+impl RunningWorker {
+    pub fn spawn(identity: WorkerIdentity, handler: Arc<dyn JobHandler>) -> RunningWorker {
+        RunningWorker { link: tokio::spawn(run(identity, handler)) }
+    }
+
+    /// Resolves when the worker stops on its own: the manager refused it.
+    pub async fn wait(&mut self) -> Result<(), Refused> {
+        match (&mut self.link).await {
+            Ok(ended) => ended,
+            Err(err) => Err(Refused(format!("the worker's task ended: {err}"))),
+        }
+    }
+
+    pub fn shutdown(self) {
+        self.link.abort();
+    }
+}
+
+/// A worker binary's logs: to stderr at info (debug with `debug`), unless
+/// RUST_LOG says otherwise.
+pub fn init_logging(debug: bool) {
+    let level = if debug { "debug" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .init();
+}
+
 /// Why one connection ended.
 enum LinkEnd {
     /// Reconnecting cannot help: wrong password, bad Hello, bad address.

@@ -27,6 +27,7 @@ fn info(worker: &WorkerInfo) -> pb::WorkerInfo {
         kind: match worker.kind {
             WorkerKind::Upload => pb::WorkerKind::Upload,
             WorkerKind::Thumbnail => pb::WorkerKind::Thumbnail,
+            WorkerKind::Analysis => pb::WorkerKind::Analysis,
         } as i32,
         address: worker.address.clone(),
         capacity: worker.capacity,

@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::status::to_status;
 use crate::listener::PeerAddr;
+use crate::services::packages::{PackageAnswer, ToAnalysisWorker};
 use crate::services::thumbnails::{ThumbnailJob, ThumbnailOutcome};
 use crate::services::worker_link::{FromWorker, Hello, ToConnected, Welcome, WorkerChunk, WorkerLinks};
 use crate::services::workers::{ToWorker, WorkerKind};
@@ -34,7 +35,12 @@ fn hello(hello: pb::Hello) -> Result<Hello, Status> {
     let kind = match Kind::try_from(hello.kind) {
         Ok(Kind::Upload) => WorkerKind::Upload,
         Ok(Kind::Thumbnail) => WorkerKind::Thumbnail,
-        _ => return Err(Status::invalid_argument("Hello.kind must be WORKER_KIND_UPLOAD or WORKER_KIND_THUMBNAIL")),
+        Ok(Kind::Analysis) => WorkerKind::Analysis,
+        _ => {
+            return Err(Status::invalid_argument(
+                "Hello.kind must be WORKER_KIND_UPLOAD, WORKER_KIND_THUMBNAIL or WORKER_KIND_ANALYSIS",
+            ));
+        }
     };
     Ok(Hello { kind, service_password: hello.service_password, address: hello.address, capacity: hello.capacity })
 }
@@ -57,6 +63,15 @@ fn to_worker(message: ToConnected) -> ToWorkerMessage {
         }
         ToConnected::Registry(ToWorker::Release { upload_id }) => ToWorkerMessage::Release(pb::Release { upload_id }),
         ToConnected::Thumbnail(job) => ToWorkerMessage::ThumbnailJob(job_message(job)),
+        ToConnected::Analysis(ToAnalysisWorker::Job(job)) => ToWorkerMessage::PackageJob(pb::PackageJob {
+            package_id: job.package_id,
+            key: job.key.expose().to_owned(),
+            link: job.link,
+            max_package_bytes: job.max_package_bytes,
+        }),
+        ToConnected::Analysis(ToAnalysisWorker::Cancel { package_id }) => {
+            ToWorkerMessage::PackageCancel(pb::PackageCancel { package_id })
+        }
     }
 }
 
@@ -76,6 +91,18 @@ fn from_worker(message: FromWorkerMessage) -> Option<FromWorker> {
     match message {
         FromWorkerMessage::Heartbeat(beat) => Some(FromWorker::Heartbeat { active_jobs: beat.active_jobs }),
         FromWorkerMessage::ThumbnailResult(result) => Some(FromWorker::Thumbnail(outcome(result))),
+        FromWorkerMessage::PackageProgress(progress) => {
+            Some(FromWorker::Package(PackageAnswer::Progress { package_id: progress.package_id, step: progress.step }))
+        }
+        FromWorkerMessage::PackageResultPiece(piece) => {
+            Some(FromWorker::Package(PackageAnswer::Piece { package_id: piece.package_id, data: piece.data }))
+        }
+        FromWorkerMessage::PackageResult(result) => Some(FromWorker::Package(PackageAnswer::Done {
+            package_id: result.package_id,
+            iv: result.iv,
+            size: result.size,
+            error_code: result.error_code,
+        })),
         // A second Hello says nothing new.
         FromWorkerMessage::Hello(_) => None,
     }

@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// Some: a thumbnail worker runs inside the manager, writing this format.
     /// None: jobs wait for thumbnail worker processes.
     pub in_process_thumbnails: Option<ThumbnailFormat>,
+    /// Whether an analysis worker runs inside the manager (otherwise
+    /// package jobs wait for analysis worker processes).
+    pub in_process_analysis: bool,
+    pub packages: crate::services::packages::PackageConfig,
     pub listener: crate::listener::ListenerLimits,
     /// Every user's limits unless an administrator sets others.
     pub quotas: QuotaLimits,
@@ -84,6 +88,7 @@ pub struct RunningServer {
     serve: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
     thumbnail_worker: Option<cordvault_thumbnail_worker::RunningWorker>,
+    analysis_worker: Option<cordvault_analysis_worker::RunningWorker>,
     pub workers: Arc<WorkerRegistry>,
     /// This manager's row in `manager_leases`.
     lease_id: String,
@@ -97,6 +102,9 @@ impl RunningServer {
         }
         self.sweeper.abort();
         if let Some(worker) = self.thumbnail_worker.take() {
+            worker.shutdown();
+        }
+        if let Some(worker) = self.analysis_worker.take() {
             worker.shutdown();
         }
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.serve).await;
@@ -170,6 +178,16 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         worker.render.format = format;
         cordvault_thumbnail_worker::start(worker)
     });
+    let analysis_worker = config.in_process_analysis.then(|| {
+        let own_port = SocketAddr::from(([127, 0, 0, 1], addr.port()));
+        let mut worker = cordvault_analysis_worker::WorkerConfig::new(
+            format!("http://{own_port}"),
+            config.keys.service_password.clone(),
+            config.data_dir.join("analysis"),
+        );
+        worker.name = "in-process".into();
+        cordvault_analysis_worker::start(worker)
+    });
     let Services { db, store, janitor, workers, throttle, .. } = services;
     tracing::info!(%addr, database = db.backend().name(), data_dir = %config.data_dir.display(), "cordvault manager listening");
     Ok(RunningServer {
@@ -181,6 +199,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         serve,
         sweeper,
         thumbnail_worker,
+        analysis_worker,
         workers,
         lease_id,
         throttle,

@@ -85,6 +85,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
         reads: reads.clone(),
         links: services.links.clone(),
         thumbnails: thumbnails.clone(),
+        packages: services.packages.clone(),
         stall_timeout: config.download_stall_timeout,
     });
     Ok(axum::Router::new()

@@ -13,6 +13,7 @@ use crate::services::accounts::Accounts;
 use crate::services::events::Events;
 use crate::services::janitor::Janitor;
 use crate::services::links::Links;
+use crate::services::packages::Packages;
 use crate::services::quotas::Quotas;
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
@@ -36,6 +37,7 @@ pub(super) struct Services {
     pub tree: Tree,
     pub trash: Trash,
     pub thumbnails: Thumbnails,
+    pub packages: Packages,
     pub uploads: Arc<Uploads>,
     pub reads: Arc<Reads>,
     pub janitor: Arc<Janitor>,
@@ -63,8 +65,13 @@ impl Services {
         let revocations = Revocations::default();
         let throttle = Throttle::new(ThrottlePolicy::default(), config.clock.clone());
         let tickets = TicketKey::derive(config.keys.private_pem.as_bytes());
-        let accounts =
-            Arc::new(Accounts::new(db.clone(), Arc::new(tokens), tickets, revocations.clone(), throttle.clone()));
+        let accounts = Arc::new(Accounts::new(
+            db.clone(),
+            Arc::new(tokens),
+            tickets.clone(),
+            revocations.clone(),
+            throttle.clone(),
+        ));
         let master = config.keys.master.clone();
         let workers = Arc::new(WorkerRegistry::new(config.keys.service_password.clone(), config.heartbeat_interval));
         let events = Events::start(db.clone(), &database_url).await.context("cannot listen for change events")?;
@@ -76,6 +83,7 @@ impl Services {
             .with_quotas(quotas.clone());
         let trash = Trash::new(tree.clone(), config.trash_retention);
         let thumbnails = Thumbnails::new(tree.clone(), master.clone(), config.thumbnail_width);
+        let packages = Packages::new(db.clone(), config.packages.clone(), tickets.clone(), config.clock.clone());
         let uploads = Arc::new(Uploads::new(
             tree.clone(),
             store.clone(),
@@ -93,6 +101,7 @@ impl Services {
             registry: workers.clone(),
             uploads: uploads.clone(),
             thumbnails: thumbnails.clone(),
+            packages: packages.clone(),
             chunk_size: config.chunk_size,
             chunk_store: chunk_store_spec,
             throttle: throttle.clone(),
@@ -108,6 +117,7 @@ impl Services {
             tree,
             trash,
             thumbnails,
+            packages,
             uploads,
             reads,
             janitor,

@@ -11,6 +11,7 @@ pub mod legacy;
 pub mod links;
 mod migrations;
 pub mod offers;
+pub mod packages;
 pub mod quotas;
 pub mod schema;
 pub mod shares;

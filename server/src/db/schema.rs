@@ -167,6 +167,44 @@ diesel::table! {
 }
 
 diesel::joinable!(entries -> users (owner_id));
+diesel::table! {
+    packages (seq) {
+        seq -> BigInt,
+        package_id -> Text,
+        premium -> Bool,
+        step -> Text,
+        errored -> Bool,
+        error_code -> Nullable<Text>,
+        source_kind -> Text,
+        source_link -> Nullable<Text>,
+        standard_total_when_joined -> BigInt,
+        premium_total_when_joined -> BigInt,
+        claimed_by -> Nullable<Text>,
+        lease_until -> Nullable<BigInt>,
+        attempts -> Integer,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    package_results (package_id) {
+        package_id -> Text,
+        iv -> Text,
+        data -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    discord_lookups (kind, lookup_id) {
+        kind -> Text,
+        lookup_id -> Text,
+        payload -> Text,
+        fetched_at -> BigInt,
+    }
+}
+
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
 diesel::joinable!(shares -> users (user_id));
@@ -190,4 +228,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bootstrap,
     quotas,
     data_migrations,
+    packages,
+    package_results,
+    discord_lookups,
 );

@@ -1,10 +1,11 @@
 //! Plain HTTP routes on the manager port, for browsers and `curl`:
 //! `/download`, `/bulk-download`, `/thumbnail/{id}`, share links under
-//! `/s/`, and the web UI.
+//! `/s/`, dumpus-api's `/process` routes, and the web UI.
 
 pub mod body;
 pub mod download;
 pub mod links;
+pub mod packages;
 pub mod thumbnail;
 pub mod web;
 pub mod zip;
@@ -25,6 +26,7 @@ use crate::api::authn::bearer_token;
 use crate::services::access::Caller;
 use crate::services::accounts::Accounts;
 use crate::services::links::Links;
+use crate::services::packages::Packages;
 use crate::services::reads::Reads;
 use crate::services::thumbnails::Thumbnails;
 use crate::services::tree::Tree;
@@ -37,6 +39,7 @@ pub struct HttpState {
     pub reads: Arc<Reads>,
     pub links: Links,
     pub thumbnails: Thumbnails,
+    pub packages: Packages,
     /// A client that reads nothing for this long is dropped.
     pub stall_timeout: Duration,
 }
@@ -47,6 +50,7 @@ pub fn routes(state: HttpState) -> Router {
         .route("/bulk-download", axum::routing::get(zip::bulk_download))
         .route("/thumbnail/{entry_id}", axum::routing::get(thumbnail::thumbnail))
         .merge(links::routes())
+        .merge(packages::routes())
         .with_state(state)
 }
 

@@ -193,7 +193,9 @@ impl Accounts {
         let lifetime = match purpose {
             // A page of thumbnails keeps loading while the user scrolls.
             TicketPurpose::Thumbnails => THUMBNAIL_TICKET_LIFETIME,
-            TicketPurpose::Download(_) | TicketPurpose::Zip(_) => DOWNLOAD_TICKET_LIFETIME,
+            TicketPurpose::Download(_) | TicketPurpose::Zip(_) | TicketPurpose::PackageResult(_) => {
+                DOWNLOAD_TICKET_LIFETIME
+            }
         };
         let expires_at_ms = now_ms() + lifetime.as_millis() as i64;
         let holder = TicketHolder { user_id: caller.user_id, token_version: caller.token_version };

@@ -10,6 +10,7 @@ use cordvault_core::{ErrorCode, Result};
 use cordvault_store::StoreSpec;
 use tokio::sync::{mpsc, oneshot};
 
+use super::packages::{AnalysisSlots, PackageAnswer, Packages, ToAnalysisWorker};
 use super::throttle::{Throttle, ThrottleKey};
 use super::thumbnails::{ThumbnailJob, ThumbnailOutcome, Thumbnails, WorkerSlots};
 use super::uploads::{UploadState, Uploads};
@@ -37,12 +38,14 @@ pub struct Welcome {
 pub enum ToConnected {
     Registry(ToWorker),
     Thumbnail(ThumbnailJob),
+    Analysis(ToAnalysisWorker),
 }
 
 /// What a connected worker sends on its stream.
 pub enum FromWorker {
     Heartbeat { active_jobs: u32 },
     Thumbnail(ThumbnailOutcome),
+    Package(PackageAnswer),
 }
 
 /// A chunk a worker stored and asks the manager to record.
@@ -58,6 +61,7 @@ pub struct WorkerLinks {
     pub registry: Arc<WorkerRegistry>,
     pub uploads: Arc<Uploads>,
     pub thumbnails: Thumbnails,
+    pub packages: Packages,
     pub chunk_size: u64,
     pub chunk_store: StoreSpec,
     pub throttle: Throttle,
@@ -78,6 +82,7 @@ pub struct WorkerInbox {
     worker_id: String,
     registry: Arc<WorkerRegistry>,
     outcomes: Option<mpsc::Sender<ThumbnailOutcome>>,
+    package_answers: Option<mpsc::Sender<PackageAnswer>>,
 }
 
 impl WorkerInbox {
@@ -88,6 +93,12 @@ impl WorkerInbox {
                 self.registry.seen(&self.worker_id, None);
                 if let Some(outcomes) = &self.outcomes {
                     let _ = outcomes.send(outcome).await;
+                }
+            }
+            FromWorker::Package(answer) => {
+                self.registry.seen(&self.worker_id, None);
+                if let Some(answers) = &self.package_answers {
+                    let _ = answers.send(answer).await;
                 }
             }
         }
@@ -136,10 +147,21 @@ impl WorkerLinks {
             let slots = WorkerSlots { worker_id: worker_id.clone(), capacity: hello.capacity, jobs, outcomes: answers };
             let thumbnails = self.thumbnails.clone();
             tokio::spawn(async move { thumbnails.serve(slots).await });
-            forward(queued, sender, ToConnected::Thumbnail);
+            forward(queued, sender.clone(), ToConnected::Thumbnail);
             outcomes
         });
-        let inbox = WorkerInbox { worker_id, registry: self.registry.clone(), outcomes };
+        // So are an analysis worker's; its answers come in pieces.
+        let package_answers = (hello.kind == WorkerKind::Analysis).then(|| {
+            let (jobs, queued) = mpsc::channel::<ToAnalysisWorker>(1);
+            let (answers, received) = mpsc::channel::<PackageAnswer>(16);
+            let slots =
+                AnalysisSlots { worker_id: worker_id.clone(), capacity: hello.capacity, jobs, answers: received };
+            let packages = self.packages.clone();
+            tokio::spawn(async move { packages.serve(slots).await });
+            forward(queued, sender, ToConnected::Analysis);
+            answers
+        });
+        let inbox = WorkerInbox { worker_id, registry: self.registry.clone(), outcomes, package_answers };
         Ok(WorkerSession { welcome, outgoing, killed: registration.killed, inbox })
     }
 

@@ -19,6 +19,8 @@ pub enum WorkerKind {
     Upload,
     /// Makes thumbnails of queued pictures and videos.
     Thumbnail,
+    /// Analyses Discord data packages.
+    Analysis,
 }
 
 /// A connected worker as the API shows it.
@@ -77,7 +79,7 @@ impl Connected {
             // moment it routes them; other work only the worker knows.
             active_uploads: match self.kind {
                 WorkerKind::Upload => self.uploads.len() as u32,
-                WorkerKind::Thumbnail => self.reported_jobs,
+                WorkerKind::Thumbnail | WorkerKind::Analysis => self.reported_jobs,
             },
         }
     }

@@ -11,6 +11,7 @@ mod downloads;
 mod errors;
 mod links;
 mod malformed;
+mod packages;
 mod permissions;
 mod sharing;
 mod thumbnails;

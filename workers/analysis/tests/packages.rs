@@ -2,50 +2,19 @@
 //! compared row by row with what the generator knows they hold.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use cordvault_analysis_worker::{AnalysisError, Limits, analyse};
-use cordvault_test_support::package_gen::{Expected, PackageLayout, PackageSpec, generate};
+use cordvault_test_support::package_gen::{Expected, PackageLayout, PackageSpec, generate, read_tables};
 use serde_json::Value;
-
-/// Every table of a SQLite file, as Python's sqlite3 (an independent
-/// reader) returns its rows, sorted as the generator sorts them.
-fn tables(database: &Path) -> BTreeMap<String, Vec<Vec<Value>>> {
-    let script = r#"
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-print(json.dumps({name: [list(row) for row in db.execute(f"SELECT * FROM {name}")] for name in names}))
-"#;
-    let output = std::process::Command::new("python3").arg("-c").arg(script).arg(database).output().unwrap();
-    assert!(output.status.success(), "python sqlite3: {}", String::from_utf8_lossy(&output.stderr));
-    let mut tables: BTreeMap<String, Vec<Vec<Value>>> = serde_json::from_slice(&output.stdout).unwrap();
-    for rows in tables.values_mut() {
-        rows.sort_by_key(|row| Value::Array(row.clone()).to_string());
-    }
-    tables
-}
 
 fn analysed(spec: &PackageSpec) -> (Expected, BTreeMap<String, Vec<Vec<Value>>>, cordvault_analysis_worker::Report) {
     let dir = tempfile::tempdir().unwrap();
     let zip = dir.path().join("package.zip");
-    let mut expected = generate(spec, &zip).unwrap();
+    let package_id = "0123456789abcdef0123456789abcdef";
+    let expected = generate(spec, &zip).unwrap().with_package_id(package_id);
     let output = dir.path().join("result.sqlite");
-    let report = analyse(&zip, "0123456789abcdef0123456789abcdef", &output, &Limits::default()).unwrap();
-    expected.tables.get_mut("package_data").unwrap()[0][0] = Value::from("0123456789abcdef0123456789abcdef");
-    (expected, tables(&output), report)
-}
-
-fn assert_same(expected: &Expected, found: &BTreeMap<String, Vec<Vec<Value>>>) {
-    let names: Vec<&String> = found.keys().collect();
-    assert_eq!(names, expected.tables.keys().collect::<Vec<_>>(), "the tables");
-    for (table, rows) in &expected.tables {
-        let found = &found[table];
-        for (n, (want, got)) in rows.iter().zip(found).enumerate() {
-            assert_eq!(want, got, "{table} row {n}");
-        }
-        assert_eq!(rows.len(), found.len(), "{table}: rows");
-    }
+    let report = analyse(&zip, package_id, &output, &Limits::default()).unwrap();
+    (expected, read_tables(&output), report)
 }
 
 #[test]
@@ -58,7 +27,7 @@ fn every_layout_gives_exactly_the_generated_counts() {
         {
             assert!(expected.tables[table].len() >= 3, "{layout:?}: the generator made few {table} rows");
         }
-        assert_same(&expected, &found);
+        expected.assert_matches(&found);
         assert_eq!(report.messages, expected.messages, "{layout:?}: messages");
         assert_eq!(report.analytics_events, expected.analytics_events, "{layout:?}: events");
         assert_eq!(report.malformed_lines, expected.malformed_lines, "{layout:?}: malformed lines");

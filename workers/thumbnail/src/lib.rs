@@ -10,9 +10,7 @@ mod video;
 
 use std::sync::Arc;
 
-use tokio::task::JoinHandle;
-
-pub use cordvault_worker_runtime::Refused;
+pub use cordvault_worker_runtime::{Refused, RunningWorker};
 pub use job::RenderSettings;
 pub use render::{Skip, Thumbnail, ThumbnailFormat, render};
 pub use video::find_ffmpeg;
@@ -42,23 +40,7 @@ impl WorkerConfig {
     }
 }
 
-/// A started worker; dropping it leaves it running, [`RunningWorker::shutdown`] stops it.
-pub struct RunningWorker {
-    link: JoinHandle<Result<(), Refused>>,
-}
-
-impl RunningWorker {
-    /// Resolves when the worker stops on its own: the manager refused it.
-    pub async fn wait(&mut self) -> anyhow::Result<()> {
-        Ok((&mut self.link).await??)
-    }
-
-    pub fn shutdown(self) {
-        self.link.abort();
-    }
-}
-
 pub fn start(config: WorkerConfig) -> RunningWorker {
     tracing::info!(manager = %config.manager_address, format = ?config.render.format, ffmpeg = ?config.render.ffmpeg, "thumbnail worker starting");
-    RunningWorker { link: tokio::spawn(link::run(Arc::new(config))) }
+    link::spawn(Arc::new(config))
 }

@@ -9,13 +9,13 @@ use cordvault_proto::worker::v1 as pb;
 use cordvault_proto::worker::v1::connect_request::Message as Outgoing;
 use cordvault_proto::worker::v1::connect_response::Message as Incoming;
 use cordvault_store::ChunkStore;
-use cordvault_worker_runtime::{JobHandler, ManagerLink, Refused, WorkerIdentity};
+use cordvault_worker_runtime::{JobHandler, ManagerLink, RunningWorker, WorkerIdentity};
 
 use crate::WorkerConfig;
 use crate::job::make_thumbnail;
 
 /// Keeps the worker connected until the manager refuses it.
-pub async fn run(config: Arc<WorkerConfig>) -> Result<(), Refused> {
+pub fn spawn(config: Arc<WorkerConfig>) -> RunningWorker {
     let identity = WorkerIdentity {
         manager_address: config.manager_address.clone(),
         service_password: config.service_password.clone(),
@@ -24,7 +24,7 @@ pub async fn run(config: Arc<WorkerConfig>) -> Result<(), Refused> {
         capacity: config.capacity,
     };
     let handler = Thumbnailer { config, connection: Mutex::default(), active: Arc::default() };
-    cordvault_worker_runtime::run(identity, Arc::new(handler)).await
+    RunningWorker::spawn(identity, Arc::new(handler))
 }
 
 struct Thumbnailer {

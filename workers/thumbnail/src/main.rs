@@ -31,13 +31,7 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let level = if args.debug_logging { "debug" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .init();
+    cordvault_worker_runtime::init_logging(args.debug_logging);
     let mut config = WorkerConfig::new(args.manager_address, args.service_password);
     config.capacity = args.capacity.max(1);
     config.render.format = args.format;

@@ -127,7 +127,8 @@ impl JobHandler for Link {
             Incoming::Release(release) => {
                 self.assignments.lock().expect("assignments lock").remove(&release.upload_id);
             }
-            Incoming::Welcome(_) | Incoming::ThumbnailJob(_) => {}
+            Incoming::Welcome(_) | Incoming::ThumbnailJob(_) | Incoming::PackageJob(_) | Incoming::PackageCancel(_) => {
+            }
         }
     }
 

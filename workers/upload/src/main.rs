@@ -49,13 +49,7 @@ struct UploadArgs {
 #[tokio::main]
 async fn main() {
     let Cli { command: Command::Upload(args) } = Cli::parse();
-    let level = if args.debug_logging { "debug" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .init();
+    cordvault_worker_runtime::init_logging(args.debug_logging);
     let config = WorkerConfig {
         manager_address: args.manager_address,
         service_password: args.service_password,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/worker.proto\x12\x0c\x63ordvault.v1\"\xb4\x01\n\nWorkerInfo\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.cordvault.v1.WorkerKindR\x04kind\x12\x18\n\x07\x61\x64\x64ress\x18\x03 \x01(\tR\x07\x61\x64\x64ress\x12\x1a\n\x08\x63\x61pacity\x18\x04 \x01(\rR\x08\x63\x61pacity\x12%\n\x0e\x61\x63tive_uploads\x18\x05 \x01(\rR\ractiveUploads\"\x14\n\x12ListWorkersRequest\"I\n\x13ListWorkersResponse\x12\x32\n\x07workers\x18\x01 \x03(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x07workers\"\x15\n\x13WatchWorkersRequest\"\xe5\x01\n\x14WatchWorkersResponse\x12\x41\n\x06\x63hange\x18\x01 \x01(\x0e\x32).cordvault.v1.WatchWorkersResponse.ChangeR\x06\x63hange\x12\x30\n\x06worker\x18\x02 \x01(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x06worker\"X\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANGE_PRESENT\x10\x01\x12\x11\n\rCHANGE_JOINED\x10\x02\x12\x0f\n\x0b\x43HANGE_LEFT\x10\x03*\\\n\nWorkerKind\x12\x1b\n\x17WORKER_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKER_KIND_UPLOAD\x10\x01\x12\x19\n\x15WORKER_KIND_THUMBNAIL\x10\x02\x32\xbc\x01\n\rWorkerService\x12R\n\x0bListWorkers\x12 .cordvault.v1.ListWorkersRequest\x1a!.cordvault.v1.ListWorkersResponse\x12W\n\x0cWatchWorkers\x12!.cordvault.v1.WatchWorkersRequest\x1a\".cordvault.v1.WatchWorkersResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ordvault/v1/worker.proto\x12\x0c\x63ordvault.v1\"\xb4\x01\n\nWorkerInfo\x12\x1b\n\tworker_id\x18\x01 \x01(\tR\x08workerId\x12,\n\x04kind\x18\x02 \x01(\x0e\x32\x18.cordvault.v1.WorkerKindR\x04kind\x12\x18\n\x07\x61\x64\x64ress\x18\x03 \x01(\tR\x07\x61\x64\x64ress\x12\x1a\n\x08\x63\x61pacity\x18\x04 \x01(\rR\x08\x63\x61pacity\x12%\n\x0e\x61\x63tive_uploads\x18\x05 \x01(\rR\ractiveUploads\"\x14\n\x12ListWorkersRequest\"I\n\x13ListWorkersResponse\x12\x32\n\x07workers\x18\x01 \x03(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x07workers\"\x15\n\x13WatchWorkersRequest\"\xe5\x01\n\x14WatchWorkersResponse\x12\x41\n\x06\x63hange\x18\x01 \x01(\x0e\x32).cordvault.v1.WatchWorkersResponse.ChangeR\x06\x63hange\x12\x30\n\x06worker\x18\x02 \x01(\x0b\x32\x18.cordvault.v1.WorkerInfoR\x06worker\"X\n\x06\x43hange\x12\x16\n\x12\x43HANGE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x43HANGE_PRESENT\x10\x01\x12\x11\n\rCHANGE_JOINED\x10\x02\x12\x0f\n\x0b\x43HANGE_LEFT\x10\x03*v\n\nWorkerKind\x12\x1b\n\x17WORKER_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12WORKER_KIND_UPLOAD\x10\x01\x12\x19\n\x15WORKER_KIND_THUMBNAIL\x10\x02\x12\x18\n\x14WORKER_KIND_ANALYSIS\x10\x03\x32\xbc\x01\n\rWorkerService\x12R\n\x0bListWorkers\x12 .cordvault.v1.ListWorkersRequest\x1a!.cordvault.v1.ListWorkersResponse\x12W\n\x0cWatchWorkers\x12!.cordvault.v1.WatchWorkersRequest\x1a\".cordvault.v1.WatchWorkersResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,7 +32,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.worker_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_WORKERKIND']._serialized_start=578
-  _globals['_WORKERKIND']._serialized_end=670
+  _globals['_WORKERKIND']._serialized_end=696
   _globals['_WORKERINFO']._serialized_start=44
   _globals['_WORKERINFO']._serialized_end=224
   _globals['_LISTWORKERSREQUEST']._serialized_start=226
@@ -45,6 +45,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WATCHWORKERSRESPONSE']._serialized_end=576
   _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_start=488
   _globals['_WATCHWORKERSRESPONSE_CHANGE']._serialized_end=576
-  _globals['_WORKERSERVICE']._serialized_start=673
-  _globals['_WORKERSERVICE']._serialized_end=861
+  _globals['_WORKERSERVICE']._serialized_start=699
+  _globals['_WORKERSERVICE']._serialized_end=887
 # @@protoc_insertion_point(module_scope)

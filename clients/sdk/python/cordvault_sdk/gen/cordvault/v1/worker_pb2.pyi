@@ -12,9 +12,11 @@ class WorkerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WORKER_KIND_UNSPECIFIED: _ClassVar[WorkerKind]
     WORKER_KIND_UPLOAD: _ClassVar[WorkerKind]
     WORKER_KIND_THUMBNAIL: _ClassVar[WorkerKind]
+    WORKER_KIND_ANALYSIS: _ClassVar[WorkerKind]
 WORKER_KIND_UNSPECIFIED: WorkerKind
 WORKER_KIND_UPLOAD: WorkerKind
 WORKER_KIND_THUMBNAIL: WorkerKind
+WORKER_KIND_ANALYSIS: WorkerKind
 
 class WorkerInfo(_message.Message):
     __slots__ = ("worker_id", "kind", "address", "capacity", "active_uploads")
