@@ -11,6 +11,7 @@ const PROTO_FILES: &[&str] = &[
     "cordvault/v1/worker.proto",
     "cordvault/v1/admin.proto",
     "cordvault/v1/link.proto",
+    "cordvault/v1/package.proto",
     "cordvault/worker/v1/worker.proto",
 ];
 

@@ -149,6 +149,10 @@ pub struct ServeArgs {
     /// The original dumpus-api's name for PACKAGE_LINK_ALLOWLIST, read too.
     #[arg(long, env = "DL_ZIP_WHITELISTED_DOMAINS", hide = true)]
     pub dl_zip_whitelisted_domains: Option<String>,
+    /// Seconds an analysis worker's claim on a package lasts unrenewed (a
+    /// job of a manager that died waits this long before another takes it).
+    #[arg(long, env = "PACKAGE_LEASE_SECS", default_value_t = 30)]
+    pub package_lease_secs: u64,
     /// Largest data package downloaded, in bytes.
     #[arg(long, env = "PACKAGE_MAX_BYTES", default_value_t = 32 * 1024 * 1024 * 1024)]
     pub package_max_bytes: u64,
@@ -228,6 +232,7 @@ impl ServeArgs {
             click_base: self.discord_click_base.clone(),
             allowlist,
             max_package_bytes: self.package_max_bytes,
+            lease: std::time::Duration::from_secs(self.package_lease_secs.max(1)),
             ..Default::default()
         }
     }

@@ -8,6 +8,7 @@ use cordvault_proto::v1::admin_service_client::AdminServiceClient;
 use cordvault_proto::v1::auth_service_client::AuthServiceClient;
 use cordvault_proto::v1::file_service_client::FileServiceClient;
 use cordvault_proto::v1::link_service_client::LinkServiceClient;
+use cordvault_proto::v1::package_service_client::PackageServiceClient;
 use cordvault_proto::v1::transfer_service_client::TransferServiceClient;
 use tonic::metadata::MetadataValue;
 use tonic::service::Interceptor;
@@ -129,6 +130,12 @@ impl Client {
     /// The raw LinkService client.
     pub fn links(&self) -> Result<LinkServiceClient<Authed>> {
         Ok(LinkServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
+    /// The raw PackageService client: its calls need no login (a package's
+    /// key authorises them).
+    pub fn packages(&self) -> PackageServiceClient<Channel> {
+        PackageServiceClient::new(self.channel.clone())
     }
 
     pub(crate) fn auth_service(&self) -> Result<AuthServiceClient<Authed>> {

@@ -13,6 +13,7 @@
 mod client;
 mod download;
 mod error;
+mod packages;
 mod upload;
 
 pub use client::{Client, ListOptions, LoginResult};
@@ -21,6 +22,7 @@ pub use cordvault_core::{Error, ErrorCode};
 pub use cordvault_proto::v1 as proto;
 pub use download::{DownloadOptions, DownloadReport, RemoteReader};
 pub use error::{from_status, to_status};
+pub use packages::OpenedResult;
 pub use upload::{Progress, ProgressFn, UploadAttempt, UploadOptions, UploadReport};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -23,6 +23,8 @@ struct Links {
     expired: Vec<String>,
     /// Requests of the signed URLs, for tests that count downloads.
     downloads: u64,
+    /// Bytes per second the storage URLs send, when slowed down.
+    rate: Option<u64>,
 }
 
 pub struct ClickServer {
@@ -57,6 +59,12 @@ impl ClickServer {
         let mut links = self.links.lock().unwrap();
         let object = links.packages.get(upn).map(|(object, _)| object.clone());
         links.expired.extend(object);
+    }
+
+    /// Sends packages at `bytes_per_second` from now on, so that a test
+    /// can act while a download runs.
+    pub fn slow_down(&self, bytes_per_second: u64) {
+        self.links.lock().unwrap().rate = Some(bytes_per_second.max(1));
     }
 
     pub fn downloads(&self) -> u64 {
@@ -94,19 +102,32 @@ async fn click(State(links): State<Arc<Mutex<Links>>>, Query(query): Query<Click
 }
 
 async fn storage(State(links): State<Arc<Mutex<Links>>>, Path(object): Path<String>) -> Response {
-    let zip = {
+    let (zip, rate) = {
         let mut links = links.lock().unwrap();
         links.downloads += 1;
         if links.expired.contains(&object) {
             return (StatusCode::BAD_REQUEST, "<Error><Code>ExpiredToken</Code></Error>").into_response();
         }
-        links.packages.values().find(|(name, _)| *name == object).map(|(_, zip)| zip.clone())
+        (links.packages.values().find(|(name, _)| *name == object).map(|(_, zip)| zip.clone()), links.rate)
     };
     let Some(zip) = zip else {
         return (StatusCode::NOT_FOUND, "no such object").into_response();
     };
-    match tokio::fs::read(&zip).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
+    let Ok(bytes) = tokio::fs::read(&zip).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(rate) = rate else {
+        return ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response();
+    };
+    // Tenth-of-a-second pieces at the set rate.
+    let piece = (rate / 10).max(1) as usize;
+    let pieces = futures::stream::unfold((bytes::Bytes::from(bytes), 0usize), move |(bytes, at)| async move {
+        if at >= bytes.len() {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let end = (at + piece).min(bytes.len());
+        Some((Ok::<_, std::io::Error>(bytes.slice(at..end)), (bytes, end)))
+    });
+    ([(header::CONTENT_TYPE, "application/octet-stream")], axum::body::Body::from_stream(pieces)).into_response()
 }

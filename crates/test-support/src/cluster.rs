@@ -238,3 +238,40 @@ impl Drop for ThumbnailWorkerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A `cordvault-analysis-worker` process with a work folder of its own.
+pub struct AnalysisWorkerProcess {
+    child: Option<Child>,
+    pub work_dir: tempfile::TempDir,
+}
+
+impl AnalysisWorkerProcess {
+    pub fn start(manager: &ManagerProcess) -> Self {
+        let work_dir = tempfile::tempdir().unwrap();
+        let child = Command::new(workspace_binary("cordvault-analysis-worker", "cordvault-analysis-worker"))
+            .env_clear()
+            .env("MANAGER_ADDRESS", &manager.url)
+            .env("SERVICE_PASSWORD", &manager.service_password)
+            .env("WORK_DIR", work_dir.path())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start cordvault-analysis-worker");
+        AnalysisWorkerProcess { child: Some(child), work_dir }
+    }
+
+    /// SIGKILL: no clean-up of any kind.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for AnalysisWorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod click;
 pub mod cluster;
 pub mod discord;
+pub mod dumpus;
 pub mod package_gen;
 mod postgres;
 

@@ -77,6 +77,16 @@ impl AdminService for AdminApi {
         Ok(Response::new(pb::GetQuotaResponse { quota: Some(convert::quota(&report)) }))
     }
 
+    async fn set_package_premium(
+        &self,
+        request: Request<pb::SetPackagePremiumRequest>,
+    ) -> Result<Response<pb::SetPackagePremiumResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        self.admin.set_package_premium(&caller, &body.package_id, body.premium).await.api()?;
+        Ok(Response::new(pb::SetPackagePremiumResponse {}))
+    }
+
     async fn set_quota(&self, request: Request<pb::SetQuotaRequest>) -> Result<Response<pb::SetQuotaResponse>, Status> {
         let caller = caller(&request)?;
         let body = request.into_inner();

@@ -7,6 +7,7 @@ use cordvault_proto::v1::admin_service_server::AdminServiceServer;
 use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
 use cordvault_proto::v1::link_service_server::LinkServiceServer;
+use cordvault_proto::v1::package_service_server::PackageServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
 use cordvault_proto::worker::v1::worker_link_service_server::WorkerLinkServiceServer;
@@ -18,6 +19,7 @@ use crate::api::auth::AuthApi;
 use crate::api::authn;
 use crate::api::file::FileApi;
 use crate::api::link::LinkApi;
+use crate::api::package::PackageApi;
 use crate::api::transfer::TransferApi;
 use crate::api::worker::WorkerApi;
 use crate::api::worker_link::WorkerLinkApi;
@@ -28,8 +30,15 @@ use crate::services::sharing::Sharing;
 
 pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow::Result<axum::Router> {
     let Services { accounts, tree, thumbnails, uploads, reads, revocations, quotas, .. } = services;
-    let admin_api =
-        AdminApi { admin: Admin::new(services.db.clone(), uploads.clone(), revocations.clone(), quotas.clone()) };
+    let admin_api = AdminApi {
+        admin: Admin::new(
+            services.db.clone(),
+            uploads.clone(),
+            revocations.clone(),
+            quotas.clone(),
+            services.packages.clone(),
+        ),
+    };
     let file_api = FileApi {
         tree: tree.clone(),
         trash: services.trash.clone(),
@@ -49,6 +58,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
     health.set_serving::<LinkServiceServer<LinkApi>>().await;
     health.set_serving::<TransferServiceServer<TransferApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
+    health.set_serving::<PackageServiceServer<PackageApi>>().await;
     health.set_serving::<WorkerLinkServiceServer<WorkerLinkApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -70,6 +80,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
                 .max_encoding_message_size(max_message),
         )
         .add_service(WorkerServiceServer::new(WorkerApi { registry: services.workers.clone() }))
+        .add_service(PackageServiceServer::new(PackageApi { packages: services.packages.clone() }))
         .add_service(WorkerLinkServiceServer::new(WorkerLinkApi { links: services.worker_links.clone() }))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)

@@ -251,9 +251,15 @@ impl Db {
     pub async fn release_package(&self, package_id: &str, worker_id: &str) -> Result<(), DbError> {
         run!(self, |conn| {
             diesel::update(
-                packages::table.filter(packages::package_id.eq(package_id)).filter(packages::claimed_by.eq(worker_id)),
+                queued_packages!()
+                    .filter(packages::package_id.eq(package_id))
+                    .filter(packages::claimed_by.eq(worker_id)),
             )
-            .set((packages::claimed_by.eq(None::<String>), packages::lease_until.eq(None::<i64>)))
+            .set((
+                packages::claimed_by.eq(None::<String>),
+                packages::lease_until.eq(None::<i64>),
+                packages::step.eq(STEP_LOCKED),
+            ))
             .execute(conn)
             .await?;
             Ok(())
@@ -263,8 +269,12 @@ impl Db {
     /// Gives back every claim of a worker that left.
     pub async fn release_package_claims(&self, worker_id: &str) -> Result<(), DbError> {
         run!(self, |conn| {
-            diesel::update(packages::table.filter(packages::claimed_by.eq(worker_id)))
-                .set((packages::claimed_by.eq(None::<String>), packages::lease_until.eq(None::<i64>)))
+            diesel::update(queued_packages!().filter(packages::claimed_by.eq(worker_id)))
+                .set((
+                    packages::claimed_by.eq(None::<String>),
+                    packages::lease_until.eq(None::<i64>),
+                    packages::step.eq(STEP_LOCKED),
+                ))
                 .execute(conn)
                 .await?;
             Ok(())

@@ -221,7 +221,16 @@ pub fn ensure_can_create_in(
 /// RPCs of `cordvault.v1` anyone may call without a token: creating the
 /// first account and logging in. (Workers call `cordvault.worker.v1`, which
 /// checks the service password and worker tokens itself.)
-const PUBLIC_METHODS: &[&str] = &["/cordvault.v1.AuthService/Register", "/cordvault.v1.AuthService/Login"];
+/// Calls without a login: registering, logging in, and the data-package
+/// calls, which the package's key authorises instead.
+const PUBLIC_METHODS: &[&str] = &[
+    "/cordvault.v1.AuthService/Register",
+    "/cordvault.v1.AuthService/Login",
+    "/cordvault.v1.PackageService/SubmitPackage",
+    "/cordvault.v1.PackageService/GetPackageStatus",
+    "/cordvault.v1.PackageService/FetchPackageResult",
+    "/cordvault.v1.PackageService/DeletePackage",
+];
 
 pub fn is_public_method(path: &str) -> bool {
     PUBLIC_METHODS.contains(&path)

@@ -9,6 +9,7 @@ use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
 use super::accounts::hash_password;
+use super::packages::Packages;
 use super::quotas::{QuotaReport, QuotaSetting, Quotas};
 use super::revocation::Revocations;
 use super::uploads::Uploads;
@@ -29,17 +30,23 @@ pub struct Admin {
     uploads: Arc<Uploads>,
     revocations: Revocations,
     quotas: Quotas,
+    packages: Packages,
 }
 
 impl Admin {
-    pub fn new(db: Db, uploads: Arc<Uploads>, revocations: Revocations, quotas: Quotas) -> Self {
-        Admin { db, uploads, revocations, quotas }
+    pub fn new(db: Db, uploads: Arc<Uploads>, revocations: Revocations, quotas: Quotas, packages: Packages) -> Self {
+        Admin { db, uploads, revocations, quotas, packages }
     }
 
     pub async fn quota(&self, caller: &Caller, username: &str) -> Result<QuotaReport> {
         ensure_admin(caller)?;
         let user = self.user(username).await?;
         self.quotas.report(user.id).await
+    }
+
+    pub async fn set_package_premium(&self, caller: &Caller, package_id: &str, premium: bool) -> Result<()> {
+        ensure_admin(caller)?;
+        self.packages.set_premium(package_id, premium).await
     }
 
     pub async fn set_quota(&self, caller: &Caller, username: &str, setting: QuotaSetting) -> Result<QuotaReport> {

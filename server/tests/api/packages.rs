@@ -2,78 +2,25 @@
 //! client calls them: submit a link, poll the status, fetch the sealed
 //! result by the URL `/blob` gives and open it with the key, delete.
 
-use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
+use cordvault_client::ErrorCode;
+use cordvault_client::proto as pb;
+use cordvault_core::package::PackageKey;
 use cordvault_test_support::click::ClickServer;
+use cordvault_test_support::dumpus::{Dumpus, KEY_MARKER, discord_key, package_id};
 use cordvault_test_support::package_gen::{PackageLayout, PackageSpec, generate, read_tables};
 use cordvault_test_support::{Backend, TestServer, backend_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-backend_tests!(a_linked_package_is_analysed_and_opens_only_with_its_key, bad_links_and_bad_packages_get_their_codes);
-
-/// A key as Discord makes them (over 500 characters of [A-Za-z0-9._-]),
-/// with a marker to look for in everything the server wrote.
-fn discord_key(seed: u64) -> String {
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._";
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let tail: String = (0..600)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            alphabet[(state % alphabet.len() as u64) as usize] as char
-        })
-        .collect();
-    format!("SECRETKEYMARKER{tail}")
-}
-
-struct Dumpus {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Dumpus {
-    fn new(server: &TestServer) -> Dumpus {
-        Dumpus { http: reqwest::Client::new(), base: server.url.clone() }
-    }
-
-    async fn submit(&self, link: &str) -> Value {
-        let response = self
-            .http
-            .post(format!("{}/process", self.base))
-            .json(&json!({ "package_link": link }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    async fn get(&self, path: &str, key: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).bearer_auth(key).send().await.unwrap()
-    }
-
-    async fn status(&self, id: &str, key: &str) -> Value {
-        let response = self.get(&format!("/process/{id}/status"), key).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        response.json().await.unwrap()
-    }
-
-    /// Polls as the client does until the package is processed or errored.
-    async fn wait(&self, id: &str, key: &str) -> Value {
-        for _ in 0..600 {
-            let status = self.status(id, key).await;
-            if status["isDataAvailable"] == json!(true) || status["isErrored"] == json!(true) {
-                return status;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("package {id} was not processed in a minute");
-    }
-}
+backend_tests!(
+    a_linked_package_is_analysed_and_opens_only_with_its_key,
+    bad_links_and_bad_packages_get_their_codes,
+    the_grpc_service_submits_follows_and_fetches,
+    the_queue_reports_positions_in_both_lanes,
+);
 
 /// Every file under `dir`, recursively.
 fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -93,7 +40,7 @@ async fn a_linked_package_is_analysed_and_opens_only_with_its_key(backend: Backe
     let click = ClickServer::start().await;
     let url = click.url.clone();
     let server = TestServer::start_with(backend, move |config| config.packages.click_base = url).await;
-    let dumpus = Dumpus::new(&server);
+    let dumpus = Dumpus::new(&server.url);
     let work = tempfile::tempdir().unwrap();
     let zip = work.path().join("package.zip");
     let expected = generate(&PackageSpec::small(11, PackageLayout::Current), &zip).unwrap();
@@ -101,7 +48,7 @@ async fn a_linked_package_is_analysed_and_opens_only_with_its_key(backend: Backe
     click.add(&key, zip);
 
     let submitted = dumpus.submit(&ClickServer::discord_link(&key)).await;
-    let id = cordvault_core::package::PackageKey::parse(&key).unwrap().package_id().to_string();
+    let id = package_id(&key);
     assert_eq!(submitted, json!({ "isAccepted": true, "packageId": id, "errorMessageCode": null }));
     let status = dumpus.wait(&id, &key).await;
     assert_eq!(status["isDataAvailable"], json!(true), "{status}");
@@ -113,21 +60,13 @@ async fn a_linked_package_is_analysed_and_opens_only_with_its_key(backend: Backe
     );
 
     // The result, by the URL /blob hands out (no key in it), opened as the
-    // web client opens it: AES-256-CBC under SHA-256(key), then gunzip.
+    // web client opens it.
     let blob: Value = dumpus.get(&format!("/process/{id}/blob"), &key).await.json().await.unwrap();
     assert_eq!(blob["ttl"], json!(300));
-    let blob_url = blob["url"].as_str().unwrap();
-    assert!(!blob_url.contains("SECRETKEYMARKER"), "{blob_url}");
-    let sealed = reqwest::get(blob_url).await.unwrap();
-    assert_eq!(sealed.status(), StatusCode::OK);
-    let sealed = sealed.bytes().await.unwrap();
-    let key_parsed = cordvault_core::package::PackageKey::parse(&key).unwrap();
-    let gzipped = cordvault_core::package::open_result(&key_parsed, blob["iv"].as_str().unwrap(), &sealed).unwrap();
-    let mut database = Vec::new();
-    flate2::read::GzDecoder::new(&gzipped[..]).read_to_end(&mut database).unwrap();
     let database_path = work.path().join("result.sqlite");
-    std::fs::write(&database_path, &database).unwrap();
+    dumpus.fetch_database(&id, &key, &database_path).await;
     expected.with_package_id(&id).assert_matches(&read_tables(&database_path));
+    let sealed = reqwest::get(blob["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
     // /data with the key gives the same bytes; a forged ticket gives nothing.
     assert_eq!(dumpus.get(&format!("/process/{id}/data"), &key).await.bytes().await.unwrap(), sealed);
     let forged =
@@ -174,7 +113,8 @@ async fn a_linked_package_is_analysed_and_opens_only_with_its_key(backend: Backe
     assert!(sqlite_file || server.config.database_url.is_some(), "the SQLite database is among the files read");
     for file in &files {
         let bytes = std::fs::read(file).unwrap_or_default();
-        assert!(!bytes.windows(15).any(|window| window == b"SECRETKEYMARKER"), "the key is in {}", file.display());
+        let marker = KEY_MARKER.as_bytes();
+        assert!(!bytes.windows(marker.len()).any(|window| window == marker), "the key is in {}", file.display());
     }
     assert!(files_under(&server.data_dir().join("analysis")).is_empty(), "the work folder is emptied");
 
@@ -209,7 +149,7 @@ async fn bad_links_and_bad_packages_get_their_codes(backend: Backend) {
     let click = ClickServer::start().await;
     let url = click.url.clone();
     let server = TestServer::start_with(backend, move |config| config.packages.click_base = url).await;
-    let dumpus = Dumpus::new(&server);
+    let dumpus = Dumpus::new(&server.url);
     let work = tempfile::tempdir().unwrap();
 
     // Links dumpus does not take: refused at once, HTTP 200 as the original.
@@ -260,5 +200,109 @@ async fn bad_links_and_bad_packages_get_their_codes(backend: Backend) {
     let id = dumpus.submit(&ClickServer::discord_link(&expired_key)).await["packageId"].as_str().unwrap().to_owned();
     assert_eq!(dumpus.wait(&id, &expired_key).await["isDataAvailable"], json!(true));
     assert!(files_under(&server.data_dir().join("analysis")).is_empty(), "the work folder is emptied");
+    server.shutdown().await;
+}
+
+/// PackageService: the same packages over gRPC, the result opened by the
+/// SDK with the key; a wrong key is refused on every call.
+async fn the_grpc_service_submits_follows_and_fetches(backend: Backend) {
+    let click = ClickServer::start().await;
+    let url = click.url.clone();
+    let server = TestServer::start_with(backend, move |config| config.packages.click_base = url).await;
+    let work = tempfile::tempdir().unwrap();
+    let zip = work.path().join("package.zip");
+    let expected = generate(&PackageSpec::small(31, PackageLayout::Legacy), &zip).unwrap();
+    let key = discord_key(31);
+    click.add(&key, zip);
+    let client = cordvault_client::Client::connect(&server.url).await.unwrap();
+
+    let bad = client.submit_package("https://example.com/x.zip").await.unwrap_err();
+    assert_eq!(bad.code, ErrorCode::InvalidArgument, "{bad}");
+    let (id, queued) = client.submit_package(&ClickServer::discord_link(&key)).await.unwrap();
+    assert!(queued);
+    assert_eq!(id, package_id(&key));
+    let opened = PackageKey::parse(&key).unwrap();
+    let status = loop {
+        let status = client.package_status(&opened).await.unwrap();
+        if status.step() == pb::PackageStep::Processed || status.errored {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.errored, "{status:?}");
+    let result = client.fetch_package(&opened).await.unwrap();
+    let mut database = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&result.gzipped_database[..]), &mut database).unwrap();
+    let database_path = work.path().join("result.sqlite");
+    std::fs::write(&database_path, database).unwrap();
+    expected.with_package_id(&id).assert_matches(&read_tables(&database_path));
+
+    // Another key for this id opens nothing.
+    let mut packages = client.packages();
+    let wrong = discord_key(32);
+    let status =
+        packages.get_package_status(pb::GetPackageStatusRequest { package_id: id.clone(), key: wrong.clone() }).await;
+    assert_eq!(status.unwrap_err().code(), tonic::Code::PermissionDenied);
+    let fetch = packages
+        .fetch_package_result(pb::FetchPackageResultRequest { package_id: id.clone(), key: wrong.clone() })
+        .await;
+    assert_eq!(fetch.err().map(|status| status.code()), Some(tonic::Code::PermissionDenied));
+    let delete = packages.delete_package(pb::DeletePackageRequest { package_id: id.clone(), key: wrong }).await;
+    assert_eq!(delete.unwrap_err().code(), tonic::Code::PermissionDenied);
+    assert!(client.delete_package(&opened).await.unwrap());
+    let gone = client.package_status(&opened).await.unwrap_err();
+    assert_eq!(gone.code, ErrorCode::NotFound, "{gone}");
+    server.shutdown().await;
+}
+
+/// With no analysis worker, packages wait: positions as the original
+/// reports them, the premium lane first, and packages that leave the
+/// queue (deleted) no longer counted ahead of anyone.
+async fn the_queue_reports_positions_in_both_lanes(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| config.in_process_analysis = false).await;
+    let dumpus = Dumpus::new(&server.url);
+    let keys: Vec<String> = (40..43).map(discord_key).collect();
+    for key in &keys {
+        assert_eq!(dumpus.submit(&ClickServer::discord_link(key)).await["isAccepted"], json!(true));
+    }
+    let ids: Vec<String> = keys.iter().map(|key| package_id(key)).collect();
+    for (n, (id, key)) in ids.iter().zip(&keys).enumerate() {
+        let status = dumpus.status(id, key).await;
+        assert_eq!(status["processingStep"], json!("LOCKED"));
+        assert_eq!(status["isProcessing"], json!(true));
+        let position = &status["processingQueuePosition"];
+        assert_eq!(position["standardQueueUser"], json!(n), "{status}");
+        assert_eq!(position["standardQueueTotal"], json!(3));
+        assert_eq!(position["standardWhenJoined"], json!(n));
+        assert_eq!(position["premiumQueueTotal"], json!(0));
+        assert_eq!(position["premiumQueueUser"], Value::Null);
+    }
+
+    // An administrator moves the last one to the premium lane.
+    let admin = server.admin().await;
+    let alice = server.user("alice").await;
+    let premium = pb::SetPackagePremiumRequest { package_id: ids[2].clone(), premium: true };
+    let refused = alice.admin().unwrap().set_package_premium(premium.clone()).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    admin.admin().unwrap().set_package_premium(premium).await.unwrap();
+    let status = dumpus.status(&ids[2], &keys[2]).await;
+    assert_eq!(status["isUpgraded"], json!(true));
+    assert_eq!(status["processingQueuePosition"]["premiumQueueUser"], json!(0), "{status}");
+    assert_eq!(status["processingQueuePosition"]["premiumQueueTotal"], json!(1));
+    assert_eq!(status["processingQueuePosition"]["standardQueueUser"], Value::Null);
+    let second = dumpus.status(&ids[1], &keys[1]).await;
+    assert_eq!(second["processingQueuePosition"]["standardQueueTotal"], json!(2));
+
+    // The first leaves the queue: the second moves up.
+    dumpus.http.delete(format!("{}/process/{}", server.url, ids[0])).bearer_auth(&keys[0]).send().await.unwrap();
+    let second = dumpus.status(&ids[1], &keys[1]).await;
+    assert_eq!(second["processingQueuePosition"]["standardQueueUser"], json!(0), "{second}");
+    // A new package joins behind everyone still queued.
+    let late = discord_key(49);
+    dumpus.submit(&ClickServer::discord_link(&late)).await;
+    let status = dumpus.status(&package_id(&late), &late).await;
+    assert_eq!(status["processingQueuePosition"]["standardQueueUser"], json!(2), "{status}");
+    assert_eq!(status["processingQueuePosition"]["standardWhenJoined"], json!(1));
+    assert_eq!(status["processingQueuePosition"]["premiumWhenJoined"], json!(1));
     server.shutdown().await;
 }

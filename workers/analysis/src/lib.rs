@@ -53,7 +53,21 @@ impl WorkerConfig {
     }
 }
 
+/// Removes what jobs of an earlier run of this worker left in its work
+/// folder when that run was killed.
+fn remove_stale_work(work_dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(work_dir) else { return };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("package-")
+            && let Err(err) = std::fs::remove_dir_all(entry.path())
+        {
+            tracing::warn!(folder = %entry.path().display(), error = %err, "cannot remove an old job's files");
+        }
+    }
+}
+
 pub fn start(config: WorkerConfig) -> RunningWorker {
+    remove_stale_work(&config.work_dir);
     tracing::info!(manager = %config.manager_address, work_dir = %config.work_dir.display(), "analysis worker starting");
     link::spawn(Arc::new(config))
 }

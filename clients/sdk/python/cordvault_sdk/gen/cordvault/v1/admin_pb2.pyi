@@ -104,3 +104,15 @@ class SetQuotaResponse(_message.Message):
     QUOTA_FIELD_NUMBER: _ClassVar[int]
     quota: _common_pb2.Quota
     def __init__(self, quota: _Optional[_Union[_common_pb2.Quota, _Mapping]] = ...) -> None: ...
+
+class SetPackagePremiumRequest(_message.Message):
+    __slots__ = ("package_id", "premium")
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    PREMIUM_FIELD_NUMBER: _ClassVar[int]
+    package_id: str
+    premium: bool
+    def __init__(self, package_id: _Optional[str] = ..., premium: _Optional[bool] = ...) -> None: ...
+
+class SetPackagePremiumResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

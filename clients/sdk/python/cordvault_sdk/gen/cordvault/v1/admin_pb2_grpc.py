@@ -70,6 +70,11 @@ class AdminServiceStub:
                 request_serializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
                 _registered_method=True)
+        self.SetPackagePremium = channel.unary_unary(
+                '/cordvault.v1.AdminService/SetPackagePremium',
+                request_serializer=cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -122,6 +127,14 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPackagePremium(self, request, context):
+        """Moves a data package to the premium lane (which is served first) or
+        back to the standard one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +172,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.SetQuota,
                     request_deserializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.SerializeToString,
+            ),
+            'SetPackagePremium': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPackagePremium,
+                    request_deserializer=cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -351,6 +369,33 @@ class AdminService:
             '/cordvault.v1.AdminService/SetQuota',
             cordvault_dot_v1_dot_admin__pb2.SetQuotaRequest.SerializeToString,
             cordvault_dot_v1_dot_admin__pb2.SetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPackagePremium(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AdminService/SetPackagePremium',
+            cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumRequest.SerializeToString,
+            cordvault_dot_v1_dot_admin__pb2.SetPackagePremiumResponse.FromString,
             options,
             channel_credentials,
             insecure,
