@@ -39,6 +39,7 @@ impl ClickServer {
         let app = Router::new()
             .route("/ls/click", get(click))
             .route("/storage/{object}", get(storage))
+            .route("/to-private", get(|| async { Redirect::to("http://169.254.169.254/latest/meta-data/") }))
             .with_state(links.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the click server");
         let url = format!("http://{}", listener.local_addr().expect("its address"));
@@ -69,6 +70,12 @@ impl ClickServer {
 
     pub fn downloads(&self) -> u64 {
         self.links.lock().unwrap().downloads
+    }
+
+    /// A link on this (loopback) server that redirects to another host's
+    /// private address, as a hostile allow-listed link would.
+    pub fn link_to_private(&self) -> String {
+        format!("{}/to-private", self.url)
     }
 
     /// The link Discord emails for this key.

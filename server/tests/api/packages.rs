@@ -20,6 +20,8 @@ backend_tests!(
     bad_links_and_bad_packages_get_their_codes,
     the_grpc_service_submits_follows_and_fetches,
     the_queue_reports_positions_in_both_lanes,
+    deleting_a_running_package_leaves_nothing,
+    an_allowed_link_cannot_lead_into_a_private_network,
 );
 
 /// Every file under `dir`, recursively.
@@ -304,5 +306,71 @@ async fn the_queue_reports_positions_in_both_lanes(backend: Backend) {
     assert_eq!(status["processingQueuePosition"]["standardQueueUser"], json!(2), "{status}");
     assert_eq!(status["processingQueuePosition"]["standardWhenJoined"], json!(1));
     assert_eq!(status["processingQueuePosition"]["premiumWhenJoined"], json!(1));
+    server.shutdown().await;
+}
+
+/// Deleting a package while it downloads stops the job and leaves nothing:
+/// no status, no result, no file in the work folder.
+async fn deleting_a_running_package_leaves_nothing(backend: Backend) {
+    let click = ClickServer::start().await;
+    let url = click.url.clone();
+    let server = TestServer::start_with(backend, move |config| config.packages.click_base = url).await;
+    let dumpus = Dumpus::new(&server.url);
+    let work = tempfile::tempdir().unwrap();
+    let zip = work.path().join("package.zip");
+    generate(&PackageSpec::small(51, PackageLayout::Current), &zip).unwrap();
+    let size = std::fs::metadata(&zip).unwrap().len();
+    let key = discord_key(51);
+    click.add(&key, zip);
+    click.slow_down(size / 20);
+    let id = dumpus.submit(&ClickServer::discord_link(&key)).await["packageId"].as_str().unwrap().to_owned();
+    dumpus
+        .wait_for(&id, &key, Duration::from_secs(30), |status| status["processingStep"] == json!("DOWNLOADING"))
+        .await;
+    let work_dir = server.data_dir().join("analysis");
+    assert!(!files_under(&work_dir).is_empty(), "the download is under way in the work folder");
+
+    let deleted: Value = dumpus
+        .http
+        .delete(format!("{}/process/{id}", server.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(deleted["isDeleted"], json!(true));
+    for _ in 0..50 {
+        if files_under(&work_dir).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(files_under(&work_dir).is_empty(), "the job's files are gone");
+    assert_eq!(dumpus.status(&id, &key).await["errorMessageCode"], json!("UNKNOWN_PACKAGE_ID"));
+    assert_eq!(dumpus.get(&format!("/process/{id}/data"), &key).await.status(), StatusCode::NOT_FOUND);
+    // Long after the download would have ended, nothing came back.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(dumpus.status(&id, &key).await["errorMessageCode"], json!("UNKNOWN_PACKAGE_ID"));
+    server.shutdown().await;
+}
+
+/// An allow-listed link is fetched, but never redirected into another
+/// host's private network (here the cloud metadata address).
+async fn an_allowed_link_cannot_lead_into_a_private_network(backend: Backend) {
+    let click = ClickServer::start().await;
+    let allow = vec![format!("{}/", click.url)];
+    let server = TestServer::start_with(backend, move |config| config.packages.allowlist = allow).await;
+    let dumpus = Dumpus::new(&server.url);
+    let link = click.link_to_private();
+    let submitted = dumpus.submit(&link).await;
+    assert_eq!(submitted["isAccepted"], json!(true), "{submitted}");
+    let id = submitted["packageId"].as_str().unwrap().to_owned();
+    // The key of an allow-listed link: the base64 of its path, as the original.
+    let key = "dG8tcHJpdmF0ZQ==";
+    assert_eq!(id, package_id(key));
+    let status = dumpus.wait(&id, key).await;
+    assert_eq!(status["errorMessageCode"], json!("INVALID_LINK"), "{status}");
     server.shutdown().await;
 }
