@@ -19,6 +19,7 @@ backend_tests!(
     interrupted_put_through_discord_resumes,
     admin_commands,
     link_commands,
+    package_commands,
 );
 
 /// A Discord store on the emulator, with attachment URLs that expire every
@@ -72,6 +73,40 @@ const PASSWORD: &str = "correct horse battery";
 struct Cli {
     server_url: String,
     config_dir: tempfile::TempDir,
+}
+
+/// `cordvault package`: a link submitted and waited for, its status, the
+/// result opened here with the key into a SQLite file, deletion. No login.
+async fn package_commands(backend: Backend) {
+    use cordvault_test_support::click::ClickServer;
+    use cordvault_test_support::dumpus::{discord_key, package_id};
+    use cordvault_test_support::package_gen::{PackageLayout, PackageSpec, generate, read_tables};
+    let click = ClickServer::start().await;
+    let url = click.url.clone();
+    let server = TestServer::start_with(backend, move |config| config.packages.click_base = url).await;
+    let work = tempfile::tempdir().unwrap();
+    let zip = work.path().join("package.zip");
+    let key = discord_key(61);
+    let id = package_id(&key);
+    let expected = generate(&PackageSpec::small(61, PackageLayout::Translated), &zip).unwrap().with_package_id(&id);
+    click.add(&key, zip);
+    let cli = Cli::new(&server);
+    let link = ClickServer::discord_link(&key);
+
+    assert_eq!(cli.ok(&["package", "submit", &link, "--wait"]).await, format!("{id}\tqueued\n"));
+    let status: Value = serde_json::from_str(&cli.ok(&["package", "status", &key, "--json"]).await).unwrap();
+    assert_eq!(status["step"], "PACKAGE_STEP_PROCESSED", "{status}");
+    let database = work.path().join("mine.sqlite");
+    cli.ok(&["package", "fetch", &link, "--output", database.to_str().unwrap()]).await;
+    expected.assert_matches(&read_tables(&database));
+
+    let wrong = discord_key(62);
+    let refused = cli.fails(&["package", "status", &format!("{}x", &key[..key.len() - 1])]).await;
+    assert!(refused.contains("does not open") || refused.contains("no such package"), "{refused}");
+    assert!(cli.fails(&["package", "fetch", &wrong]).await.contains("no result"));
+    assert_eq!(cli.ok(&["package", "delete", &key]).await, format!("{id}\tdeleted\n"));
+    assert!(cli.fails(&["package", "status", &key]).await.contains("no such package"));
+    server.shutdown().await;
 }
 
 impl Cli {

@@ -6,10 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod admin;
 pub mod link;
+pub mod package;
 
 use crate::byte_range::ByteRange;
 use admin::AdminCommand;
 use link::LinkCommand;
+use package::PackageCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault", version, about = "Store, organise and fetch files on a cordvault server")]
@@ -60,13 +62,16 @@ pub enum Command {
     /// Share links: create, list and revoke them
     #[command(subcommand)]
     Link(LinkCommand),
+    /// Discord data packages: submit a link, follow it, fetch and open the result (no login needed)
+    #[command(subcommand)]
+    Package(PackageCommand),
 }
 
 impl Command {
     /// Whether an authentication failure means "log in first"; for `login`
     /// itself it means a wrong password.
     pub fn needs_login_hint(&self) -> bool {
-        !matches!(self, Command::Login(_))
+        !matches!(self, Command::Login(_) | Command::Package(_))
     }
 }
 

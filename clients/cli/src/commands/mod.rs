@@ -4,6 +4,7 @@ mod account;
 pub mod admin;
 mod get;
 pub mod link;
+mod package;
 mod put;
 pub mod tree;
 
@@ -18,7 +19,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let session = Session::open(&cli.global).await?;
     let client = &session.client;
     // Registering the first account is the one thing done without a token.
-    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_));
+    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_) | Command::Package(_));
     let result = match cli.command {
         Command::Register(args) => account::register(&session, args).await,
         Command::Login(args) => account::login(&session, args).await,
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Get(args) => get::run(client, args).await,
         Command::Admin(command) => admin::run(client, command).await,
         Command::Link(command) => link::run(&session, command).await,
+        Command::Package(command) => package::run(client, command).await,
     };
     match result {
         Err(err)
