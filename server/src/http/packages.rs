@@ -136,6 +136,11 @@ fn status_body(mut body: Value, status: &PackageStatus) -> Value {
 /// Where the client fetches the result: `{url, iv, ttl}`, the URL served
 /// by this manager with a short-lived ticket instead of the key.
 async fn blob(State(state): State<HttpState>, Path(package_id): Path<String>, headers: HeaderMap) -> Response {
+    // The demo needs no key, and is not encrypted: `iv` is null.
+    if package_id == PackageId::DEMO {
+        let url = format!("{}/process/{}/data", origin(&headers), PackageId::DEMO);
+        return Json(json!({ "url": url, "iv": null, "ttl": BLOB_TTL.as_secs() })).into_response();
+    }
     let Some((id, _)) = authorized(&state, &package_id, &headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -169,6 +174,12 @@ async fn data(
     Query(query): Query<DataQuery>,
     headers: HeaderMap,
 ) -> Response {
+    if package_id == PackageId::DEMO {
+        return match state.packages.demo().await {
+            Ok(demo) => ([(header::CONTENT_TYPE, "application/octet-stream")], demo).into_response(),
+            Err(err) => internal(err),
+        };
+    }
     let id = match (&query.ticket, authorized(&state, &package_id, &headers)) {
         (_, Some((id, _))) => id,
         (Some(ticket), None) => match PackageId::parse(&package_id) {

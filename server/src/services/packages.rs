@@ -31,6 +31,8 @@ const MAX_ATTEMPTS: i32 = 3;
 /// How often an idle slot looks for work queued by another manager replica,
 /// or whose key came back.
 const POLL: Duration = Duration::from_secs(1);
+/// Which made-up statistics the demo package holds.
+const DEMO_SEED: u64 = 2023;
 /// The prefix of the links Discord emails; what follows is the key.
 const DISCORD_LINK: &str = "https://click.discord.com/ls/click?upn=";
 /// A Discord key is at least this long.
@@ -209,6 +211,8 @@ pub struct Packages {
     /// Packages this manager's slots are working on: a signal stops each.
     running: Arc<Mutex<HashMap<String, mpsc::Sender<()>>>>,
     queued: Arc<Notify>,
+    /// The demo package's database, gzipped, made on first use.
+    demo: Arc<tokio::sync::OnceCell<Bytes>>,
 }
 
 impl Packages {
@@ -221,7 +225,23 @@ impl Packages {
             keys: Arc::default(),
             running: Arc::default(),
             queued: Arc::new(Notify::new()),
+            demo: Arc::default(),
         }
+    }
+
+    /// The demo package (unencrypted: it holds nobody's data), the same on
+    /// every manager.
+    pub async fn demo(&self) -> Result<Bytes> {
+        let demo = self
+            .demo
+            .get_or_try_init(|| async {
+                let made = tokio::task::spawn_blocking(|| cordvault_analysis_worker::demo::demo_gzipped(DEMO_SEED))
+                    .await
+                    .map_err(|err| Error::internal(format!("the demo task failed: {err}")))?;
+                made.map(Bytes::from).map_err(|err| Error::internal(format!("cannot make the demo package: {err}")))
+            })
+            .await?;
+        Ok(demo.clone())
     }
 
     pub fn config(&self) -> &PackageConfig {

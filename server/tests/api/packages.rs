@@ -22,6 +22,7 @@ backend_tests!(
     the_queue_reports_positions_in_both_lanes,
     deleting_a_running_package_leaves_nothing,
     an_allowed_link_cannot_lead_into_a_private_network,
+    the_demo_package_needs_no_key,
 );
 
 /// Every file under `dir`, recursively.
@@ -372,5 +373,32 @@ async fn an_allowed_link_cannot_lead_into_a_private_network(backend: Backend) {
     assert_eq!(id, package_id(key));
     let status = dumpus.wait(&id, key).await;
     assert_eq!(status["errorMessageCode"], json!("INVALID_LINK"), "{status}");
+    server.shutdown().await;
+}
+
+/// The demo package: no key, not encrypted (`iv: null`), a database of
+/// made-up statistics in the dumpus schema.
+async fn the_demo_package_needs_no_key(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let http = reqwest::Client::new();
+    let blob: Value = http.get(format!("{}/process/demo/blob", server.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(blob["iv"], Value::Null);
+    let gzipped = reqwest::get(blob["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    let mut database = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut database).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("demo.sqlite");
+    std::fs::write(&path, database).unwrap();
+    let tables = read_tables(&path);
+    assert_eq!(tables["dm_channels_data"].len(), 100);
+    assert_eq!(tables["guilds"].len(), 100);
+    assert_eq!(tables["sessions"].len(), 10_000);
+    assert!(tables["payments"].is_empty());
+    let events: u64 = tables["activity"].iter().map(|row| row[3].as_u64().unwrap()).sum();
+    assert!(events >= 5000, "{events}");
+    assert_eq!(tables["package_data"][0][3], json!("wumpus"));
+    // The same again: made once.
+    let again = reqwest::get(blob["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(again, gzipped);
     server.shutdown().await;
 }

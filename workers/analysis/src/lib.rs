@@ -7,6 +7,7 @@
 pub mod analyse;
 pub mod analytics;
 pub mod database;
+pub mod demo;
 pub mod download;
 pub mod error;
 mod job;
