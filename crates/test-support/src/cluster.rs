@@ -41,11 +41,18 @@ pub struct ManagerProcess {
     data_dir: tempfile::TempDir,
     database: Option<PgDatabase>,
     extra_env: Vec<(String, String)>,
+    /// Where its stderr (its logs) goes, appended across restarts; None: the test's.
+    log: Option<PathBuf>,
 }
 
 impl ManagerProcess {
     /// Starts a manager; `extra_env` adds settings such as JANITOR_INTERVAL_SECS.
     pub async fn start(backend: &Backend, extra_env: &[(&str, &str)]) -> ManagerProcess {
+        Self::start_logged(backend, extra_env, None).await
+    }
+
+    /// The same, its logs appended to `log`.
+    pub async fn start_logged(backend: &Backend, extra_env: &[(&str, &str)], log: Option<&Path>) -> ManagerProcess {
         let database = match backend {
             Backend::Sqlite => None,
             Backend::Postgres(server_url) => Some(PgDatabase::create(server_url).await),
@@ -59,6 +66,7 @@ impl ManagerProcess {
             data_dir: tempfile::tempdir().unwrap(),
             database,
             extra_env: extra_env.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect(),
+            log: log.map(Path::to_path_buf),
         };
         manager.spawn().await;
         manager
@@ -74,8 +82,8 @@ impl ManagerProcess {
             .env("SERVICE_PASSWORD", &self.service_password)
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .envs(self.extra_env.iter().cloned())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+            .stdout(log_sink(self.log.as_deref(), Stdio::null))
+            .stderr(log_sink(self.log.as_deref(), Stdio::inherit));
         if let Some(database) = &self.database {
             command.env("DATABASE_URL", &database.url);
         }
@@ -239,6 +247,16 @@ impl Drop for ThumbnailWorkerProcess {
     }
 }
 
+/// A child's output (the binaries log to stdout): appended to `log`, or `otherwise`.
+fn log_sink(log: Option<&Path>, otherwise: fn() -> Stdio) -> Stdio {
+    match log {
+        Some(log) => Stdio::from(
+            std::fs::File::options().create(true).append(true).open(log).expect("open the process's log file"),
+        ),
+        None => otherwise(),
+    }
+}
+
 /// A `cordvault-analysis-worker` process with a work folder of its own.
 pub struct AnalysisWorkerProcess {
     child: Option<Child>,
@@ -247,15 +265,20 @@ pub struct AnalysisWorkerProcess {
 
 impl AnalysisWorkerProcess {
     pub fn start(manager: &ManagerProcess) -> Self {
+        Self::start_logged(manager, None, "warn")
+    }
+
+    /// The same, logging at `level` into `log`.
+    pub fn start_logged(manager: &ManagerProcess, log: Option<&Path>, level: &str) -> Self {
         let work_dir = tempfile::tempdir().unwrap();
         let child = Command::new(workspace_binary("cordvault-analysis-worker", "cordvault-analysis-worker"))
             .env_clear()
             .env("MANAGER_ADDRESS", &manager.url)
             .env("SERVICE_PASSWORD", &manager.service_password)
             .env("WORK_DIR", work_dir.path())
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| level.into()))
+            .stdout(log_sink(log, Stdio::null))
+            .stderr(log_sink(log, Stdio::inherit))
             .spawn()
             .expect("start cordvault-analysis-worker");
         AnalysisWorkerProcess { child: Some(child), work_dir }

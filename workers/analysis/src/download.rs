@@ -38,10 +38,29 @@ const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Downloads `link` into `to`; the number of bytes written.
 pub async fn download(link: &str, max_bytes: u64, to: &Path) -> Result<u64, DownloadError> {
-    let url = reqwest::Url::parse(link).map_err(|_| DownloadError::Invalid("not a URL".into()))?;
+    let mut url = reqwest::Url::parse(link).map_err(|_| DownloadError::Invalid("not a URL".into()))?;
     let origin_host = url.host_str().unwrap_or_default().to_owned();
     let client = client(&origin_host)?;
-    let response = client.get(url).send().await.map_err(request_error)?;
+    // Redirects are followed here, not by reqwest, which would log each
+    // URL at debug level: a Discord link's URL holds the key.
+    let mut redirects = 0;
+    let response = loop {
+        let response = client.get(url.clone()).send().await.map_err(request_error)?;
+        if !response.status().is_redirection() {
+            break response;
+        }
+        redirects += 1;
+        if redirects > MAX_REDIRECTS {
+            return Err(DownloadError::Invalid("too many redirects".into()));
+        }
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .ok_or_else(|| DownloadError::Invalid("a redirect without a Location".into()))?;
+        url = url.join(location).map_err(|_| DownloadError::Invalid("a redirect to a malformed URL".into()))?;
+        check_redirect(&url, &origin_host)?;
+    };
     let status = response.status();
     if status.is_client_error() {
         return Err(DownloadError::Expired(status.as_u16()));
@@ -70,25 +89,23 @@ pub async fn download(link: &str, max_bytes: u64, to: &Path) -> Result<u64, Down
     Ok(written)
 }
 
+/// A redirect goes to HTTP(S), and not to a private address of another
+/// host than the link's own (names are checked as they resolve).
+fn check_redirect(url: &reqwest::Url, origin_host: &str) -> Result<(), DownloadError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(DownloadError::Invalid("a redirect to a non-HTTP URL".into()));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let literal = host.trim_matches(['[', ']']).parse::<IpAddr>().ok();
+    if host != origin_host && literal.is_some_and(is_private) {
+        return Err(DownloadError::Invalid("a redirect to a private address".into()));
+    }
+    Ok(())
+}
+
 fn client(origin_host: &str) -> Result<reqwest::Client, DownloadError> {
-    let origin = origin_host.to_owned();
-    let policy = Policy::custom(move |attempt| {
-        if attempt.previous().len() >= MAX_REDIRECTS {
-            return attempt.error("too many redirects");
-        }
-        let url = attempt.url();
-        if !matches!(url.scheme(), "http" | "https") {
-            return attempt.error("a redirect to a non-HTTP URL");
-        }
-        let host = url.host_str().unwrap_or_default();
-        let literal = host.trim_matches(['[', ']']).parse::<IpAddr>().ok();
-        if host != origin && literal.is_some_and(is_private) {
-            return attempt.error("a redirect to a private address");
-        }
-        attempt.follow()
-    });
     reqwest::Client::builder()
-        .redirect(policy)
+        .redirect(Policy::none())
         .dns_resolver(Arc::new(PublicNames { origin: origin_host.to_owned() }))
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
@@ -98,7 +115,6 @@ fn client(origin_host: &str) -> Result<reqwest::Client, DownloadError> {
 
 /// A failed request, described without its URL.
 fn request_error(err: reqwest::Error) -> DownloadError {
-    let redirect = err.is_redirect();
     let err = err.without_url();
     let mut message = err.to_string();
     let mut source = std::error::Error::source(&err);
@@ -106,7 +122,7 @@ fn request_error(err: reqwest::Error) -> DownloadError {
         message = format!("{message}: {inner}");
         source = inner.source();
     }
-    if redirect || message.contains("private address") {
+    if message.contains("private address") {
         return DownloadError::Invalid(message);
     }
     DownloadError::Transient(message)

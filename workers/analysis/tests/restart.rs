@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use cordvault_test_support::click::ClickServer;
 use cordvault_test_support::cluster::{AnalysisWorkerProcess, ManagerProcess};
-use cordvault_test_support::dumpus::{Dumpus, discord_key, package_id};
+use cordvault_test_support::dumpus::{Dumpus, KEY_MARKER, discord_key, package_id};
 use cordvault_test_support::package_gen::{PackageLayout, PackageSpec, generate, read_tables};
 use cordvault_test_support::{Backend, backend_tests};
 use serde_json::json;
@@ -21,9 +21,16 @@ async fn downloading(dumpus: &Dumpus, id: &str, key: &str) {
 
 async fn a_job_survives_a_manager_restart_and_a_killed_worker(backend: Backend) {
     let click = ClickServer::start().await;
-    let env = [("ANALYSIS", "external"), ("DISCORD_CLICK_BASE", click.url.as_str()), ("PACKAGE_LEASE_SECS", "2")];
-    let mut manager = ManagerProcess::start(&backend, &env).await;
+    let env = [
+        ("ANALYSIS", "external"),
+        ("DISCORD_CLICK_BASE", click.url.as_str()),
+        ("PACKAGE_LEASE_SECS", "2"),
+        // Everything logged, to look for the key in it.
+        ("RUST_LOG", "debug"),
+    ];
     let work = tempfile::tempdir().unwrap();
+    let (manager_log, worker_log) = (work.path().join("manager.log"), work.path().join("worker.log"));
+    let mut manager = ManagerProcess::start_logged(&backend, &env, Some(&manager_log)).await;
     let zip = work.path().join("package.zip");
     let expected = generate(&PackageSpec::small(21, PackageLayout::Current), &zip).unwrap();
     let size = std::fs::metadata(&zip).unwrap().len();
@@ -35,7 +42,7 @@ async fn a_job_survives_a_manager_restart_and_a_killed_worker(backend: Backend) 
     let dumpus = Dumpus::new(&manager.url);
     let id = package_id(&key);
     assert_eq!(dumpus.submit(&ClickServer::discord_link(&key)).await["packageId"], json!(id));
-    let mut worker = AnalysisWorkerProcess::start(&manager);
+    let mut worker = AnalysisWorkerProcess::start_logged(&manager, Some(&worker_log), "debug");
     downloading(&dumpus, &id, &key).await;
 
     // The manager dies mid-download. The worker drops the job and
@@ -52,7 +59,7 @@ async fn a_job_survives_a_manager_restart_and_a_killed_worker(backend: Backend) 
     // The worker is killed mid-download; another takes the job over.
     worker.kill();
     click.slow_down(size * 100);
-    let second = AnalysisWorkerProcess::start(&manager);
+    let second = AnalysisWorkerProcess::start_logged(&manager, Some(&worker_log), "debug");
     let status = dumpus.wait(&id, &key).await;
     assert_eq!(status["isDataAvailable"], json!(true), "{status}");
 
@@ -65,4 +72,28 @@ async fn a_job_survives_a_manager_restart_and_a_killed_worker(backend: Backend) 
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(click.downloads(), before);
     assert!(std::fs::read_dir(second.work_dir.path()).unwrap().next().is_none(), "the work folder is emptied");
+
+    // The key is in no log line (at debug level) and no file the manager wrote.
+    let mut written = vec![manager_log.clone(), worker_log.clone()];
+    written.extend(files_under(manager.data_dir()));
+    for file in &written {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        let marker = KEY_MARKER.as_bytes();
+        assert!(!bytes.windows(marker.len()).any(|window| window == marker), "the key is in {}", file.display());
+    }
+    let logged = std::fs::metadata(&manager_log).unwrap().len() + std::fs::metadata(&worker_log).unwrap().len();
+    assert!(logged > 10_000, "debug logs were written: {logged} bytes");
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
