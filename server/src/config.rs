@@ -232,6 +232,15 @@ impl ServeArgs {
             click_base: self.discord_click_base.clone(),
             allowlist,
             max_package_bytes: self.package_max_bytes,
+            discord_tokens: self
+                .discord_bot_token
+                .iter()
+                .flat_map(|tokens| tokens.split(','))
+                .map(str::trim)
+                .filter(|token| !token.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            discord_api_base: self.discord_api_base.clone(),
             lease: std::time::Duration::from_secs(self.package_lease_secs.max(1)),
             ..Default::default()
         }

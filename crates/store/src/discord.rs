@@ -18,7 +18,7 @@ use cordvault_core::retry::Backoff;
 use serenity::builder::{CreateAttachment, CreateMessage};
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::model::channel::Message;
-use serenity::model::id::{ChannelId, MessageId};
+use serenity::model::id::{ChannelId, GuildId, MessageId, UserId};
 use serenity::model::user::CurrentUser;
 
 use crate::discord_limits::RateLimiter;
@@ -47,11 +47,20 @@ struct Bot {
     limits: RateLimiter,
 }
 
-pub struct DiscordStore {
-    config: DiscordConfig,
+/// Discord's REST API as cordvault's bots call it: requests built by
+/// serenity, sent one bot at a time through its rate limiter, 429s, 5xx and
+/// network failures retried. The chunk store and the data-package lookups
+/// (users, guild widgets) both go through it.
+pub struct DiscordApi {
     bots: Vec<Bot>,
     /// Requests are built by serenity (routes, multipart) and sent here.
     client: reqwest::Client,
+    api_base: Option<String>,
+}
+
+pub struct DiscordStore {
+    config: DiscordConfig,
+    api: DiscordApi,
     cdn: reqwest::Client,
     next: AtomicUsize,
     urls: Mutex<HashMap<String, (String, SystemTime)>>,
@@ -71,7 +80,10 @@ impl std::fmt::Debug for DiscordConfig {
 
 impl std::fmt::Debug for DiscordStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DiscordStore").field("channels", &self.config.channels).field("bots", &self.bots.len()).finish()
+        f.debug_struct("DiscordStore")
+            .field("channels", &self.config.channels)
+            .field("bots", &self.api.bots.len())
+            .finish()
     }
 }
 
@@ -162,38 +174,21 @@ fn url_expiry(url: &str) -> SystemTime {
     }
 }
 
-impl DiscordStore {
-    pub fn new(config: DiscordConfig) -> Result<DiscordStore, StoreError> {
-        if config.tokens.is_empty() {
+impl DiscordApi {
+    pub fn new(tokens: &[String], api_base: Option<String>) -> Result<DiscordApi, StoreError> {
+        if tokens.is_empty() {
             return Err(StoreError::Misconfigured("DISCORD_BOT_TOKEN is empty".into()));
         }
-        if config.channels.is_empty() {
-            return Err(StoreError::Misconfigured("DISCORD_CHANNEL_IDS is empty".into()));
-        }
-        let bots = config
-            .tokens
+        let bots = tokens
             .iter()
             .map(|token| Bot { authorization: format!("Bot {}", token.trim()), limits: RateLimiter::default() })
             .collect();
-        let build = |timeout: u64| {
-            reqwest::Client::builder()
-                .timeout(Duration::from_secs(timeout))
-                .build()
-                .map_err(|err| StoreError::Misconfigured(format!("HTTP client: {err}")))
-        };
-        Ok(DiscordStore {
-            config,
-            bots,
-            client: build(60)?,
-            cdn: build(120)?,
-            next: AtomicUsize::new(0),
-            urls: Mutex::default(),
-        })
+        Ok(DiscordApi { bots, client: http_client(60)?, api_base })
     }
 
     /// Sends one API request as `bot`, obeying rate limits, retrying 429s,
     /// 5xx and network failures. `bucket` names the rate-limit bucket.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         bot: usize,
         bucket: &str,
@@ -206,7 +201,7 @@ impl DiscordStore {
         loop {
             bot.limits.acquire(bucket).await;
             let built = request()
-                .build(&self.client, &bot.authorization, self.config.api_base.as_deref())
+                .build(&self.client, &bot.authorization, self.api_base.as_deref())
                 .and_then(|builder| builder.build().map_err(Into::into))
                 .map_err(|err| StoreError::Misconfigured(format!("{context}: cannot build the request: {err}")))?;
             let failure = match self.client.execute(built).await {
@@ -246,6 +241,53 @@ impl DiscordStore {
         }
     }
 
+    /// A user as Discord's API describes it (`GET /users/{id}`); NotFound
+    /// for an unknown user.
+    pub async fn user(&self, user_id: u64) -> Result<serde_json::Value, StoreError> {
+        let response = self
+            .call(0, "GET users", "looking up a user", || {
+                Request::new(Route::User { user_id: UserId::new(user_id.max(1)) }, LightMethod::Get)
+            })
+            .await?;
+        parse(response, "looking up a user").await
+    }
+
+    /// A guild with its approximate member count (`GET /guilds/{id}?with_counts=true`).
+    pub async fn guild_with_counts(&self, guild_id: u64) -> Result<serde_json::Value, StoreError> {
+        let response = self
+            .call(0, "GET guilds", "looking up a guild", || {
+                Request::new(Route::Guild { guild_id: GuildId::new(guild_id.max(1)) }, LightMethod::Get)
+                    .params(Some(vec![("with_counts", "true".to_owned())]))
+            })
+            .await?;
+        parse(response, "looking up a guild").await
+    }
+}
+
+fn http_client(timeout_secs: u64) -> Result<reqwest::Client, StoreError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(timeout_secs))
+        .build()
+        .map_err(|err| StoreError::Misconfigured(format!("HTTP client: {err}")))
+}
+
+impl DiscordStore {
+    pub fn new(config: DiscordConfig) -> Result<DiscordStore, StoreError> {
+        if config.tokens.is_empty() {
+            return Err(StoreError::Misconfigured("DISCORD_BOT_TOKEN is empty".into()));
+        }
+        if config.channels.is_empty() {
+            return Err(StoreError::Misconfigured("DISCORD_CHANNEL_IDS is empty".into()));
+        }
+        Ok(DiscordStore {
+            api: DiscordApi::new(&config.tokens, config.api_base.clone())?,
+            config,
+            cdn: http_client(120)?,
+            next: AtomicUsize::new(0),
+            urls: Mutex::default(),
+        })
+    }
+
     async fn post_attachment(&self, bot: usize, channel: u64, data: Vec<u8>) -> Result<Message, StoreError> {
         let payload =
             serde_json::to_string(&CreateMessage::new()).map_err(|err| StoreError::Misconfigured(err.to_string()))?;
@@ -253,6 +295,7 @@ impl DiscordStore {
         let name = format!("{}.bin", random_hex::<8>());
         let context = format!("posting in channel {channel}");
         let response = self
+            .api
             .call(bot, &format!("POST {channel}"), &context, || {
                 Request::new(Route::ChannelMessages { channel_id: ChannelId::new(channel) }, LightMethod::Post)
                     .multipart(Some(Multipart {
@@ -268,6 +311,7 @@ impl DiscordStore {
     async fn fetch_message(&self, location: &Location) -> Result<Message, StoreError> {
         let (channel, message) = (location.channel, location.message);
         let response = self
+            .api
             .call(location.bot, &format!("GET {channel}"), "fetching a chunk's message", || {
                 Request::new(
                     Route::ChannelMessage { channel_id: ChannelId::new(channel), message_id: MessageId::new(message) },
@@ -280,6 +324,7 @@ impl DiscordStore {
 
     async fn current_user(&self, bot: usize) -> Result<CurrentUser, StoreError> {
         let response = self
+            .api
             .call(bot, "GET users/@me", "checking the bot token", || Request::new(Route::UserMe, LightMethod::Get))
             .await?;
         parse(response, "checking the bot token").await
@@ -287,6 +332,7 @@ impl DiscordStore {
 
     async fn delete_message(&self, bot: usize, channel: u64, message: u64) -> Result<(), StoreError> {
         let result = self
+            .api
             .call(bot, &format!("DELETE {channel}"), "deleting a chunk's message", || {
                 Request::new(
                     Route::ChannelMessage { channel_id: ChannelId::new(channel), message_id: MessageId::new(message) },
@@ -302,6 +348,7 @@ impl DiscordStore {
 
     async fn messages_before(&self, bot: usize, channel: u64, before: Option<u64>) -> Result<Vec<Message>, StoreError> {
         let response = self
+            .api
             .call(bot, &format!("LIST {channel}"), "listing a channel", || {
                 let mut params = vec![("limit", "100".to_owned())];
                 if let Some(before) = before {
@@ -317,7 +364,7 @@ impl DiscordStore {
     /// Checks every token and every channel: a token Discord refuses or a
     /// channel a bot cannot post in stops start-up with a message naming it.
     pub async fn verify(&self) -> Result<(), StoreError> {
-        for index in 0..self.bots.len() {
+        for index in 0..self.api.bots.len() {
             if let Err(err) = self.current_user(index).await {
                 return Err(StoreError::Misconfigured(format!(
                     "DISCORD_BOT_TOKEN #{} is not usable: {err}",
@@ -346,7 +393,7 @@ impl DiscordStore {
 
     fn pick(&self) -> (usize, u64) {
         let turn = self.next.fetch_add(1, Ordering::Relaxed);
-        (turn % self.bots.len(), self.config.channels[turn % self.config.channels.len()])
+        (turn % self.api.bots.len(), self.config.channels[turn % self.config.channels.len()])
     }
 
     async fn fresh_url(&self, location: &Location, locator: &ChunkLocator) -> Result<String, StoreError> {
@@ -449,7 +496,7 @@ impl ChunkStore for DiscordStore {
 
     async fn list(&self) -> Result<Vec<StoredObject>, StoreError> {
         let mut objects = Vec::new();
-        for bot in 0..self.bots.len() {
+        for bot in 0..self.api.bots.len() {
             let me = self.current_user(bot).await?.id;
             for &channel in &self.config.channels {
                 let mut before: Option<u64> = None;

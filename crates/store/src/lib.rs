@@ -18,7 +18,7 @@ use std::ops::Range;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-pub use discord::{DiscordConfig, DiscordStore};
+pub use discord::{DiscordApi, DiscordConfig, DiscordStore};
 pub use error::StoreError;
 pub use local::LocalStore;
 pub use put::{StoredChunk, UploadShape, seal_and_put};

@@ -46,6 +46,10 @@ pub struct EmulatorConfig {
     /// Chance of an injected 429 and of an injected 502, per request.
     pub inject_429: f64,
     pub inject_5xx: f64,
+    /// Users `GET /users/{id}` knows, as Discord's JSON user objects.
+    pub users: Vec<Value>,
+    /// Guilds `GET /guilds/{id}` knows, with their approximate counts.
+    pub guilds: Vec<Value>,
 }
 
 impl Default for EmulatorConfig {
@@ -61,6 +65,14 @@ impl Default for EmulatorConfig {
             requests_per_second: 10_000,
             inject_429: 0.0,
             inject_5xx: 0.0,
+            users: vec![
+                json!({"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "discriminator": "0", "avatar": "a_8342729096ea3675442027381ff50dfe"}),
+                json!({"id": "53908232506183680", "username": "oldtimer", "global_name": null, "discriminator": "1337", "avatar": null}),
+                json!({"id": "175928847299117063", "username": "newbie", "global_name": null, "discriminator": "0", "avatar": null}),
+            ],
+            guilds: vec![
+                json!({"id": "197038439483310086", "name": "Discord Testers", "icon": "f64c482b807da4f539cff778d174971c", "approximate_member_count": 61_342, "approximate_presence_count": 9_001}),
+            ],
         }
     }
 }
@@ -146,6 +158,8 @@ impl RunningEmulator {
         });
         let app = Router::new()
             .route("/api/v10/users/@me", get(current_user))
+            .route("/api/v10/users/{user}", get(user))
+            .route("/api/v10/guilds/{guild}", get(guild))
             .route("/api/v10/channels/{channel}/messages", get(list_messages).post(create_message))
             .route("/api/v10/channels/{channel}/messages/{message}", get(get_message).delete(delete_message))
             .route("/attachments/{channel}/{attachment}/{filename}", get(cdn))
@@ -374,6 +388,39 @@ async fn current_user(State(emulator): State<Arc<Emulator>>, headers: HeaderMap)
         return response;
     }
     axum::Json(bot_user()).into_response()
+}
+
+/// `GET /users/{id}`: a user Discord knows, or 404 with code 10013.
+async fn user(State(emulator): State<Arc<Emulator>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(response) = emulator.admit(&headers, "users", None) {
+        return response;
+    }
+    match emulator.config.users.iter().find(|user| user["id"] == json!(id)) {
+        Some(user) => axum::Json(user.clone()).into_response(),
+        None => (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Unknown User", "code": 10013}))).into_response(),
+    }
+}
+
+/// `GET /guilds/{id}?with_counts=true`: the counts only when asked for.
+async fn guild(
+    State(emulator): State<Arc<Emulator>>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(response) = emulator.admit(&headers, "guilds", None) {
+        return response;
+    }
+    let Some(guild) = emulator.config.guilds.iter().find(|guild| guild["id"] == json!(id)) else {
+        return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Unknown Guild", "code": 10004}))).into_response();
+    };
+    let mut guild = guild.clone();
+    if query.get("with_counts").map(String::as_str) != Some("true") {
+        let object = guild.as_object_mut().expect("guilds are objects");
+        object.remove("approximate_member_count");
+        object.remove("approximate_presence_count");
+    }
+    axum::Json(guild).into_response()
 }
 
 async fn create_message(

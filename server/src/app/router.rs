@@ -97,6 +97,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
         links: services.links.clone(),
         thumbnails: thumbnails.clone(),
         packages: services.packages.clone(),
+        lookups: services.lookups.clone(),
         stall_timeout: config.download_stall_timeout,
     });
     Ok(axum::Router::new()

@@ -13,6 +13,7 @@ use crate::services::accounts::Accounts;
 use crate::services::events::Events;
 use crate::services::janitor::Janitor;
 use crate::services::links::Links;
+use crate::services::lookups::Lookups;
 use crate::services::packages::Packages;
 use crate::services::quotas::Quotas;
 use crate::services::reads::Reads;
@@ -38,6 +39,7 @@ pub(super) struct Services {
     pub trash: Trash,
     pub thumbnails: Thumbnails,
     pub packages: Packages,
+    pub lookups: Lookups,
     pub uploads: Arc<Uploads>,
     pub reads: Arc<Reads>,
     pub janitor: Arc<Janitor>,
@@ -83,6 +85,14 @@ impl Services {
             .with_quotas(quotas.clone());
         let trash = Trash::new(tree.clone(), config.trash_retention);
         let thumbnails = Thumbnails::new(tree.clone(), master.clone(), config.thumbnail_width);
+        let discord_api = match config.packages.discord_tokens.as_slice() {
+            [] => None,
+            tokens => Some(
+                cordvault_store::DiscordApi::new(tokens, config.packages.discord_api_base.clone())
+                    .context("cannot set up Discord lookups")?,
+            ),
+        };
+        let lookups = Lookups::new(db.clone(), config.clock.clone(), discord_api);
         let packages = Packages::new(db.clone(), config.packages.clone(), tickets.clone(), config.clock.clone());
         let uploads = Arc::new(Uploads::new(
             tree.clone(),
@@ -118,6 +128,7 @@ impl Services {
             trash,
             thumbnails,
             packages,
+            lookups,
             uploads,
             reads,
             janitor,

@@ -9,6 +9,7 @@ pub mod entries;
 pub mod leases;
 pub mod legacy;
 pub mod links;
+pub mod lookups;
 mod migrations;
 pub mod offers;
 pub mod packages;

@@ -40,6 +40,7 @@ pub struct HttpState {
     pub links: Links,
     pub thumbnails: Thumbnails,
     pub packages: Packages,
+    pub lookups: crate::services::lookups::Lookups,
     /// A client that reads nothing for this long is dropped.
     pub stall_timeout: Duration,
 }

@@ -30,6 +30,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/process/{package_id}/status", axum::routing::get(status))
         .route("/process/{package_id}/blob", axum::routing::get(blob))
         .route("/process/{package_id}/data", axum::routing::get(data))
+        .route("/process/{package_id}/user/{user_id}", axum::routing::get(user))
+        .route("/widget/{guild_id}", axum::routing::get(widget))
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
@@ -202,6 +204,55 @@ async fn delete(State(state): State<HttpState>, Path(package_id): Path<String>, 
     match state.packages.delete(&id).await {
         Ok(true) => Json(json!({ "isDeleted": true, "errorMessageCode": null })).into_response(),
         Ok(false) => Json(json!({ "isDeleted": false, "errorMessageCode": "UNKNOWN_PACKAGE_ID" })).into_response(),
+        Err(err) => internal(err),
+    }
+}
+
+/// A Discord user for a package's holder: `{user_id, display_name,
+/// avatar_url, username}`. 401 without a package; 404 for a user Discord
+/// does not know (the original answered 500); 500 when Discord fails.
+async fn user(
+    State(state): State<HttpState>,
+    Path((package_id, user_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((id, key)) = authorized(&state, &package_id, &headers) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    if state.packages.status(&id, key).await.is_err() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    match state.lookups.user(&user_id).await {
+        Ok(user) => Json(json!({
+            "user_id": user.user_id,
+            "display_name": user.display_name,
+            "avatar_url": user.avatar_url,
+            "username": user.username,
+        }))
+        .into_response(),
+        Err(err) if matches!(err.code, ErrorCode::NotFound | ErrorCode::InvalidArgument) => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "user lookup failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// A guild's widget: `{name, icon_url, member_count}`.
+async fn widget(State(state): State<HttpState>, Path(guild_id): Path<String>) -> Response {
+    if guild_id.is_empty() || !guild_id.bytes().all(|byte| byte.is_ascii_digit()) {
+        return json_error(StatusCode::BAD_REQUEST, "invalid guild id");
+    }
+    match state.lookups.guild_widget(&guild_id).await {
+        Ok(widget) => {
+            Json(json!({ "name": widget.name, "icon_url": widget.icon_url, "member_count": widget.member_count }))
+                .into_response()
+        }
+        Err(err) if matches!(err.code, ErrorCode::NotFound | ErrorCode::InvalidArgument) => {
+            json_error(StatusCode::NOT_FOUND, "guild not found or bot lacks access")
+        }
         Err(err) => internal(err),
     }
 }

@@ -9,6 +9,7 @@ pub mod folders;
 pub mod hasher;
 pub mod janitor;
 pub mod links;
+pub mod lookups;
 pub mod packages;
 pub mod quotas;
 pub mod reads;

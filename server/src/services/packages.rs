@@ -59,6 +59,10 @@ pub struct PackageConfig {
     pub lease: Duration,
     /// How long one job may take before it counts as stuck.
     pub job_timeout: Duration,
+    /// Bot tokens for looking up users and guilds (DISCORD_BOT_TOKEN).
+    pub discord_tokens: Vec<String>,
+    /// Another Discord API base, such as the emulator.
+    pub discord_api_base: Option<String>,
 }
 
 impl Default for PackageConfig {
@@ -70,6 +74,8 @@ impl Default for PackageConfig {
             max_result_bytes: 256 * 1024 * 1024,
             lease: Duration::from_secs(30),
             job_timeout: Duration::from_secs(4 * 3600),
+            discord_tokens: Vec::new(),
+            discord_api_base: None,
         }
     }
 }

@@ -23,6 +23,7 @@ backend_tests!(
     deleting_a_running_package_leaves_nothing,
     an_allowed_link_cannot_lead_into_a_private_network,
     the_demo_package_needs_no_key,
+    discord_users_and_widgets_are_looked_up_and_cached,
 );
 
 /// Every file under `dir`, recursively.
@@ -400,5 +401,73 @@ async fn the_demo_package_needs_no_key(backend: Backend) {
     // The same again: made once.
     let again = reqwest::get(blob["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
     assert_eq!(again, gzipped);
+    server.shutdown().await;
+}
+
+/// Users and guild widgets through the bot (here the Discord emulator),
+/// cached for a day; only a package's holder may look users up.
+async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
+    use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+    let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
+    let (tokens, api) = (emulator.emulator.config().tokens.clone(), emulator.url.clone());
+    let server = TestServer::start_with(backend, move |config| {
+        config.in_process_analysis = false;
+        config.packages.discord_tokens = tokens;
+        config.packages.discord_api_base = Some(api);
+    })
+    .await;
+    let dumpus = Dumpus::new(&server.url);
+    let key = discord_key(71);
+    let id = dumpus.submit(&ClickServer::discord_link(&key)).await["packageId"].as_str().unwrap().to_owned();
+    let user = |user_id: &str| {
+        let path = format!("/process/{id}/user/{user_id}");
+        let (dumpus, key) = (&dumpus, key.clone());
+        async move { dumpus.get(&path, &key).await }
+    };
+
+    let nelly: Value = user("80351110224678912").await.json().await.unwrap();
+    let avatar = "https://cdn.discordapp.com/avatars/80351110224678912/a_8342729096ea3675442027381ff50dfe.gif";
+    assert_eq!(
+        nelly,
+        json!({"user_id": "80351110224678912", "display_name": "Nelly", "avatar_url": avatar, "username": "nelly"})
+    );
+    let legacy: Value = user("53908232506183680").await.json().await.unwrap();
+    assert_eq!(legacy["avatar_url"], json!("https://cdn.discordapp.com/embed/avatars/2.png"), "1337 % 5");
+    assert_eq!(legacy["display_name"], Value::Null);
+    let newbie: Value = user("175928847299117063").await.json().await.unwrap();
+    let index = (175_928_847_299_117_063u64 >> 22) % 6;
+    assert_eq!(newbie["avatar_url"], json!(format!("https://cdn.discordapp.com/embed/avatars/{index}.png")));
+    assert_eq!(user("999999999999999999").await.status(), StatusCode::NOT_FOUND);
+
+    // Cached: asking again costs Discord nothing, until a day has passed.
+    let asked = emulator.emulator.requests();
+    user("80351110224678912").await.json::<Value>().await.unwrap();
+    assert_eq!(emulator.emulator.requests(), asked);
+    server.clock().advance(Duration::from_secs(25 * 3600));
+    user("80351110224678912").await.json::<Value>().await.unwrap();
+    assert_eq!(emulator.emulator.requests(), asked + 1);
+
+    // Only a package's holder looks users up.
+    let wrong = discord_key(72);
+    assert_eq!(
+        dumpus.get(&format!("/process/{id}/user/80351110224678912"), &wrong).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let unknown = discord_key(73);
+    let unknown_id = package_id(&unknown);
+    let no_package = dumpus.get(&format!("/process/{unknown_id}/user/80351110224678912"), &unknown).await;
+    assert_eq!(no_package.status(), StatusCode::UNAUTHORIZED);
+
+    let widget: Value =
+        reqwest::get(format!("{}/widget/197038439483310086", server.url)).await.unwrap().json().await.unwrap();
+    let icon = "https://cdn.discordapp.com/icons/197038439483310086/f64c482b807da4f539cff778d174971c.png";
+    assert_eq!(widget, json!({"name": "Discord Testers", "icon_url": icon, "member_count": 61342}));
+    assert_eq!(
+        reqwest::get(format!("{}/widget/not-a-number", server.url)).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let missing = reqwest::get(format!("{}/widget/123456789012345678", server.url)).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.json::<Value>().await.unwrap(), json!({"error": "guild not found or bot lacks access"}));
     server.shutdown().await;
 }
