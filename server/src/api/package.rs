@@ -10,10 +10,12 @@ use tonic::{Request, Response, Status};
 
 use super::status::ApiResult;
 use crate::db::packages::{STEP_ANALYZING, STEP_DOWNLOADING, STEP_LOCKED, STEP_PROCESSED};
+use crate::services::lookups::Lookups;
 use crate::services::packages::{PackageStatus, Packages, Submitted};
 
 pub struct PackageApi {
     pub packages: Packages,
+    pub lookups: Lookups,
 }
 
 /// The result goes out in messages of this size.
@@ -101,5 +103,34 @@ impl PackageService for PackageApi {
         let (id, _) = self.packages.authorize(&body.package_id, Some(&body.key)).api()?;
         let deleted = self.packages.delete(&id).await.api()?;
         Ok(Response::new(pb::DeletePackageResponse { deleted }))
+    }
+
+    async fn lookup_discord_user(
+        &self,
+        request: Request<pb::LookupDiscordUserRequest>,
+    ) -> Result<Response<pb::LookupDiscordUserResponse>, Status> {
+        let body = request.into_inner();
+        let (id, key) = self.packages.authorize(&body.package_id, Some(&body.key)).api()?;
+        // Only the holder of a package that exists may use the bot.
+        self.packages.status(&id, key).await.api()?;
+        let user = self.lookups.user(&body.user_id).await.api()?;
+        Ok(Response::new(pb::LookupDiscordUserResponse {
+            user_id: user.user_id,
+            username: user.username.unwrap_or_default(),
+            display_name: user.display_name.unwrap_or_default(),
+            avatar_url: user.avatar_url,
+        }))
+    }
+
+    async fn lookup_guild_widget(
+        &self,
+        request: Request<pb::LookupGuildWidgetRequest>,
+    ) -> Result<Response<pb::LookupGuildWidgetResponse>, Status> {
+        let widget = self.lookups.guild_widget(&request.get_ref().guild_id).await.api()?;
+        Ok(Response::new(pb::LookupGuildWidgetResponse {
+            name: widget.name,
+            icon_url: widget.icon_url.unwrap_or_default(),
+            member_count: widget.member_count,
+        }))
     }
 }

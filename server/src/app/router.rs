@@ -80,7 +80,10 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
                 .max_encoding_message_size(max_message),
         )
         .add_service(WorkerServiceServer::new(WorkerApi { registry: services.workers.clone() }))
-        .add_service(PackageServiceServer::new(PackageApi { packages: services.packages.clone() }))
+        .add_service(PackageServiceServer::new(PackageApi {
+            packages: services.packages.clone(),
+            lookups: services.lookups.clone(),
+        }))
         .add_service(WorkerLinkServiceServer::new(WorkerLinkApi { links: services.worker_links.clone() }))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)

@@ -230,6 +230,8 @@ const PUBLIC_METHODS: &[&str] = &[
     "/cordvault.v1.PackageService/GetPackageStatus",
     "/cordvault.v1.PackageService/FetchPackageResult",
     "/cordvault.v1.PackageService/DeletePackage",
+    "/cordvault.v1.PackageService/LookupDiscordUser",
+    "/cordvault.v1.PackageService/LookupGuildWidget",
 ];
 
 pub fn is_public_method(path: &str) -> bool {

@@ -458,6 +458,26 @@ async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
     let no_package = dumpus.get(&format!("/process/{unknown_id}/user/80351110224678912"), &unknown).await;
     assert_eq!(no_package.status(), StatusCode::UNAUTHORIZED);
 
+    // The same over gRPC.
+    let mut packages = cordvault_client::Client::connect(&server.url).await.unwrap().packages();
+    let request =
+        pb::LookupDiscordUserRequest { package_id: id.clone(), key: key.clone(), user_id: "80351110224678912".into() };
+    let found = packages.lookup_discord_user(request).await.unwrap().into_inner();
+    assert_eq!(
+        (found.username.as_str(), found.display_name.as_str(), found.avatar_url.as_str()),
+        ("nelly", "Nelly", avatar)
+    );
+    let request = pb::LookupDiscordUserRequest {
+        package_id: id.clone(),
+        key: wrong.clone(),
+        user_id: "80351110224678912".into(),
+    };
+    assert_eq!(packages.lookup_discord_user(request).await.unwrap_err().code(), tonic::Code::PermissionDenied);
+    let request = pb::LookupGuildWidgetRequest { guild_id: "197038439483310086".into() };
+    assert_eq!(packages.lookup_guild_widget(request).await.unwrap().into_inner().member_count, 61_342);
+    let request = pb::LookupGuildWidgetRequest { guild_id: "1".into() };
+    assert_eq!(packages.lookup_guild_widget(request).await.unwrap_err().code(), tonic::Code::NotFound);
+
     let widget: Value =
         reqwest::get(format!("{}/widget/197038439483310086", server.url)).await.unwrap().json().await.unwrap();
     let icon = "https://cdn.discordapp.com/icons/197038439483310086/f64c482b807da4f539cff778d174971c.png";

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/package.proto.
  */
 export const file_cordvault_v1_package: GenFile = /*@__PURE__*/
-  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI7ChVTdWJtaXRQYWNrYWdlUmVzcG9uc2USEgoKcGFja2FnZV9pZBgBIAEoCRIOCgZxdWV1ZWQYAiABKAgiOgoXR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRwoYR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RhdHVzIjwKGUZldGNoUGFja2FnZVJlc3VsdFJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoaRmV0Y2hQYWNrYWdlUmVzdWx0UmVzcG9uc2USCgoCaXYYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKFERlbGV0ZVBhY2thZ2VSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJIigKFURlbGV0ZVBhY2thZ2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIKpoBCgtQYWNrYWdlU3RlcBIcChhQQUNLQUdFX1NURVBfVU5TUEVDSUZJRUQQABIXChNQQUNLQUdFX1NURVBfTE9DS0VEEAESHAoYUEFDS0FHRV9TVEVQX0RPV05MT0FESU5HEAISGgoWUEFDS0FHRV9TVEVQX0FOQUxZWklORxADEhoKFlBBQ0tBR0VfU1RFUF9QUk9DRVNTRUQQBDKSAwoOUGFja2FnZVNlcnZpY2USWAoNU3VibWl0UGFja2FnZRIiLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVzcG9uc2USYQoQR2V0UGFja2FnZVN0YXR1cxIlLmNvcmR2YXVsdC52MS5HZXRQYWNrYWdlU3RhdHVzUmVxdWVzdBomLmNvcmR2YXVsdC52MS5HZXRQYWNrYWdlU3RhdHVzUmVzcG9uc2USaQoSRmV0Y2hQYWNrYWdlUmVzdWx0EicuY29yZHZhdWx0LnYxLkZldGNoUGFja2FnZVJlc3VsdFJlcXVlc3QaKC5jb3JkdmF1bHQudjEuRmV0Y2hQYWNrYWdlUmVzdWx0UmVzcG9uc2UwARJYCg1EZWxldGVQYWNrYWdlEiIuY29yZHZhdWx0LnYxLkRlbGV0ZVBhY2thZ2VSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLkRlbGV0ZVBhY2thZ2VSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI7ChVTdWJtaXRQYWNrYWdlUmVzcG9uc2USEgoKcGFja2FnZV9pZBgBIAEoCRIOCgZxdWV1ZWQYAiABKAgiOgoXR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRwoYR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RhdHVzIjwKGUZldGNoUGFja2FnZVJlc3VsdFJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoaRmV0Y2hQYWNrYWdlUmVzdWx0UmVzcG9uc2USCgoCaXYYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKFERlbGV0ZVBhY2thZ2VSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJIigKFURlbGV0ZVBhY2thZ2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkwKGExvb2t1cERpc2NvcmRVc2VyUmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCRIPCgd1c2VyX2lkGAMgASgJImgKGUxvb2t1cERpc2NvcmRVc2VyUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEgoKYXZhdGFyX3VybBgEIAEoCSIsChhMb29rdXBHdWlsZFdpZGdldFJlcXVlc3QSEAoIZ3VpbGRfaWQYASABKAkiUQoZTG9va3VwR3VpbGRXaWRnZXRSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCGljb25fdXJsGAIgASgJEhQKDG1lbWJlcl9jb3VudBgDIAEoBCqaAQoLUGFja2FnZVN0ZXASHAoYUEFDS0FHRV9TVEVQX1VOU1BFQ0lGSUVEEAASFwoTUEFDS0FHRV9TVEVQX0xPQ0tFRBABEhwKGFBBQ0tBR0VfU1RFUF9ET1dOTE9BRElORxACEhoKFlBBQ0tBR0VfU1RFUF9BTkFMWVpJTkcQAxIaChZQQUNLQUdFX1NURVBfUFJPQ0VTU0VEEAQy3gQKDlBhY2thZ2VTZXJ2aWNlElgKDVN1Ym1pdFBhY2thZ2USIi5jb3JkdmF1bHQudjEuU3VibWl0UGFja2FnZVJlcXVlc3QaIy5jb3JkdmF1bHQudjEuU3VibWl0UGFja2FnZVJlc3BvbnNlEmEKEEdldFBhY2thZ2VTdGF0dXMSJS5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QaJi5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEmkKEkZldGNoUGFja2FnZVJlc3VsdBInLmNvcmR2YXVsdC52MS5GZXRjaFBhY2thZ2VSZXN1bHRSZXF1ZXN0GiguY29yZHZhdWx0LnYxLkZldGNoUGFja2FnZVJlc3VsdFJlc3BvbnNlMAESWAoNRGVsZXRlUGFja2FnZRIiLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVzcG9uc2USZAoRTG9va3VwRGlzY29yZFVzZXISJi5jb3JkdmF1bHQudjEuTG9va3VwRGlzY29yZFVzZXJSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cERpc2NvcmRVc2VyUmVzcG9uc2USZAoRTG9va3VwR3VpbGRXaWRnZXQSJi5jb3JkdmF1bHQudjEuTG9va3VwR3VpbGRXaWRnZXRSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cEd1aWxkV2lkZ2V0UmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message cordvault.v1.PackageStatus
@@ -267,6 +267,117 @@ export const DeletePackageResponseSchema: GenMessage<DeletePackageResponse> = /*
   messageDesc(file_cordvault_v1_package, 8);
 
 /**
+ * @generated from message cordvault.v1.LookupDiscordUserRequest
+ */
+export type LookupDiscordUserRequest = Message<"cordvault.v1.LookupDiscordUserRequest"> & {
+  /**
+   * @generated from field: string package_id = 1;
+   */
+  packageId: string;
+
+  /**
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * The user's Discord id (a snowflake).
+   *
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message cordvault.v1.LookupDiscordUserRequest.
+ * Use `create(LookupDiscordUserRequestSchema)` to create a new message.
+ */
+export const LookupDiscordUserRequestSchema: GenMessage<LookupDiscordUserRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 9);
+
+/**
+ * @generated from message cordvault.v1.LookupDiscordUserResponse
+ */
+export type LookupDiscordUserResponse = Message<"cordvault.v1.LookupDiscordUserResponse"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * @generated from field: string username = 2;
+   */
+  username: string;
+
+  /**
+   * Empty when the user has none.
+   *
+   * @generated from field: string display_name = 3;
+   */
+  displayName: string;
+
+  /**
+   * Their avatar, or Discord's default one.
+   *
+   * @generated from field: string avatar_url = 4;
+   */
+  avatarUrl: string;
+};
+
+/**
+ * Describes the message cordvault.v1.LookupDiscordUserResponse.
+ * Use `create(LookupDiscordUserResponseSchema)` to create a new message.
+ */
+export const LookupDiscordUserResponseSchema: GenMessage<LookupDiscordUserResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 10);
+
+/**
+ * @generated from message cordvault.v1.LookupGuildWidgetRequest
+ */
+export type LookupGuildWidgetRequest = Message<"cordvault.v1.LookupGuildWidgetRequest"> & {
+  /**
+   * @generated from field: string guild_id = 1;
+   */
+  guildId: string;
+};
+
+/**
+ * Describes the message cordvault.v1.LookupGuildWidgetRequest.
+ * Use `create(LookupGuildWidgetRequestSchema)` to create a new message.
+ */
+export const LookupGuildWidgetRequestSchema: GenMessage<LookupGuildWidgetRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 11);
+
+/**
+ * @generated from message cordvault.v1.LookupGuildWidgetResponse
+ */
+export type LookupGuildWidgetResponse = Message<"cordvault.v1.LookupGuildWidgetResponse"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Empty when the guild has no icon.
+   *
+   * @generated from field: string icon_url = 2;
+   */
+  iconUrl: string;
+
+  /**
+   * @generated from field: uint64 member_count = 3;
+   */
+  memberCount: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.LookupGuildWidgetResponse.
+ * Use `create(LookupGuildWidgetResponseSchema)` to create a new message.
+ */
+export const LookupGuildWidgetResponseSchema: GenMessage<LookupGuildWidgetResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 12);
+
+/**
  * @generated from enum cordvault.v1.PackageStep
  */
 export enum PackageStep {
@@ -361,6 +472,27 @@ export const PackageService: GenService<{
     methodKind: "unary";
     input: typeof DeletePackageRequestSchema;
     output: typeof DeletePackageResponseSchema;
+  },
+  /**
+   * A Discord user (name, display name, avatar), for the holder of a
+   * package's key; looked up through the server's bot, cached for a day.
+   *
+   * @generated from rpc cordvault.v1.PackageService.LookupDiscordUser
+   */
+  lookupDiscordUser: {
+    methodKind: "unary";
+    input: typeof LookupDiscordUserRequestSchema;
+    output: typeof LookupDiscordUserResponseSchema;
+  },
+  /**
+   * A guild's name, icon and member count, as the bot sees it.
+   *
+   * @generated from rpc cordvault.v1.PackageService.LookupGuildWidget
+   */
+  lookupGuildWidget: {
+    methodKind: "unary";
+    input: typeof LookupGuildWidgetRequestSchema;
+    output: typeof LookupGuildWidgetResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordvault_v1_package, 0);

@@ -102,3 +102,41 @@ class DeletePackageResponse(_message.Message):
     DELETED_FIELD_NUMBER: _ClassVar[int]
     deleted: bool
     def __init__(self, deleted: _Optional[bool] = ...) -> None: ...
+
+class LookupDiscordUserRequest(_message.Message):
+    __slots__ = ("package_id", "key", "user_id")
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    package_id: str
+    key: str
+    user_id: str
+    def __init__(self, package_id: _Optional[str] = ..., key: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class LookupDiscordUserResponse(_message.Message):
+    __slots__ = ("user_id", "username", "display_name", "avatar_url")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    AVATAR_URL_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    username: str
+    display_name: str
+    avatar_url: str
+    def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ..., display_name: _Optional[str] = ..., avatar_url: _Optional[str] = ...) -> None: ...
+
+class LookupGuildWidgetRequest(_message.Message):
+    __slots__ = ("guild_id",)
+    GUILD_ID_FIELD_NUMBER: _ClassVar[int]
+    guild_id: str
+    def __init__(self, guild_id: _Optional[str] = ...) -> None: ...
+
+class LookupGuildWidgetResponse(_message.Message):
+    __slots__ = ("name", "icon_url", "member_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ICON_URL_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    icon_url: str
+    member_count: int
+    def __init__(self, name: _Optional[str] = ..., icon_url: _Optional[str] = ..., member_count: _Optional[int] = ...) -> None: ...

@@ -62,6 +62,16 @@ class PackageServiceStub:
                 request_serializer=cordvault_dot_v1_dot_package__pb2.DeletePackageRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_package__pb2.DeletePackageResponse.FromString,
                 _registered_method=True)
+        self.LookupDiscordUser = channel.unary_unary(
+                '/cordvault.v1.PackageService/LookupDiscordUser',
+                request_serializer=cordvault_dot_v1_dot_package__pb2.LookupDiscordUserRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.LookupDiscordUserResponse.FromString,
+                _registered_method=True)
+        self.LookupGuildWidget = channel.unary_unary(
+                '/cordvault.v1.PackageService/LookupGuildWidget',
+                request_serializer=cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetResponse.FromString,
+                _registered_method=True)
 
 
 class PackageServiceServicer:
@@ -106,6 +116,21 @@ class PackageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LookupDiscordUser(self, request, context):
+        """A Discord user (name, display name, avatar), for the holder of a
+        package's key; looked up through the server's bot, cached for a day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LookupGuildWidget(self, request, context):
+        """A guild's name, icon and member count, as the bot sees it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PackageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +153,16 @@ def add_PackageServiceServicer_to_server(servicer, server):
                     servicer.DeletePackage,
                     request_deserializer=cordvault_dot_v1_dot_package__pb2.DeletePackageRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_package__pb2.DeletePackageResponse.SerializeToString,
+            ),
+            'LookupDiscordUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupDiscordUser,
+                    request_deserializer=cordvault_dot_v1_dot_package__pb2.LookupDiscordUserRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.LookupDiscordUserResponse.SerializeToString,
+            ),
+            'LookupGuildWidget': grpc.unary_unary_rpc_method_handler(
+                    servicer.LookupGuildWidget,
+                    request_deserializer=cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -246,6 +281,60 @@ class PackageService:
             '/cordvault.v1.PackageService/DeletePackage',
             cordvault_dot_v1_dot_package__pb2.DeletePackageRequest.SerializeToString,
             cordvault_dot_v1_dot_package__pb2.DeletePackageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupDiscordUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.PackageService/LookupDiscordUser',
+            cordvault_dot_v1_dot_package__pb2.LookupDiscordUserRequest.SerializeToString,
+            cordvault_dot_v1_dot_package__pb2.LookupDiscordUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LookupGuildWidget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.PackageService/LookupGuildWidget',
+            cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetRequest.SerializeToString,
+            cordvault_dot_v1_dot_package__pb2.LookupGuildWidgetResponse.FromString,
             options,
             channel_credentials,
             insecure,
