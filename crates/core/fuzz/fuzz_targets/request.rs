@@ -23,6 +23,7 @@ use cordvault_core::ErrorCode;
 use cordvault_core::fields::{PageToken, validate_password, validate_sha256, validate_username};
 use cordvault_core::ids::{LinkId, UploadId};
 use cordvault_core::media_type::validate_media_type;
+use cordvault_core::package::{PackageId, PackageKey};
 use cordvault_core::path::{TreePath, normalize_name};
 use cordvault_proto::v1 as pb;
 use cordvault_proto::worker::v1 as worker;
@@ -48,6 +49,12 @@ fn optional_path(value: &str) {
     if !value.is_empty() {
         path(value);
     }
+}
+
+/// A data package's id and key, as every call after submission presents them.
+fn package(id: &str, key: &str) {
+    checked("package id", PackageId::parse(id));
+    checked("package key", PackageKey::parse(key));
 }
 
 fn name(value: &str) {
@@ -175,12 +182,26 @@ requests! {
     pb::ResetPasswordRequest => |m| { password(&m.new_password); },
     pb::GetQuotaRequest => |m| { let _ = m; },
     pb::SetQuotaRequest => |m| { let _ = m.max_bytes; },
+    pb::SetPackagePremiumRequest => |m| { checked("package id", PackageId::parse(&m.package_id)); },
+    // PackageService: links are checked by the manager's own parser (with
+    // its allow-list); ids and keys here.
+    pb::SubmitPackageRequest => |m| { let _ = m.link; },
+    pb::GetPackageStatusRequest => |m| { package(&m.package_id, &m.key); },
+    pb::FetchPackageResultRequest => |m| { package(&m.package_id, &m.key); },
+    pb::DeletePackageRequest => |m| { package(&m.package_id, &m.key); },
+    pb::LookupDiscordUserRequest => |m| { package(&m.package_id, &m.key); },
+    pb::LookupGuildWidgetRequest => |m| { let _ = m.guild_id; },
     // WorkerLinkService (cordvault.worker.v1)
     worker::ConnectRequest => |m| {
         use worker::connect_request::Message as FromWorker;
         match &m.message {
             Some(FromWorker::Hello(hello)) => enumeration::<pb::WorkerKind>(hello.kind),
-            Some(FromWorker::ThumbnailResult(_)) | Some(FromWorker::Heartbeat(_)) | None => {}
+            Some(FromWorker::ThumbnailResult(_))
+            | Some(FromWorker::Heartbeat(_))
+            | Some(FromWorker::PackageProgress(_))
+            | Some(FromWorker::PackageResultPiece(_))
+            | Some(FromWorker::PackageResult(_))
+            | None => {}
         }
     },
     worker::RecordChunkRequest => |m| { upload_id(&m.upload_id); },
