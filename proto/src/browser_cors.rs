@@ -6,13 +6,15 @@
 use std::time::Duration;
 
 use http::{HeaderName, Method, header};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 pub fn browser_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allow_headers(Any)
+        // The request's own list, echoed: a `*` would not cover
+        // Authorization (Fetch standard), which Firefox and Safari enforce.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             HeaderName::from_static("grpc-status"),
             HeaderName::from_static("grpc-message"),

@@ -106,6 +106,27 @@ async fn package_commands(backend: Backend) {
     assert!(cli.fails(&["package", "fetch", &wrong]).await.contains("no result"));
     assert_eq!(cli.ok(&["package", "delete", &key]).await, format!("{id}\tdeleted\n"));
     assert!(cli.fails(&["package", "status", &key]).await.contains("no such package"));
+
+    // A zip on this machine is uploaded, one in cordvault named by its
+    // path; both under a key made here, printed once, and signed in only.
+    let own = work.path().join("downloaded.zip");
+    let expected = generate(&PackageSpec::small(63, PackageLayout::Current), &own).unwrap();
+    let own_path = own.to_str().unwrap();
+    assert!(cli.fails(&["package", "submit", own_path]).await.contains("not logged in"));
+    let cli = Cli::logged_in(&server).await;
+    for submitted in [cli.ok(&["package", "submit", own_path, "--wait"]).await, {
+        cli.ok(&["put", own_path, "/package.zip"]).await;
+        cli.ok(&["package", "submit", "--stored", "/package.zip", "--wait"]).await
+    }] {
+        let lines: Vec<&str> = submitted.lines().collect();
+        let [queued, key_line] = lines[..] else { panic!("{submitted}") };
+        let key = key_line.strip_prefix("key\t").unwrap();
+        let id = queued.strip_suffix("\tqueued").unwrap();
+        assert_eq!(id, package_id(key));
+        let database = work.path().join(format!("{id}.sqlite"));
+        cli.ok(&["package", "fetch", key, "--output", database.to_str().unwrap()]).await;
+        expected.clone().with_package_id(id).assert_matches(&read_tables(&database));
+    }
     server.shutdown().await;
 }
 
@@ -204,20 +225,8 @@ async fn write_small_files(dir: &Path, count: u64) {
 
 /// Every file under `dir`, relative, sorted.
 fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(current) = pending.pop() {
-        for entry in std::fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path.strip_prefix(dir).unwrap().to_owned());
-            }
-        }
-    }
-    files.sort();
-    files
+    let files = cordvault_test_support::files_under(dir);
+    files.into_iter().map(|path| path.strip_prefix(dir).unwrap().to_owned()).collect()
 }
 
 /// The whole CLI tour: register, log in, mkdir, put a 300 MiB file and a

@@ -138,6 +138,12 @@ impl Client {
         PackageServiceClient::new(self.channel.clone())
     }
 
+    /// The raw PackageService client as the signed-in user (uploads and
+    /// stored zips need a user; the other calls are authorised by the key).
+    pub fn signed_in_packages(&self) -> Result<PackageServiceClient<Authed>> {
+        Ok(PackageServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
     pub(crate) fn auth_service(&self) -> Result<AuthServiceClient<Authed>> {
         Ok(AuthServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
     }

@@ -23,6 +23,12 @@ type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 const BLOCK: usize = 16;
 /// Longer than any `upn` Discord sends (they are around 1,000 characters).
 const MAX_KEY_LEN: usize = 8192;
+/// A key a client makes must be too long to guess: its holder alone opens
+/// the package.
+const MIN_CLIENT_KEY_LEN: usize = 32;
+
+/// The prefix of the links Discord emails; the key (`upn`) follows it.
+pub const DISCORD_LINK_PREFIX: &str = "https://click.discord.com/ls/click?upn=";
 
 /// The secret a package's owner holds. Its `Debug` and `Display` never show
 /// it, so it cannot reach a log line or an error message by accident.
@@ -40,6 +46,30 @@ impl PackageKey {
             return Err(Error::invalid_argument("a package key holds printable ASCII characters only"));
         }
         Ok(PackageKey(key.to_owned()))
+    }
+
+    /// A key a client made for a zip it uploads or has stored: 32 to 8,192
+    /// characters of A-Z, a-z, 0-9, '-', '.' and '_' (as a `upn` is).
+    pub fn parse_client_made(key: &str) -> Result<PackageKey> {
+        let valid_chars = key.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_'));
+        if !(MIN_CLIENT_KEY_LEN..=MAX_KEY_LEN).contains(&key.len()) || !valid_chars {
+            return Err(Error::invalid_argument(format!(
+                "a package key made by a client has {MIN_CLIENT_KEY_LEN} to {MAX_KEY_LEN} characters of A-Z, a-z, 0-9, '-', '.' and '_'"
+            )));
+        }
+        Ok(PackageKey(key.to_owned()))
+    }
+
+    /// The key an uploaded zip's chunks are sealed under while it waits for
+    /// analysis: derived from the package key, so that the stored zip opens
+    /// only while its owner's key is at hand.
+    pub fn stored_zip_key(&self) -> [u8; 32] {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(b"cordvault stored package zip v1\0");
+        context.update(self.0.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(context.finish().as_ref());
+        key
     }
 
     /// A new random key, for a zip the client uploads itself.
@@ -189,6 +219,19 @@ mod tests {
         assert!(PackageKey::parse("has space").is_err());
         assert!(PackageKey::parse("").is_err());
         assert!(!format!("{key:?}").contains("abc"));
+    }
+
+    #[test]
+    fn keys_clients_make_are_long_and_url_safe() {
+        let generated = PackageKey::generate();
+        assert!(PackageKey::parse_client_made(generated.expose()).is_ok());
+        assert!(PackageKey::parse_client_made(&"a".repeat(31)).is_err());
+        assert!(PackageKey::parse_client_made(&format!("{}/", "a".repeat(40))).is_err());
+        assert!(PackageKey::parse_client_made(&"a".repeat(8193)).is_err());
+        // The stored zip's key depends on the package key, and only on it.
+        let other = PackageKey::generate();
+        assert_eq!(generated.stored_zip_key(), generated.clone().stored_zip_key());
+        assert_ne!(generated.stored_zip_key(), other.stored_zip_key());
     }
 
     #[test]

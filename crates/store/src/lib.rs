@@ -12,6 +12,7 @@ mod error;
 mod local;
 mod put;
 mod spec;
+mod stored_file;
 
 use std::ops::Range;
 
@@ -23,6 +24,7 @@ pub use error::StoreError;
 pub use local::LocalStore;
 pub use put::{StoredChunk, UploadShape, seal_and_put};
 pub use spec::StoreSpec;
+pub use stored_file::StoredFile;
 
 /// Where a store put an object: opaque to everyone but that store.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -238,6 +238,24 @@ fn init_logging() {
         .try_init();
 }
 
+/// Every file under `dir`, recursively, sorted; none when `dir` is missing.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Deterministic pseudo-random bytes (xorshift), fast enough for GiBs.
 pub fn random_bytes(len: usize, seed: u64) -> bytes::Bytes {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

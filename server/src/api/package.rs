@@ -5,11 +5,12 @@ use std::pin::Pin;
 
 use cordvault_proto::v1 as pb;
 use cordvault_proto::v1::package_service_server::PackageService;
-use futures::Stream;
-use tonic::{Request, Response, Status};
+use futures::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
 
-use super::status::ApiResult;
+use super::status::{ApiResult, caller};
 use crate::db::packages::{STEP_ANALYZING, STEP_DOWNLOADING, STEP_LOCKED, STEP_PROCESSED};
+use crate::listener::PeerAddr;
 use crate::services::lookups::Lookups;
 use crate::services::packages::{PackageStatus, Packages, Submitted};
 
@@ -55,7 +56,8 @@ impl PackageService for PackageApi {
         &self,
         request: Request<pb::SubmitPackageRequest>,
     ) -> Result<Response<pb::SubmitPackageResponse>, Status> {
-        match self.packages.submit_link(&request.get_ref().link).await.api()? {
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| peer.ip());
+        match self.packages.submit_link(&request.get_ref().link, peer).await.api()? {
             Submitted::Accepted { package_id, queued } => {
                 Ok(Response::new(pb::SubmitPackageResponse { package_id: package_id.to_string(), queued }))
             }
@@ -63,6 +65,34 @@ impl PackageService for PackageApi {
                 "not a package link: https://click.discord.com/ls/click?upn=… or an allow-listed link",
             )),
         }
+    }
+
+    async fn upload_package(
+        &self,
+        request: Request<Streaming<pb::UploadPackageRequest>>,
+    ) -> Result<Response<pb::SubmitPackageResponse>, Status> {
+        let caller = caller(&request)?;
+        let mut inbound = request.into_inner();
+        let first = inbound
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("send the key and the zip's size in the first message"))?;
+        let rest =
+            inbound.map(|message| message.map(|message| message.data).map_err(cordvault_core::status::from_status));
+        let pieces = futures::stream::iter([Ok(first.data)]).chain(rest);
+        let (package_id, queued) =
+            self.packages.upload(&caller, &first.key, first.size, Box::pin(pieces)).await.api()?;
+        Ok(Response::new(pb::SubmitPackageResponse { package_id: package_id.to_string(), queued }))
+    }
+
+    async fn submit_stored_package(
+        &self,
+        request: Request<pb::SubmitStoredPackageRequest>,
+    ) -> Result<Response<pb::SubmitPackageResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.get_ref();
+        let (package_id, queued) = self.packages.submit_stored(&caller, &body.path, &body.key).await.api()?;
+        Ok(Response::new(pb::SubmitPackageResponse { package_id: package_id.to_string(), queued }))
     }
 
     async fn get_package_status(
@@ -109,11 +139,12 @@ impl PackageService for PackageApi {
         &self,
         request: Request<pb::LookupDiscordUserRequest>,
     ) -> Result<Response<pb::LookupDiscordUserResponse>, Status> {
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| peer.ip());
         let body = request.into_inner();
         let (id, key) = self.packages.authorize(&body.package_id, Some(&body.key)).api()?;
         // Only the holder of a package that exists may use the bot.
-        self.packages.status(&id, key).await.api()?;
-        let user = self.lookups.user(&body.user_id).await.api()?;
+        self.packages.ensure_exists(&id, key).await.api()?;
+        let user = self.lookups.user(&body.user_id, peer).await.api()?;
         Ok(Response::new(pb::LookupDiscordUserResponse {
             user_id: user.user_id,
             username: user.username.unwrap_or_default(),
@@ -126,7 +157,8 @@ impl PackageService for PackageApi {
         &self,
         request: Request<pb::LookupGuildWidgetRequest>,
     ) -> Result<Response<pb::LookupGuildWidgetResponse>, Status> {
-        let widget = self.lookups.guild_widget(&request.get_ref().guild_id).await.api()?;
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| peer.ip());
+        let widget = self.lookups.guild_widget(&request.get_ref().guild_id, peer).await.api()?;
         Ok(Response::new(pb::LookupGuildWidgetResponse {
             name: widget.name,
             icon_url: widget.icon_url.unwrap_or_default(),

@@ -68,6 +68,7 @@ fn to_worker(message: ToConnected) -> ToWorkerMessage {
             key: job.key.expose().to_owned(),
             link: job.link,
             max_package_bytes: job.max_package_bytes,
+            stored: job.stored,
         }),
         ToConnected::Analysis(ToAnalysisWorker::Cancel { package_id }) => {
             ToWorkerMessage::PackageCancel(pb::PackageCancel { package_id })

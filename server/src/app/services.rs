@@ -14,7 +14,7 @@ use crate::services::events::Events;
 use crate::services::janitor::Janitor;
 use crate::services::links::Links;
 use crate::services::lookups::Lookups;
-use crate::services::packages::Packages;
+use crate::services::packages::{PackageStorage, Packages};
 use crate::services::quotas::Quotas;
 use crate::services::reads::Reads;
 use crate::services::revocation::Revocations;
@@ -93,7 +93,13 @@ impl Services {
             ),
         };
         let lookups = Lookups::new(db.clone(), config.clock.clone(), discord_api);
-        let packages = Packages::new(db.clone(), config.packages.clone(), tickets.clone(), config.clock.clone());
+        let package_storage = PackageStorage {
+            tree: tree.clone(),
+            store: store.clone(),
+            master: master.clone(),
+            chunk_size: config.chunk_size,
+        };
+        let packages = Packages::new(package_storage, config.packages.clone(), tickets.clone(), config.clock.clone());
         let uploads = Arc::new(Uploads::new(
             tree.clone(),
             store.clone(),

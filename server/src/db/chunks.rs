@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{chunks, orphan_chunks, upload_sessions};
+use super::schema::{chunks, orphan_chunks, package_chunks, upload_sessions};
 use super::{Db, DbError, now_ms, run, transaction};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -84,6 +84,11 @@ impl Db {
 
     /// Every locator the database knows, for consistency checks.
     pub async fn all_locators(&self) -> Result<Vec<String>, DbError> {
-        run!(self, |conn| Ok(chunks::table.select(chunks::locator).load(conn).await?))
+        run!(self, |conn| {
+            let mut locators: Vec<String> = chunks::table.select(chunks::locator).load(conn).await?;
+            // Uploaded package zips waiting for analysis.
+            locators.extend(package_chunks::table.select(package_chunks::locator).load::<String>(conn).await?);
+            Ok(locators)
+        })
     }
 }

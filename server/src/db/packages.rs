@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use super::schema::{package_results, packages};
+use super::schema::{orphan_chunks, package_chunks, package_results, packages};
 use super::{Db, DbError, now_ms, run, transaction};
 
 pub const STEP_LOCKED: &str = "LOCKED";
@@ -30,6 +30,8 @@ pub struct PackageRow {
     pub attempts: i32,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The signed-in user who submitted an upload or a stored file.
+    pub owner_id: Option<i64>,
 }
 
 impl PackageRow {
@@ -40,10 +42,20 @@ impl PackageRow {
 }
 
 /// Where a package's zip comes from, without its key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PackageSource {
     pub kind: &'static str,
     pub link: Option<String>,
+    /// An uploaded zip's chunks, in order.
+    pub chunks: Vec<PackageChunk>,
+    pub owner_id: Option<i64>,
+}
+
+/// A chunk of an uploaded zip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageChunk {
+    pub locator: String,
+    pub plain_size: i64,
 }
 
 /// The queue around one package, as dumpus clients show it.
@@ -62,6 +74,33 @@ macro_rules! queued_packages {
     () => {
         packages::table.filter(packages::errored.eq(false)).filter(packages::step.ne(STEP_PROCESSED))
     };
+}
+
+/// Hands an uploaded zip's chunks to the janitor (in the caller's
+/// transaction): the package no longer needs them.
+macro_rules! release_uploaded_zip {
+    ($conn:ident, $package_id:expr) => {{
+        let locators: Vec<String> = package_chunks::table
+            .filter(package_chunks::package_id.eq($package_id))
+            .select(package_chunks::locator)
+            .load($conn)
+            .await?;
+        queue_orphans!($conn, locators.iter());
+        diesel::delete(package_chunks::table.filter(package_chunks::package_id.eq($package_id))).execute($conn).await?;
+    }};
+}
+
+macro_rules! queue_orphans {
+    ($conn:ident, $locators:expr) => {{
+        let now = now_ms();
+        // One row at a time: SQLite takes no batch insert from diesel.
+        for locator in $locators {
+            diesel::insert_into(orphan_chunks::table)
+                .values((orphan_chunks::locator.eq(locator), orphan_chunks::queued_at.eq(now)))
+                .execute($conn)
+                .await?;
+        }
+    }};
 }
 
 impl Db {
@@ -88,6 +127,8 @@ impl Db {
                 .optional()?;
             if let Some(existing) = existing {
                 if !existing.errored {
+                    // This submission's own zip, if it brought one, is not needed.
+                    queue_orphans!(conn, source.chunks.iter().map(|chunk| &chunk.locator));
                     return Ok::<_, DbError>((existing, false));
                 }
                 diesel::delete(packages::table.filter(packages::package_id.eq(&package_id))).execute(conn).await?;
@@ -102,6 +143,7 @@ impl Db {
                     packages::step.eq(STEP_LOCKED),
                     packages::source_kind.eq(source.kind),
                     packages::source_link.eq(&source.link),
+                    packages::owner_id.eq(source.owner_id),
                     packages::standard_total_when_joined.eq(all - premium_total),
                     packages::premium_total_when_joined.eq(premium_total),
                     packages::created_at.eq(now),
@@ -110,6 +152,17 @@ impl Db {
                 .returning(PackageRow::as_returning())
                 .get_result(conn)
                 .await?;
+            for (index, chunk) in source.chunks.iter().enumerate() {
+                diesel::insert_into(package_chunks::table)
+                    .values((
+                        package_chunks::package_id.eq(&package_id),
+                        package_chunks::chunk_index.eq(index as i64),
+                        package_chunks::locator.eq(&chunk.locator),
+                        package_chunks::plain_size.eq(chunk.plain_size),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
             Ok((row, true))
         })
     }
@@ -217,6 +270,7 @@ impl Db {
             if updated == 0 {
                 return Ok::<_, DbError>(false);
             }
+            release_uploaded_zip!(conn, &package_id);
             diesel::insert_into(package_results::table)
                 .values((
                     package_results::package_id.eq(&package_id),
@@ -232,18 +286,20 @@ impl Db {
 
     /// Marks a package errored with a dumpus error code; it leaves the queue.
     pub async fn fail_package(&self, package_id: &str, code: &str) -> Result<(), DbError> {
-        run!(self, |conn| {
-            diesel::update(packages::table.filter(packages::package_id.eq(package_id)))
+        let (package_id, code) = (package_id.to_owned(), code.to_owned());
+        transaction!(self, |conn| {
+            diesel::update(packages::table.filter(packages::package_id.eq(&package_id)))
                 .set((
                     packages::errored.eq(true),
-                    packages::error_code.eq(code),
+                    packages::error_code.eq(&code),
                     packages::claimed_by.eq(None::<String>),
                     packages::lease_until.eq(None::<i64>),
                     packages::updated_at.eq(now_ms()),
                 ))
                 .execute(conn)
                 .await?;
-            Ok(())
+            release_uploaded_zip!(conn, &package_id);
+            Ok::<_, DbError>(())
         })
     }
 
@@ -285,10 +341,39 @@ impl Db {
     pub async fn delete_package(&self, package_id: &str) -> Result<bool, DbError> {
         let package_id = package_id.to_owned();
         transaction!(self, |conn| {
+            release_uploaded_zip!(conn, &package_id);
             diesel::delete(package_results::table.find(&package_id)).execute(conn).await?;
             let deleted =
                 diesel::delete(packages::table.filter(packages::package_id.eq(&package_id))).execute(conn).await?;
             Ok::<_, DbError>(deleted == 1)
+        })
+    }
+
+    /// An uploaded zip's chunks, in order.
+    pub async fn package_chunks(&self, package_id: &str) -> Result<Vec<PackageChunk>, DbError> {
+        let rows: Vec<(String, i64)> = run!(self, |conn| package_chunks::table
+            .filter(package_chunks::package_id.eq(package_id))
+            .order(package_chunks::chunk_index)
+            .select((package_chunks::locator, package_chunks::plain_size))
+            .load(conn)
+            .await)?;
+        Ok(rows.into_iter().map(|(locator, plain_size)| PackageChunk { locator, plain_size }).collect())
+    }
+
+    /// Packages a user submitted (uploads and stored files) still unfinished.
+    pub async fn unfinished_packages_of(&self, owner_id: i64) -> Result<i64, DbError> {
+        run!(self, |conn| Ok(queued_packages!()
+            .filter(packages::owner_id.eq(owner_id))
+            .count()
+            .get_result(conn)
+            .await?))
+    }
+
+    /// Hands chunks nothing records to the janitor (an upload that broke off).
+    pub async fn queue_orphans(&self, locators: Vec<String>) -> Result<(), DbError> {
+        run!(self, |conn| {
+            queue_orphans!(conn, locators.iter());
+            Ok(())
         })
     }
 

@@ -184,6 +184,16 @@ diesel::table! {
         attempts -> Integer,
         created_at -> BigInt,
         updated_at -> BigInt,
+        owner_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    package_chunks (package_id, chunk_index) {
+        package_id -> Text,
+        chunk_index -> BigInt,
+        locator -> Text,
+        plain_size -> BigInt,
     }
 }
 
@@ -229,6 +239,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     quotas,
     data_migrations,
     packages,
+    package_chunks,
     package_results,
     discord_lookups,
 );

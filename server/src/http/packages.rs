@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordvault_core::package::{PackageId, PackageKey};
@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::HttpState;
 use crate::db::packages::{PackageRow, STEP_PROCESSED};
+use crate::listener::PeerAddr;
 use crate::services::packages::{PackageStatus, Submitted};
 
 /// How long the URL `/blob` hands out stays valid, as the original's default.
@@ -62,14 +63,29 @@ struct ProcessBody {
     package_link: String,
 }
 
-async fn process(State(state): State<HttpState>, body: Bytes) -> Response {
+/// The caller's address, for the rate limits.
+fn peer_ip(peer: Option<Extension<PeerAddr>>) -> Option<std::net::IpAddr> {
+    peer.map(|Extension(PeerAddr(peer))| peer.ip())
+}
+
+/// A refusal by a rate limit: 429 with Retry-After and the original's
+/// error body.
+fn too_many(err: &Error) -> Response {
+    let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, &err.message);
+    if let Some(secs) = err.retry_after_secs() {
+        response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    response
+}
+
+async fn process(State(state): State<HttpState>, peer: Option<Extension<PeerAddr>>, body: Bytes) -> Response {
     let Ok(body) = serde_json::from_slice::<ProcessBody>(&body) else {
         return json_error(
             StatusCode::BAD_REQUEST,
             "send JSON: {\"package_link\": \"https://click.discord.com/ls/click?upn=…\"}",
         );
     };
-    match state.packages.submit_link(&body.package_link).await {
+    match state.packages.submit_link(&body.package_link, peer_ip(peer)).await {
         Ok(Submitted::Accepted { package_id, .. }) => {
             Json(json!({ "isAccepted": true, "packageId": package_id.as_str(), "errorMessageCode": null }))
                 .into_response()
@@ -77,6 +93,7 @@ async fn process(State(state): State<HttpState>, body: Bytes) -> Response {
         Ok(Submitted::InvalidLink) => {
             Json(json!({ "isAccepted": false, "packageId": null, "errorMessageCode": "INVALID_LINK" })).into_response()
         }
+        Err(err) if err.code == ErrorCode::ResourceExhausted => too_many(&err),
         Err(err) => internal(err),
     }
 }
@@ -214,15 +231,16 @@ async fn delete(State(state): State<HttpState>, Path(package_id): Path<String>, 
 async fn user(
     State(state): State<HttpState>,
     Path((package_id, user_id)): Path<(String, String)>,
+    peer: Option<Extension<PeerAddr>>,
     headers: HeaderMap,
 ) -> Response {
     let Some((id, key)) = authorized(&state, &package_id, &headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    if state.packages.status(&id, key).await.is_err() {
+    if state.packages.ensure_exists(&id, key).await.is_err() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    match state.lookups.user(&user_id).await {
+    match state.lookups.user(&user_id, peer_ip(peer)).await {
         Ok(user) => Json(json!({
             "user_id": user.user_id,
             "display_name": user.display_name,
@@ -233,6 +251,7 @@ async fn user(
         Err(err) if matches!(err.code, ErrorCode::NotFound | ErrorCode::InvalidArgument) => {
             StatusCode::NOT_FOUND.into_response()
         }
+        Err(err) if err.code == ErrorCode::ResourceExhausted => too_many(&err),
         Err(err) => {
             tracing::warn!(error = %err, "user lookup failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -241,11 +260,15 @@ async fn user(
 }
 
 /// A guild's widget: `{name, icon_url, member_count}`.
-async fn widget(State(state): State<HttpState>, Path(guild_id): Path<String>) -> Response {
+async fn widget(
+    State(state): State<HttpState>,
+    Path(guild_id): Path<String>,
+    peer: Option<Extension<PeerAddr>>,
+) -> Response {
     if guild_id.is_empty() || !guild_id.bytes().all(|byte| byte.is_ascii_digit()) {
         return json_error(StatusCode::BAD_REQUEST, "invalid guild id");
     }
-    match state.lookups.guild_widget(&guild_id).await {
+    match state.lookups.guild_widget(&guild_id, peer_ip(peer)).await {
         Ok(widget) => {
             Json(json!({ "name": widget.name, "icon_url": widget.icon_url, "member_count": widget.member_count }))
                 .into_response()
@@ -253,6 +276,7 @@ async fn widget(State(state): State<HttpState>, Path(guild_id): Path<String>) ->
         Err(err) if matches!(err.code, ErrorCode::NotFound | ErrorCode::InvalidArgument) => {
             json_error(StatusCode::NOT_FOUND, "guild not found or bot lacks access")
         }
+        Err(err) if err.code == ErrorCode::ResourceExhausted => too_many(&err),
         Err(err) => internal(err),
     }
 }

@@ -2,6 +2,7 @@
 //! through the bot (the same request path and rate limiter as the Discord
 //! chunk store) and cached in the database for a day.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use cordvault_core::{Error, Result};
 use cordvault_store::{DiscordApi, StoreError};
 use serde_json::Value;
 
+use super::rate_limit::{RateLimiter, RatePolicy};
 use crate::db::Db;
 
 /// How long a looked-up user or guild is served from the cache.
@@ -38,16 +40,23 @@ pub struct Lookups {
     clock: Clock,
     /// None without DISCORD_BOT_TOKEN: every lookup is NOT_FOUND.
     api: Option<Arc<DiscordApi>>,
+    /// Lookups that reach Discord spend the bot's rate limit: per address.
+    fetches: RateLimiter,
 }
+
+/// Lookups an address may send to Discord: 30 at once, then one a second.
+const FETCHES: RatePolicy = RatePolicy { burst: 30, refill: Duration::from_secs(1) };
 
 impl Lookups {
     pub fn new(db: Db, clock: Clock, api: Option<DiscordApi>) -> Lookups {
-        Lookups { db, clock, api: api.map(Arc::new) }
+        let fetches = RateLimiter::new("Discord lookups", FETCHES, clock.clone());
+        Lookups { db, clock, api: api.map(Arc::new), fetches }
     }
 
-    pub async fn user(&self, user_id: &str) -> Result<DiscordUser> {
+    /// `peer` is the caller's address, for the rate limit.
+    pub async fn user(&self, user_id: &str, peer: Option<IpAddr>) -> Result<DiscordUser> {
         let id = snowflake(user_id)?;
-        let user = self.cached("user", user_id, |api| async move { api.user(id).await }).await?;
+        let user = self.cached("user", user_id, peer, |api| async move { api.user(id).await }).await?;
         Ok(DiscordUser {
             user_id: user_id.to_owned(),
             username: text(&user, "username"),
@@ -56,9 +65,9 @@ impl Lookups {
         })
     }
 
-    pub async fn guild_widget(&self, guild_id: &str) -> Result<GuildWidget> {
+    pub async fn guild_widget(&self, guild_id: &str, peer: Option<IpAddr>) -> Result<GuildWidget> {
         let id = snowflake(guild_id)?;
-        let guild = self.cached("guild", guild_id, |api| async move { api.guild_with_counts(id).await }).await?;
+        let guild = self.cached("guild", guild_id, peer, |api| async move { api.guild_with_counts(id).await }).await?;
         let icon_url = text(&guild, "icon").map(|icon| {
             let extension = if icon.starts_with("a_") { "gif" } else { "png" };
             format!("https://cdn.discordapp.com/icons/{guild_id}/{icon}.{extension}")
@@ -72,7 +81,7 @@ impl Lookups {
 
     /// The cached payload, or a fresh one from Discord, kept when it looks
     /// real (it names the user or guild).
-    async fn cached<F, Fut>(&self, kind: &str, id: &str, fetch: F) -> Result<Value>
+    async fn cached<F, Fut>(&self, kind: &str, id: &str, peer: Option<IpAddr>, fetch: F) -> Result<Value>
     where
         F: FnOnce(Arc<DiscordApi>) -> Fut,
         Fut: Future<Output = std::result::Result<Value, StoreError>>,
@@ -88,6 +97,7 @@ impl Lookups {
             .api
             .clone()
             .ok_or_else(|| Error::not_found(format!("no Discord bot is configured to look up a {kind}")))?;
+        self.fetches.take(peer)?;
         let value = match fetch(api).await {
             Ok(value) => value,
             Err(StoreError::NotFound(_)) => return Err(Error::not_found(format!("Discord knows no such {kind}"))),

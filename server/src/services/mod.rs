@@ -12,6 +12,7 @@ pub mod links;
 pub mod lookups;
 pub mod packages;
 pub mod quotas;
+pub mod rate_limit;
 pub mod reads;
 pub mod revocation;
 pub mod sharing;

@@ -12,19 +12,30 @@
 //! poll their status every second) brings the key back.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
+use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::clock::Clock;
-use cordvault_core::package::{PackageId, PackageKey};
+use cordvault_core::crypto::MasterKey;
+use cordvault_core::package::{DISCORD_LINK_PREFIX, PackageId, PackageKey};
+use cordvault_core::path::TreePath;
 use cordvault_core::ticket::{TicketHolder, TicketKey, TicketPurpose};
 use cordvault_core::{Error, Result};
-use tokio::sync::{Notify, mpsc};
+use cordvault_proto::worker::v1::StoredZip;
+use cordvault_store::{ChunkStore, UploadShape, seal_and_put};
+use futures::{Stream, StreamExt};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
+use super::access::{Caller, ensure_can_read};
+use super::rate_limit::{RateLimiter, RatePolicy};
+use super::reads::content_chunks;
+use super::tree::Tree;
 use crate::db::Db;
-use crate::db::packages::{PackageRow, PackageSource, QueueCounts, STEP_ANALYZING, STEP_DOWNLOADING};
+use crate::db::packages::{PackageChunk, PackageRow, PackageSource, QueueCounts, STEP_ANALYZING, STEP_DOWNLOADING};
 
 /// Jobs that failed this often (worker crashed, timed out) are errored.
 const MAX_ATTEMPTS: i32 = 3;
@@ -33,10 +44,19 @@ const MAX_ATTEMPTS: i32 = 3;
 const POLL: Duration = Duration::from_secs(1);
 /// Which made-up statistics the demo package holds.
 const DEMO_SEED: u64 = 2023;
-/// The prefix of the links Discord emails; what follows is the key.
-const DISCORD_LINK: &str = "https://click.discord.com/ls/click?upn=";
 /// A Discord key is at least this long.
 const MIN_DISCORD_KEY: usize = 500;
+/// Unfinished packages a user may have submitted as uploads or stored files.
+const MAX_UNFINISHED_PER_USER: i64 = 3;
+/// Zips streamed into this manager at once; more are refused, to be retried.
+const CONCURRENT_UPLOADS: usize = 4;
+/// An upload that sends nothing for this long is dropped.
+const UPLOAD_IDLE: Duration = Duration::from_secs(60);
+/// Keys held at most: beyond this, a package waits for its owner's next call.
+const MAX_KEYS: usize = 100_000;
+/// Links an address may submit: 10 at once, then one every 6 seconds.
+/// Each queues a download; nobody has a reason to send more.
+const SUBMISSIONS: RatePolicy = RatePolicy { burst: 10, refill: Duration::from_secs(6) };
 
 /// The codes dumpus clients know, beside cordvault's own.
 pub const INVALID_LINK: &str = "INVALID_LINK";
@@ -101,7 +121,7 @@ impl PackageLink {
     /// allow-listed prefix (whose key is the base64 of its path, as the
     /// original derives it).
     pub fn parse(link: &str, allowlist: &[String]) -> Option<PackageLink> {
-        if let Some(key) = link.strip_prefix(DISCORD_LINK) {
+        if let Some(key) = link.strip_prefix(DISCORD_LINK_PREFIX) {
             let valid = key.len() >= MIN_DISCORD_KEY
                 && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_'));
             if valid {
@@ -125,8 +145,10 @@ impl PackageLink {
 
     fn stored_source(&self) -> PackageSource {
         match &self.source {
-            LinkSource::Discord => PackageSource { kind: "discord", link: None },
-            LinkSource::Allowed { template } => PackageSource { kind: "link", link: Some(template.clone()) },
+            LinkSource::Discord => PackageSource { kind: "discord", ..PackageSource::default() },
+            LinkSource::Allowed { template } => {
+                PackageSource { kind: "link", link: Some(template.clone()), ..PackageSource::default() }
+            }
         }
     }
 }
@@ -166,8 +188,19 @@ pub struct PackageStatus {
 pub struct PackageJob {
     pub package_id: String,
     pub key: PackageKey,
+    /// Where the zip is: a link, or chunks in the store.
     pub link: String,
+    pub stored: Option<StoredZip>,
     pub max_package_bytes: u64,
+}
+
+/// The chunk store, for zips uploaded or already stored.
+#[derive(Clone)]
+pub struct PackageStorage {
+    pub tree: Tree,
+    pub store: Arc<dyn ChunkStore>,
+    pub master: Option<MasterKey>,
+    pub chunk_size: u64,
 }
 
 /// What the manager sends an analysis worker.
@@ -210,6 +243,9 @@ type Waiters = Arc<Mutex<HashMap<String, mpsc::Sender<PackageAnswer>>>>;
 #[derive(Clone)]
 pub struct Packages {
     db: Db,
+    storage: PackageStorage,
+    uploads: Arc<Semaphore>,
+    submissions: RateLimiter,
     tickets: TicketKey,
     clock: Clock,
     config: Arc<PackageConfig>,
@@ -222,9 +258,12 @@ pub struct Packages {
 }
 
 impl Packages {
-    pub fn new(db: Db, config: PackageConfig, tickets: TicketKey, clock: Clock) -> Packages {
+    pub fn new(storage: PackageStorage, config: PackageConfig, tickets: TicketKey, clock: Clock) -> Packages {
         Packages {
-            db,
+            db: storage.tree.db().clone(),
+            storage,
+            uploads: Arc::new(Semaphore::new(CONCURRENT_UPLOADS)),
+            submissions: RateLimiter::new("package submissions", SUBMISSIONS, clock.clone()),
             tickets,
             clock,
             config: Arc::new(config),
@@ -255,21 +294,171 @@ impl Packages {
     }
 
     /// Queues the package a link names, unless it is queued, running or
-    /// processed already (an errored one is queued again).
-    pub async fn submit_link(&self, link: &str) -> Result<Submitted> {
+    /// processed already (an errored one is queued again). `peer` is the
+    /// caller's address, for the rate limit.
+    pub async fn submit_link(&self, link: &str, peer: Option<IpAddr>) -> Result<Submitted> {
+        self.submissions.take(peer)?;
         let Some(link) = PackageLink::parse(link.trim(), &self.config.allowlist) else {
             return Ok(Submitted::InvalidLink);
         };
-        let package_id = link.key.package_id();
-        let (row, queued) = self.db.submit_package(package_id.as_str(), link.stored_source()).await?;
+        let source = link.stored_source();
+        let (package_id, queued) = self.queue(link.key, source).await?;
+        Ok(Submitted::Accepted { package_id, queued })
+    }
+
+    /// Queues a zip the caller streams, under a key the client made: each
+    /// chunk is sealed under a key derived from the package key and
+    /// written to the chunk store as it arrives, so memory holds one chunk.
+    /// The zip stays only until the analysis ends or the package is deleted.
+    pub async fn upload(
+        &self,
+        caller: &Caller,
+        key: &str,
+        size: u64,
+        mut pieces: impl Stream<Item = Result<Bytes>> + Unpin,
+    ) -> Result<(PackageId, bool)> {
+        let key = PackageKey::parse_client_made(key)?;
+        if size == 0 {
+            return Err(Error::invalid_argument("the zip is empty: send its size in the first message"));
+        }
+        self.check_size(size)?;
+        let package_id = key.package_id();
+        if let Some(row) = self.db.package(package_id.as_str()).await?
+            && !row.errored
+        {
+            // Already queued, running or processed: nothing more to read.
+            if row.in_queue() {
+                self.remember(&package_id, key);
+            }
+            return Ok((package_id, false));
+        }
+        self.ensure_room_for(caller).await?;
+        let _permit = self
+            .uploads
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::resource_exhausted("too many package uploads at once; try again shortly"))?;
+        let mut written = Vec::new();
+        let stored = self.store_zip(&key, size, &mut pieces, &mut written).await;
+        if let Err(err) = stored {
+            // Nothing records these chunks: the janitor deletes them.
+            let locators = written.into_iter().map(|chunk| chunk.locator).collect();
+            if let Err(orphaned) = self.db.queue_orphans(locators).await {
+                tracing::warn!(error = %orphaned, "cannot hand a broken-off upload's chunks to the janitor");
+            }
+            return Err(err);
+        }
+        tracing::info!(package_id = %package_id, bytes = size, chunks = written.len(), "package zip uploaded");
+        let source = PackageSource {
+            kind: "upload",
+            chunks: written,
+            owner_id: Some(caller.user_id),
+            ..PackageSource::default()
+        };
+        self.queue(key, source).await
+    }
+
+    /// Writes the streamed zip to the store; the chunks written so far go
+    /// into `written`, whether it succeeds or not.
+    async fn store_zip(
+        &self,
+        key: &PackageKey,
+        size: u64,
+        pieces: &mut (impl Stream<Item = Result<Bytes>> + Unpin),
+        written: &mut Vec<PackageChunk>,
+    ) -> Result<()> {
+        let chunk_size = self.storage.chunk_size;
+        let codec = ChunkCodec::from_data_key(&key.stored_zip_key())?;
+        let shape = UploadShape { size, chunk_size };
+        let mut chunk = BytesMut::with_capacity(chunk_size as usize);
+        let mut received = 0u64;
+        loop {
+            let piece = tokio::time::timeout(UPLOAD_IDLE, pieces.next())
+                .await
+                .map_err(|_| Error::unavailable("the upload sent nothing for a minute; send it again"))?;
+            let Some(piece) = piece else { break };
+            let mut piece = piece?;
+            received += piece.len() as u64;
+            if received > size {
+                return Err(Error::invalid_argument(format!("the zip is longer than the {size} bytes announced")));
+            }
+            while !piece.is_empty() {
+                let take = piece.len().min(chunk_size as usize - chunk.len());
+                chunk.extend_from_slice(&piece.split_to(take));
+                if chunk.len() as u64 == chunk_size {
+                    let index = written.len() as u64;
+                    let stored =
+                        seal_and_put(&*self.storage.store, &codec, shape, index, chunk.split().freeze()).await?;
+                    written.push(PackageChunk { locator: stored.locator.0, plain_size: chunk_size as i64 });
+                }
+            }
+        }
+        if received != size {
+            return Err(Error::invalid_argument(format!("the upload ended after {received} of {size} bytes")));
+        }
+        if !chunk.is_empty() {
+            let (index, plain_size) = (written.len() as u64, chunk.len() as i64);
+            let stored = seal_and_put(&*self.storage.store, &codec, shape, index, chunk.freeze()).await?;
+            written.push(PackageChunk { locator: stored.locator.0, plain_size });
+        }
+        Ok(())
+    }
+
+    /// Queues a zip stored in cordvault that the caller may read, under a
+    /// key the client made.
+    pub async fn submit_stored(&self, caller: &Caller, path: &str, key: &str) -> Result<(PackageId, bool)> {
+        let key = PackageKey::parse_client_made(key)?;
+        let path = TreePath::parse(path)?;
+        let view = self.storage.tree.resolve(&path).await?;
+        let grants = self.storage.tree.grants(caller, &view.row).await?;
+        ensure_can_read(caller, &view.row, grants, &path.to_string())?;
+        let Some(content_id) = view.row.content_id.filter(|_| !view.row.is_folder) else {
+            return Err(Error::failed_precondition(format!("{path} is a folder, not a zip")));
+        };
+        let content =
+            self.db.content(content_id).await?.ok_or_else(|| Error::not_found(format!("{path} was deleted")))?;
+        self.check_size(content.size as u64)?;
+        self.ensure_room_for(caller).await?;
+        let source = PackageSource {
+            kind: "file",
+            link: Some(content_id.to_string()),
+            owner_id: Some(caller.user_id),
+            ..PackageSource::default()
+        };
+        self.queue(key, source).await
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let max = self.config.max_package_bytes;
+        if size > max {
+            return Err(Error::invalid_argument(format!("the zip is over the {max}-byte limit (PACKAGE_TOO_LARGE)")));
+        }
+        Ok(())
+    }
+
+    /// A user's uploads and stored files in the queue are limited, so that
+    /// nobody fills the store or the queue.
+    async fn ensure_room_for(&self, caller: &Caller) -> Result<()> {
+        if self.db.unfinished_packages_of(caller.user_id).await? >= MAX_UNFINISHED_PER_USER {
+            return Err(Error::resource_exhausted(format!(
+                "you have {MAX_UNFINISHED_PER_USER} packages waiting already; wait for one to finish or delete one"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn queue(&self, key: PackageKey, source: PackageSource) -> Result<(PackageId, bool)> {
+        let package_id = key.package_id();
+        let kind = source.kind;
+        let (row, queued) = self.db.submit_package(package_id.as_str(), source).await?;
         if row.in_queue() {
-            self.remember(&package_id, link.key);
+            self.remember(&package_id, key);
         }
         if queued {
-            tracing::info!(package_id = %package_id, "package queued");
+            tracing::info!(package_id = %package_id, source = kind, "package queued");
             self.queued.notify_waiters();
         }
-        Ok(Submitted::Accepted { package_id, queued })
+        Ok((package_id, queued))
     }
 
     /// Checks that `key` opens package `package_id`; keeps the key for the
@@ -293,6 +482,16 @@ impl Packages {
         }
         let queue = self.db.queue_counts(&row).await?;
         Ok(PackageStatus { row, queue })
+    }
+
+    /// Checks the package exists (keeping its key while it is queued),
+    /// without the queue counts a status needs.
+    pub async fn ensure_exists(&self, id: &PackageId, key: PackageKey) -> Result<()> {
+        let row = self.db.package(id.as_str()).await?.ok_or_else(|| Error::not_found("no such package"))?;
+        if row.in_queue() {
+            self.remember(id, key);
+        }
+        Ok(())
     }
 
     /// The sealed result and its IV (hex).
@@ -337,7 +536,14 @@ impl Packages {
     }
 
     fn remember(&self, id: &PackageId, key: PackageKey) {
-        let newly = self.keys.lock().unwrap_or_else(PoisonError::into_inner).insert(id.clone(), key).is_none();
+        let newly = {
+            let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
+            if keys.len() >= MAX_KEYS && !keys.contains_key(id) {
+                tracing::warn!(package_id = %id, "too many package keys held; the package waits for its owner's next call");
+                return;
+            }
+            keys.insert(id.clone(), key).is_none()
+        };
         if newly {
             self.queued.notify_waiters();
         }
@@ -430,11 +636,10 @@ impl Packages {
         waiters: &Waiters,
     ) -> bool {
         let package_id = row.package_id.clone();
-        let link = match download_url(&row, &key, &self.config.click_base) {
-            Ok(link) => link,
-            Err(err) => {
-                tracing::warn!(%package_id, error = %err, "cannot prepare a package job");
-                self.fail(&package_id, UNKNOWN_ERROR).await;
+        let job = match self.job_for(&row, key).await {
+            Ok(job) => job,
+            Err(code) => {
+                self.fail(&package_id, code).await;
                 return true;
             }
         };
@@ -442,8 +647,6 @@ impl Packages {
         waiters.lock().unwrap_or_else(PoisonError::into_inner).insert(package_id.clone(), answer);
         let (stop, mut stopped) = mpsc::channel(1);
         self.running.lock().unwrap_or_else(PoisonError::into_inner).insert(package_id.clone(), stop);
-        let job =
-            PackageJob { package_id: package_id.clone(), key, link, max_package_bytes: self.config.max_package_bytes };
         let outcome = if jobs.send(ToAnalysisWorker::Job(job)).await.is_err() {
             JobEnd::WorkerGone
         } else {
@@ -468,6 +671,55 @@ impl Packages {
         }
     }
 
+    /// The job for a claimed package; the error code to fail it with when
+    /// its zip cannot be found.
+    async fn job_for(&self, row: &PackageRow, key: PackageKey) -> std::result::Result<PackageJob, &'static str> {
+        let package_id = row.package_id.as_str();
+        let stored = match row.source_kind.as_str() {
+            "upload" => self.db.package_chunks(package_id).await.map_err(Error::from).map(|chunks| {
+                Some(StoredZip {
+                    size: chunks.iter().map(|chunk| chunk.plain_size as u64).sum(),
+                    chunk_size: chunks.first().map(|chunk| chunk.plain_size as u64).unwrap_or_default(),
+                    data_key: key.stored_zip_key().to_vec().into(),
+                    chunk_locators: chunks.into_iter().map(|chunk| chunk.locator).collect(),
+                })
+            }),
+            "file" => {
+                let content_id = row.source_link.as_deref().and_then(|id| id.parse().ok()).unwrap_or(-1);
+                match content_chunks(&self.db, self.storage.master.as_ref(), content_id).await {
+                    Ok(Some(content)) => Ok(Some(StoredZip {
+                        size: content.size,
+                        chunk_size: content.chunk_size,
+                        data_key: content.data_key.into(),
+                        chunk_locators: content.locators,
+                    })),
+                    // The file was deleted (and purged) since.
+                    Ok(None) => return Err(INVALID_LINK),
+                    Err(err) => Err(err),
+                }
+            }
+            _ => Ok(None),
+        };
+        let stored = stored.map_err(|err| {
+            tracing::warn!(%package_id, error = %err, "cannot prepare a package job");
+            UNKNOWN_ERROR
+        })?;
+        let link = match stored {
+            Some(_) => String::new(),
+            None => download_url(row, &key, &self.config.click_base).map_err(|err| {
+                tracing::warn!(%package_id, error = %err, "cannot prepare a package job");
+                UNKNOWN_ERROR
+            })?,
+        };
+        Ok(PackageJob {
+            package_id: package_id.to_owned(),
+            key,
+            link,
+            stored,
+            max_package_bytes: self.config.max_package_bytes,
+        })
+    }
+
     /// Follows a job's answers until it ends, renewing the lease.
     async fn follow(
         &self,
@@ -478,7 +730,7 @@ impl Packages {
     ) -> JobEnd {
         let deadline = tokio::time::Instant::now() + self.config.job_timeout;
         let mut renew = tokio::time::interval(self.config.lease / 3);
-        let mut result = BytesMut::new();
+        let mut result = Vec::new();
         loop {
             let answer = tokio::select! {
                 answer = answered.recv() => answer,
@@ -531,7 +783,7 @@ impl Packages {
                         tracing::warn!(%package_id, size, got = result.len(), "a package result arrived short");
                         return JobEnd::Retry;
                     }
-                    return match self.db.finish_package(package_id, worker_id, &iv, result.to_vec()).await {
+                    return match self.db.finish_package(package_id, worker_id, &iv, std::mem::take(&mut result)).await {
                         Ok(true) => {
                             tracing::info!(%package_id, bytes = size, "package processed");
                             self.forget(package_id);
@@ -581,7 +833,7 @@ mod tests {
     use super::*;
 
     fn discord_link(key: &str) -> String {
-        format!("{DISCORD_LINK}{key}")
+        format!("{DISCORD_LINK_PREFIX}{key}")
     }
 
     #[test]
@@ -627,6 +879,7 @@ mod tests {
             attempts: 0,
             created_at: 0,
             updated_at: 0,
+            owner_id: None,
         };
         assert_eq!(download_url(&row, &link.key, "unused").unwrap(), "http://127.0.0.1:9/a/b.zip?x=1");
         let discord = PackageRow { source_kind: "discord".into(), source_link: None, ..row };

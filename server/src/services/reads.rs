@@ -60,6 +60,32 @@ pub struct OpenFile {
     store: Arc<dyn ChunkStore>,
 }
 
+/// A stored content as a worker reads it: its shape, data key and chunks.
+#[derive(Debug, Clone)]
+pub struct ContentChunks {
+    pub size: u64,
+    pub chunk_size: u64,
+    /// Empty when the content is not encrypted.
+    pub data_key: Vec<u8>,
+    pub locators: Vec<String>,
+}
+
+/// What a worker needs to read content `content_id` itself (a thumbnail's
+/// picture, a stored package zip); None when the content is gone.
+pub async fn content_chunks(db: &Db, master: Option<&MasterKey>, content_id: i64) -> Result<Option<ContentChunks>> {
+    let Some(content) = db.content(content_id).await? else {
+        return Ok(None);
+    };
+    let data_key = ChunkCodec::for_content(master, &content.wrapped_key)?.data_key();
+    let chunks = db.chunks_of(content.id).await?;
+    Ok(Some(ContentChunks {
+        size: content.size as u64,
+        chunk_size: content.chunk_size as u64,
+        data_key,
+        locators: chunks.into_iter().map(|chunk| chunk.locator).collect(),
+    }))
+}
+
 pub struct Reads {
     db: Db,
     tree: Tree,

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cordvault_core::chunk::ChunkCodec;
 use cordvault_core::crypto::MasterKey;
 use cordvault_core::path::TreePath;
 use cordvault_core::{Error, Result};
@@ -18,6 +17,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::access::{Caller, ensure_can_read};
 use super::events::ChangeKind;
+use super::reads::content_chunks;
 use super::tree::{EntryInfo, Tree};
 use crate::db::Db;
 use crate::db::thumbnails::{ClaimedJob, ThumbnailRow};
@@ -231,18 +231,16 @@ impl Thumbnails {
 
     /// The job for a claimed content, or None when the content is gone.
     async fn job(&self, claimed: &ClaimedJob) -> Result<Option<ThumbnailJob>> {
-        let Some(content) = self.db.content(claimed.content_id).await? else {
+        let Some(content) = content_chunks(&self.db, self.master.as_ref(), claimed.content_id).await? else {
             return Ok(None);
         };
-        let data_key = ChunkCodec::for_content(self.master.as_ref(), &content.wrapped_key)?.data_key();
-        let chunks = self.db.chunks_of(content.id).await?;
         Ok(Some(ThumbnailJob {
-            content_id: content.id,
+            content_id: claimed.content_id,
             mime_type: claimed.mime_type.clone(),
-            size: content.size as u64,
-            chunk_size: content.chunk_size as u64,
-            data_key,
-            chunk_locators: chunks.into_iter().map(|chunk| chunk.locator).collect(),
+            size: content.size,
+            chunk_size: content.chunk_size,
+            data_key: content.data_key,
+            chunk_locators: content.locators,
             max_width: self.max_width,
         }))
     }

@@ -11,6 +11,7 @@ mod downloads;
 mod errors;
 mod links;
 mod malformed;
+mod package_uploads;
 mod packages;
 mod permissions;
 mod sharing;

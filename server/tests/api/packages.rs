@@ -2,16 +2,16 @@
 //! client calls them: submit a link, poll the status, fetch the sealed
 //! result by the URL `/blob` gives and open it with the key, delete.
 
-use std::path::Path;
 use std::time::Duration;
 
 use cordvault_client::ErrorCode;
 use cordvault_client::proto as pb;
 use cordvault_core::package::PackageKey;
 use cordvault_test_support::click::ClickServer;
+use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
 use cordvault_test_support::dumpus::{Dumpus, KEY_MARKER, discord_key, package_id};
 use cordvault_test_support::package_gen::{PackageLayout, PackageSpec, generate, read_tables};
-use cordvault_test_support::{Backend, TestServer, backend_tests};
+use cordvault_test_support::{Backend, TestServer, backend_tests, files_under};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -24,21 +24,8 @@ backend_tests!(
     an_allowed_link_cannot_lead_into_a_private_network,
     the_demo_package_needs_no_key,
     discord_users_and_widgets_are_looked_up_and_cached,
+    submissions_and_discord_lookups_are_rate_limited_per_address,
 );
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
 
 async fn a_linked_package_is_analysed_and_opens_only_with_its_key(backend: Backend) {
     let click = ClickServer::start().await;
@@ -330,6 +317,13 @@ async fn deleting_a_running_package_leaves_nothing(backend: Backend) {
         .wait_for(&id, &key, Duration::from_secs(30), |status| status["processingStep"] == json!("DOWNLOADING"))
         .await;
     let work_dir = server.data_dir().join("analysis");
+    // The step is reported just before the zip's file is created.
+    for _ in 0..50 {
+        if !files_under(&work_dir).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(!files_under(&work_dir).is_empty(), "the download is under way in the work folder");
 
     let deleted: Value = dumpus
@@ -401,13 +395,26 @@ async fn the_demo_package_needs_no_key(backend: Backend) {
     // The same again: made once.
     let again = reqwest::get(blob["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
     assert_eq!(again, gzipped);
+
+    // dumpus.app calls from its own origin with the key in Authorization:
+    // the preflight must name that header (a `*` does not cover it).
+    let preflight = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/process/{}/status", server.url, "0".repeat(32)))
+        .header("origin", "https://dumpus.app")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(allowed.split(',').any(|name| name.trim() == "authorization"), "{allowed}");
     server.shutdown().await;
 }
 
 /// Users and guild widgets through the bot (here the Discord emulator),
 /// cached for a day; only a package's holder may look users up.
-async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
-    use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+/// A manager whose bot looks users and guilds up on the Discord emulator.
+async fn server_with_bot(backend: Backend) -> (TestServer, RunningEmulator) {
     let emulator = RunningEmulator::start(EmulatorConfig::default()).await;
     let (tokens, api) = (emulator.emulator.config().tokens.clone(), emulator.url.clone());
     let server = TestServer::start_with(backend, move |config| {
@@ -416,6 +423,11 @@ async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
         config.packages.discord_api_base = Some(api);
     })
     .await;
+    (server, emulator)
+}
+
+async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
+    let (server, emulator) = server_with_bot(backend).await;
     let dumpus = Dumpus::new(&server.url);
     let key = discord_key(71);
     let id = dumpus.submit(&ClickServer::discord_link(&key)).await["packageId"].as_str().unwrap().to_owned();
@@ -489,5 +501,53 @@ async fn discord_users_and_widgets_are_looked_up_and_cached(backend: Backend) {
     let missing = reqwest::get(format!("{}/widget/123456789012345678", server.url)).await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(missing.json::<Value>().await.unwrap(), json!({"error": "guild not found or bot lacks access"}));
+    server.shutdown().await;
+}
+
+/// Anyone may submit links and look guilds up, so an address gets a burst
+/// and then a steady rate: a flood gets 429 with Retry-After (gRPC:
+/// RESOURCE_EXHAUSTED), and queues nothing, while cached lookups stay free.
+async fn submissions_and_discord_lookups_are_rate_limited_per_address(backend: Backend) {
+    let (server, emulator) = server_with_bot(backend).await;
+    let dumpus = Dumpus::new(&server.url);
+    for seed in 0..10 {
+        assert_eq!(
+            dumpus.submit(&ClickServer::discord_link(&discord_key(100 + seed))).await["isAccepted"],
+            json!(true)
+        );
+    }
+    let flood = discord_key(120);
+    let refused = dumpus
+        .http
+        .post(format!("{}/process", server.url))
+        .json(&json!({ "package_link": ClickServer::discord_link(&flood) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=6).contains(&wait), "{wait}");
+    let mut packages = cordvault_client::Client::connect(&server.url).await.unwrap().packages();
+    let grpc = packages.submit_package(pb::SubmitPackageRequest { link: ClickServer::discord_link(&flood) }).await;
+    assert_eq!(grpc.unwrap_err().code(), tonic::Code::ResourceExhausted);
+    // The refused package was not queued.
+    assert_eq!(dumpus.status(&package_id(&flood), &flood).await["errorMessageCode"], json!("UNKNOWN_PACKAGE_ID"));
+    // After the wait, one more is accepted.
+    server.clock().advance(Duration::from_secs(6));
+    assert_eq!(dumpus.submit(&ClickServer::discord_link(&flood)).await["isAccepted"], json!(true));
+
+    // Lookups that reach Discord: 30, then refused; a cached one still answers.
+    let known = format!("{}/widget/197038439483310086", server.url);
+    assert_eq!(reqwest::get(&known).await.unwrap().status(), StatusCode::OK);
+    for guild in 1..30u64 {
+        let missing = reqwest::get(format!("{}/widget/{}", server.url, 123_456_789_000 + guild)).await.unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    }
+    let asked = emulator.emulator.requests();
+    let refused = reqwest::get(format!("{}/widget/123456789999", server.url)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_eq!(emulator.emulator.requests(), asked, "a refused lookup costs Discord nothing");
+    assert_eq!(reqwest::get(&known).await.unwrap().status(), StatusCode::OK, "cached");
     server.shutdown().await;
 }

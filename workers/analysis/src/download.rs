@@ -9,6 +9,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cordvault_proto::worker::v1::StoredZip;
+use cordvault_store::{ChunkStore, StoredFile};
 use futures::StreamExt;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect::Policy;
@@ -87,6 +89,34 @@ pub async fn download(link: &str, max_bytes: u64, to: &Path) -> Result<u64, Down
     }
     file.flush().await.map_err(DownloadError::Disk)?;
     Ok(written)
+}
+
+/// Copies a zip from the chunk store (an upload, or a cordvault file) into
+/// `to`, chunk by chunk; the number of bytes written.
+pub async fn copy_stored(
+    store: Arc<dyn ChunkStore>,
+    stored: &StoredZip,
+    max_bytes: u64,
+    to: &Path,
+) -> Result<u64, DownloadError> {
+    if stored.size > max_bytes {
+        return Err(DownloadError::TooLarge(max_bytes));
+    }
+    let file = StoredFile::new(store, &stored.data_key, stored.size, stored.chunk_size, stored.chunk_locators.clone())
+        .map_err(|err| DownloadError::Invalid(err.message))?;
+    let mut out = tokio::fs::File::create(to).await.map_err(DownloadError::Disk)?;
+    for index in 0..file.chunk_count() {
+        let chunk = file.chunk(index).await.map_err(|err| {
+            if err.code.is_retryable() {
+                DownloadError::Transient(err.message)
+            } else {
+                DownloadError::Invalid(format!("the stored zip cannot be read: {}", err.message))
+            }
+        })?;
+        out.write_all(&chunk).await.map_err(DownloadError::Disk)?;
+    }
+    out.flush().await.map_err(DownloadError::Disk)?;
+    Ok(file.size())
 }
 
 /// A redirect goes to HTTP(S), and not to a private address of another

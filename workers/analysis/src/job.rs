@@ -1,15 +1,17 @@
 //! One package job: download, analyse, seal, send back — each step
 //! reported, every file in a work folder of the job's own that goes with it.
 
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use cordvault_core::package::{PackageKey, ResultSealer, new_iv};
 use cordvault_proto::worker::v1 as pb;
 use cordvault_proto::worker::v1::connect_request::Message as Outgoing;
+use cordvault_store::ChunkStore;
 use cordvault_worker_runtime::ManagerLink;
 
-use crate::download::{DownloadError, download};
+use crate::download::{DownloadError, copy_stored, download};
 use crate::{AnalysisError, Limits, analyse};
 
 /// The result goes back in pieces of this size.
@@ -42,10 +44,16 @@ impl From<AnalysisError> for Failure {
 
 /// Runs a job to its end and reports it; cancelling is dropping the future
 /// (the work folder goes with it).
-pub async fn run(job: pb::PackageJob, work_dir: PathBuf, limits: Limits, link: ManagerLink) {
+pub async fn run(
+    job: pb::PackageJob,
+    work_dir: PathBuf,
+    limits: Limits,
+    store: Arc<dyn ChunkStore>,
+    link: ManagerLink,
+) {
     let package_id = job.package_id.clone();
     let outcome = match tempfile::Builder::new().prefix("package-").tempdir_in(&work_dir) {
-        Ok(folder) => process(&job, folder.path(), limits, &link).await,
+        Ok(folder) => process(&job, folder.path(), limits, store, &link).await,
         Err(err) => {
             tracing::warn!(%package_id, error = %err, folder = %work_dir.display(), "cannot make a work folder");
             Err(Failure::Retry)
@@ -63,6 +71,7 @@ async fn process(
     job: &pb::PackageJob,
     folder: &Path,
     limits: Limits,
+    store: Arc<dyn ChunkStore>,
     link: &ManagerLink,
 ) -> Result<(String, u64), Failure> {
     let package_id = job.package_id.as_str();
@@ -70,7 +79,11 @@ async fn process(
     let key = PackageKey::parse(&job.key).map_err(|_| Failure::Code("UNKNOWN_ERROR"))?;
     progress(link, package_id, "DOWNLOADING").await;
     let zip = folder.join("package.zip");
-    let bytes = download(&job.link, job.max_package_bytes, &zip).await.inspect_err(|err| {
+    let copied = match &job.stored {
+        Some(stored) => copy_stored(store, stored, job.max_package_bytes, &zip).await,
+        None => download(&job.link, job.max_package_bytes, &zip).await,
+    };
+    let bytes = copied.inspect_err(|err| {
         tracing::info!(%package_id, error = %err, "package download failed");
     })?;
     tracing::info!(%package_id, bytes, "package downloaded");
@@ -91,14 +104,14 @@ async fn process(
     .await
     .map_err(|_| Failure::Code("UNKNOWN_ERROR"))??;
 
-    let mut file = BufReader::new(std::fs::File::open(folder.join("result.sealed")).map_err(|_| Failure::Retry)?);
-    let mut piece = vec![0u8; PIECE];
+    let mut file = std::fs::File::open(folder.join("result.sealed")).map_err(|_| Failure::Retry)?;
     loop {
-        let read = read_full(&mut file, &mut piece).map_err(|_| Failure::Retry)?;
-        if read == 0 {
+        let mut piece = Vec::with_capacity(PIECE);
+        (&mut file).take(PIECE as u64).read_to_end(&mut piece).map_err(|_| Failure::Retry)?;
+        if piece.is_empty() {
             break;
         }
-        let message = pb::PackageResultPiece { package_id: package_id.to_owned(), data: piece[..read].to_vec().into() };
+        let message = pb::PackageResultPiece { package_id: package_id.to_owned(), data: piece.into() };
         if !link.send(Outgoing::PackageResultPiece(message)).await {
             return Err(Failure::Retry);
         }
@@ -106,30 +119,16 @@ async fn process(
     Ok((iv, size))
 }
 
-/// gzip(SQLite file) under the package key: the IV (hex) and the size.
-fn seal(database: &Path, key: &PackageKey, sealed: &Path) -> std::io::Result<(String, u64)> {
+/// gzip(SQLite file) under the package key, as dumpus clients open it:
+/// the IV (hex) and the size.
+pub fn seal(database: &Path, key: &PackageKey, sealed: &Path) -> std::io::Result<(String, u64)> {
     let iv = new_iv();
     let out = BufWriter::new(std::fs::File::create(sealed)?);
     let mut gzip = flate2::write::GzEncoder::new(ResultSealer::new(key, &iv, out), flate2::Compression::default());
     std::io::copy(&mut std::fs::File::open(database)?, &mut gzip)?;
     let out = gzip.finish()?.finish()?;
     let size = out.into_inner().map_err(|err| err.into_error())?.metadata()?.len();
-    Ok((hex_iv(&iv), size))
-}
-
-fn hex_iv(iv: &[u8]) -> String {
-    iv.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn read_full(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match reader.read(&mut buffer[filled..])? {
-            0 => break,
-            read => filled += read,
-        }
-    }
-    Ok(filled)
+    Ok((hex::encode(iv), size))
 }
 
 async fn progress(link: &ManagerLink, package_id: &str, step: &str) {

@@ -24,6 +24,7 @@ use std::sync::Arc;
 pub use analyse::{Limits, Report, analyse};
 pub use cordvault_worker_runtime::{Refused, RunningWorker};
 pub use error::{AnalysisError, Result};
+pub use job::seal;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use cordvault_proto::v1::WorkerKind;
 use cordvault_proto::worker::v1::connect_response::Message as Incoming;
+use cordvault_store::ChunkStore;
 use cordvault_worker_runtime::{JobHandler, ManagerLink, RunningWorker, WorkerIdentity};
 use tokio::task::AbortHandle;
 
@@ -26,30 +27,35 @@ pub fn spawn(config: Arc<WorkerConfig>) -> RunningWorker {
 
 struct Analyst {
     config: Arc<WorkerConfig>,
-    link: Mutex<Option<ManagerLink>>,
+    /// The store the manager named (uploaded and stored zips are read from
+    /// it) and the stream back, while connected.
+    link: Mutex<Option<(Arc<dyn ChunkStore>, ManagerLink)>>,
     /// Jobs being worked on, by package id, to cancel them.
     running: Arc<Mutex<HashMap<String, AbortHandle>>>,
 }
 
 impl JobHandler for Analyst {
-    fn connected(&self, _welcome: &cordvault_proto::worker::v1::Welcome, link: ManagerLink) -> Result<(), String> {
+    fn connected(&self, welcome: &cordvault_proto::worker::v1::Welcome, link: ManagerLink) -> Result<(), String> {
         std::fs::create_dir_all(&self.config.work_dir)
             .map_err(|err| format!("cannot create the work folder {}: {err}", self.config.work_dir.display()))?;
-        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = Some(link);
+        let store = cordvault_store::StoreSpec::parse(&welcome.chunk_store)
+            .and_then(|spec| spec.open(u64::MAX))
+            .map_err(|err| format!("cannot open the chunk store: {err}"))?;
+        *self.link.lock().unwrap_or_else(PoisonError::into_inner) = Some((store, link));
         Ok(())
     }
 
     fn handle(&self, message: Incoming) {
         match message {
             Incoming::PackageJob(job) => {
-                let Some(link) = self.link.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
+                let Some((store, link)) = self.link.lock().unwrap_or_else(PoisonError::into_inner).clone() else {
                     return;
                 };
                 let package_id = job.package_id.clone();
                 let (running, id) = (self.running.clone(), package_id.clone());
                 let (work_dir, limits) = (self.config.work_dir.clone(), self.config.limits.clone());
                 let task = tokio::spawn(async move {
-                    crate::job::run(job, work_dir, limits, link).await;
+                    crate::job::run(job, work_dir, limits, store, link).await;
                     running.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
                 });
                 self.running.lock().unwrap_or_else(PoisonError::into_inner).insert(package_id, task.abort_handle());

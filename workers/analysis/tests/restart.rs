@@ -10,7 +10,7 @@ use cordvault_test_support::click::ClickServer;
 use cordvault_test_support::cluster::{AnalysisWorkerProcess, ManagerProcess};
 use cordvault_test_support::dumpus::{Dumpus, KEY_MARKER, discord_key, package_id};
 use cordvault_test_support::package_gen::{PackageLayout, PackageSpec, generate, read_tables};
-use cordvault_test_support::{Backend, backend_tests};
+use cordvault_test_support::{Backend, backend_tests, files_under};
 use serde_json::json;
 
 backend_tests!(a_job_survives_a_manager_restart_and_a_killed_worker);
@@ -83,17 +83,4 @@ async fn a_job_survives_a_manager_restart_and_a_killed_worker(backend: Backend) 
     }
     let logged = std::fs::metadata(&manager_log).unwrap().len() + std::fs::metadata(&worker_log).unwrap().len();
     assert!(logged > 10_000, "debug logs were written: {logged} bytes");
-}
-
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -6,7 +6,8 @@ use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
 pub enum PackageCommand {
-    /// Queue the package a Discord link names and print its id
+    /// Queue a package and print its id: by the link Discord emailed, by a zip
+    /// on this machine (uploaded), or by a zip stored in cordvault (--stored)
     Submit(SubmitArgs),
     /// Show where a package is: queued (and where), downloading, analysing, done or failed
     Status(PackageArgs),
@@ -18,8 +19,12 @@ pub enum PackageCommand {
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// The link Discord emailed: https://click.discord.com/ls/click?upn=…
+    /// The link Discord emailed (https://click.discord.com/ls/click?upn=…),
+    /// or the path of the package zip on this machine, or with --stored in cordvault
     pub link: String,
+    /// The argument is the path of a zip stored in cordvault, e.g. /me/package.zip
+    #[arg(long)]
+    pub stored: bool,
     /// Wait until it is processed (or fails), showing its progress
     #[arg(long)]
     pub wait: bool,

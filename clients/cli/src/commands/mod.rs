@@ -19,7 +19,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let session = Session::open(&cli.global).await?;
     let client = &session.client;
     // Registering the first account is the one thing done without a token.
-    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_) | Command::Package(_));
+    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_));
     let result = match cli.command {
         Command::Register(args) => account::register(&session, args).await,
         Command::Login(args) => account::login(&session, args).await,

@@ -7,13 +7,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use cordvault_client::Client;
 use cordvault_client::proto::{PackageStatus, PackageStep};
-use cordvault_core::package::PackageKey;
+use cordvault_core::package::{DISCORD_LINK_PREFIX, PackageKey};
 
 use crate::cli::package::{FetchArgs, PackageArgs, PackageCommand, SubmitArgs};
 use crate::output::print_line;
-
-/// The prefix of the links Discord emails; the key follows it.
-const DISCORD_LINK: &str = "https://click.discord.com/ls/click?upn=";
 
 pub async fn run(client: &Client, command: PackageCommand) -> Result<()> {
     match command {
@@ -27,18 +24,38 @@ pub async fn run(client: &Client, command: PackageCommand) -> Result<()> {
 /// The key in a Discord link, or the argument itself.
 fn key_of(link_or_key: &str) -> Result<PackageKey> {
     let key = link_or_key.trim();
-    let key = key.strip_prefix(DISCORD_LINK).unwrap_or(key);
+    let key = key.strip_prefix(DISCORD_LINK_PREFIX).unwrap_or(key);
     PackageKey::parse(key).context("give the package's Discord link or its key")
 }
 
 async fn submit(client: &Client, args: SubmitArgs) -> Result<()> {
-    let (package_id, queued) = client.submit_package(&args.link).await?;
+    let is_link = args.link.starts_with("https://") || args.link.starts_with("http://");
+    let (package_id, queued, key) = if args.stored {
+        let key = PackageKey::generate();
+        let (package_id, queued) = client.submit_stored_package(&args.link, &key).await?;
+        (package_id, queued, Some(key))
+    } else if is_link {
+        let (package_id, queued) = client.submit_package(&args.link).await?;
+        (package_id, queued, None)
+    } else {
+        let key = PackageKey::generate();
+        let (package_id, queued) = client.upload_package(args.link.as_ref(), &key).await?;
+        (package_id, queued, Some(key))
+    };
     let what = if queued { "queued" } else { "already known" };
     print_line(format!("{package_id}\t{what}"))?;
+    // A key made here is the only way to the result: the user must keep it.
+    if let Some(key) = &key {
+        print_line(format!("key\t{}", key.expose()))?;
+        eprintln!("keep this key: it alone opens the result (cordvault package fetch KEY)");
+    }
     if !args.wait {
         return Ok(());
     }
-    let key = key_of(&args.link)?;
+    let key = match key {
+        Some(key) => key,
+        None => key_of(&args.link)?,
+    };
     let status = wait(client, &key).await?;
     if status.errored {
         bail!("the package failed: {}", status.error_code);

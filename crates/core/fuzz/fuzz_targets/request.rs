@@ -186,6 +186,8 @@ requests! {
     // PackageService: links are checked by the manager's own parser (with
     // its allow-list); ids and keys here.
     pb::SubmitPackageRequest => |m| { let _ = m.link; },
+    pb::UploadPackageRequest => |m| { if !m.key.is_empty() { checked("package key", PackageKey::parse_client_made(&m.key)); } },
+    pb::SubmitStoredPackageRequest => |m| { path(&m.path); checked("package key", PackageKey::parse_client_made(&m.key)); },
     pb::GetPackageStatusRequest => |m| { package(&m.package_id, &m.key); },
     pb::FetchPackageResultRequest => |m| { package(&m.package_id, &m.key); },
     pb::DeletePackageRequest => |m| { package(&m.package_id, &m.key); },

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/package.proto.
  */
 export const file_cordvault_v1_package: GenFile = /*@__PURE__*/
-  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI7ChVTdWJtaXRQYWNrYWdlUmVzcG9uc2USEgoKcGFja2FnZV9pZBgBIAEoCRIOCgZxdWV1ZWQYAiABKAgiOgoXR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRwoYR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEisKBnN0YXR1cxgBIAEoCzIbLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RhdHVzIjwKGUZldGNoUGFja2FnZVJlc3VsdFJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiRAoaRmV0Y2hQYWNrYWdlUmVzdWx0UmVzcG9uc2USCgoCaXYYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKFERlbGV0ZVBhY2thZ2VSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJIigKFURlbGV0ZVBhY2thZ2VSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkwKGExvb2t1cERpc2NvcmRVc2VyUmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCRIPCgd1c2VyX2lkGAMgASgJImgKGUxvb2t1cERpc2NvcmRVc2VyUmVzcG9uc2USDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSEgoKYXZhdGFyX3VybBgEIAEoCSIsChhMb29rdXBHdWlsZFdpZGdldFJlcXVlc3QSEAoIZ3VpbGRfaWQYASABKAkiUQoZTG9va3VwR3VpbGRXaWRnZXRSZXNwb25zZRIMCgRuYW1lGAEgASgJEhAKCGljb25fdXJsGAIgASgJEhQKDG1lbWJlcl9jb3VudBgDIAEoBCqaAQoLUGFja2FnZVN0ZXASHAoYUEFDS0FHRV9TVEVQX1VOU1BFQ0lGSUVEEAASFwoTUEFDS0FHRV9TVEVQX0xPQ0tFRBABEhwKGFBBQ0tBR0VfU1RFUF9ET1dOTE9BRElORxACEhoKFlBBQ0tBR0VfU1RFUF9BTkFMWVpJTkcQAxIaChZQQUNLQUdFX1NURVBfUFJPQ0VTU0VEEAQy3gQKDlBhY2thZ2VTZXJ2aWNlElgKDVN1Ym1pdFBhY2thZ2USIi5jb3JkdmF1bHQudjEuU3VibWl0UGFja2FnZVJlcXVlc3QaIy5jb3JkdmF1bHQudjEuU3VibWl0UGFja2FnZVJlc3BvbnNlEmEKEEdldFBhY2thZ2VTdGF0dXMSJS5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QaJi5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEmkKEkZldGNoUGFja2FnZVJlc3VsdBInLmNvcmR2YXVsdC52MS5GZXRjaFBhY2thZ2VSZXN1bHRSZXF1ZXN0GiguY29yZHZhdWx0LnYxLkZldGNoUGFja2FnZVJlc3VsdFJlc3BvbnNlMAESWAoNRGVsZXRlUGFja2FnZRIiLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVzcG9uc2USZAoRTG9va3VwRGlzY29yZFVzZXISJi5jb3JkdmF1bHQudjEuTG9va3VwRGlzY29yZFVzZXJSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cERpc2NvcmRVc2VyUmVzcG9uc2USZAoRTG9va3VwR3VpbGRXaWRnZXQSJi5jb3JkdmF1bHQudjEuTG9va3VwR3VpbGRXaWRnZXRSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cEd1aWxkV2lkZ2V0UmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI/ChRVcGxvYWRQYWNrYWdlUmVxdWVzdBILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKGlN1Ym1pdFN0b3JlZFBhY2thZ2VSZXF1ZXN0EgwKBHBhdGgYASABKAkSCwoDa2V5GAIgASgJIjsKFVN1Ym1pdFBhY2thZ2VSZXNwb25zZRISCgpwYWNrYWdlX2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoCCI6ChdHZXRQYWNrYWdlU3RhdHVzUmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCSJHChhHZXRQYWNrYWdlU3RhdHVzUmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY29yZHZhdWx0LnYxLlBhY2thZ2VTdGF0dXMiPAoZRmV0Y2hQYWNrYWdlUmVzdWx0UmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCSJEChpGZXRjaFBhY2thZ2VSZXN1bHRSZXNwb25zZRIKCgJpdhgBIAEoCRIMCgRzaXplGAIgASgEEgwKBGRhdGEYAyABKAwiNwoURGVsZXRlUGFja2FnZVJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiKAoVRGVsZXRlUGFja2FnZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiTAoYTG9va3VwRGlzY29yZFVzZXJSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJEg8KB3VzZXJfaWQYAyABKAkiaAoZTG9va3VwRGlzY29yZFVzZXJSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgphdmF0YXJfdXJsGAQgASgJIiwKGExvb2t1cEd1aWxkV2lkZ2V0UmVxdWVzdBIQCghndWlsZF9pZBgBIAEoCSJRChlMb29rdXBHdWlsZFdpZGdldFJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIaWNvbl91cmwYAiABKAkSFAoMbWVtYmVyX2NvdW50GAMgASgEKpoBCgtQYWNrYWdlU3RlcBIcChhQQUNLQUdFX1NURVBfVU5TUEVDSUZJRUQQABIXChNQQUNLQUdFX1NURVBfTE9DS0VEEAESHAoYUEFDS0FHRV9TVEVQX0RPV05MT0FESU5HEAISGgoWUEFDS0FHRV9TVEVQX0FOQUxZWklORxADEhoKFlBBQ0tBR0VfU1RFUF9QUk9DRVNTRUQQBDKgBgoOUGFja2FnZVNlcnZpY2USWAoNU3VibWl0UGFja2FnZRIiLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVzcG9uc2USWgoNVXBsb2FkUGFja2FnZRIiLmNvcmR2YXVsdC52MS5VcGxvYWRQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVzcG9uc2UoARJkChNTdWJtaXRTdG9yZWRQYWNrYWdlEiguY29yZHZhdWx0LnYxLlN1Ym1pdFN0b3JlZFBhY2thZ2VSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLlN1Ym1pdFBhY2thZ2VSZXNwb25zZRJhChBHZXRQYWNrYWdlU3RhdHVzEiUuY29yZHZhdWx0LnYxLkdldFBhY2thZ2VTdGF0dXNSZXF1ZXN0GiYuY29yZHZhdWx0LnYxLkdldFBhY2thZ2VTdGF0dXNSZXNwb25zZRJpChJGZXRjaFBhY2thZ2VSZXN1bHQSJy5jb3JkdmF1bHQudjEuRmV0Y2hQYWNrYWdlUmVzdWx0UmVxdWVzdBooLmNvcmR2YXVsdC52MS5GZXRjaFBhY2thZ2VSZXN1bHRSZXNwb25zZTABElgKDURlbGV0ZVBhY2thZ2USIi5jb3JkdmF1bHQudjEuRGVsZXRlUGFja2FnZVJlcXVlc3QaIy5jb3JkdmF1bHQudjEuRGVsZXRlUGFja2FnZVJlc3BvbnNlEmQKEUxvb2t1cERpc2NvcmRVc2VyEiYuY29yZHZhdWx0LnYxLkxvb2t1cERpc2NvcmRVc2VyUmVxdWVzdBonLmNvcmR2YXVsdC52MS5Mb29rdXBEaXNjb3JkVXNlclJlc3BvbnNlEmQKEUxvb2t1cEd1aWxkV2lkZ2V0EiYuY29yZHZhdWx0LnYxLkxvb2t1cEd1aWxkV2lkZ2V0UmVxdWVzdBonLmNvcmR2YXVsdC52MS5Mb29rdXBHdWlsZFdpZGdldFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message cordvault.v1.PackageStatus
@@ -106,6 +106,66 @@ export const SubmitPackageRequestSchema: GenMessage<SubmitPackageRequest> = /*@_
   messageDesc(file_cordvault_v1_package, 1);
 
 /**
+ * @generated from message cordvault.v1.UploadPackageRequest
+ */
+export type UploadPackageRequest = Message<"cordvault.v1.UploadPackageRequest"> & {
+  /**
+   * First message only: the key the client made, 32 to 8,192 characters
+   * of A-Z, a-z, 0-9, '-', '.' and '_' (PackageKey in the SDKs makes one).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * First message only: the zip's size in bytes.
+   *
+   * @generated from field: uint64 size = 2;
+   */
+  size: bigint;
+
+  /**
+   * The zip's bytes, in order; any number of messages, the first included.
+   *
+   * @generated from field: bytes data = 3;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message cordvault.v1.UploadPackageRequest.
+ * Use `create(UploadPackageRequestSchema)` to create a new message.
+ */
+export const UploadPackageRequestSchema: GenMessage<UploadPackageRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 2);
+
+/**
+ * @generated from message cordvault.v1.SubmitStoredPackageRequest
+ */
+export type SubmitStoredPackageRequest = Message<"cordvault.v1.SubmitStoredPackageRequest"> & {
+  /**
+   * A zip file the caller may read, e.g. /me/discord/package.zip.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The key the client made, as for UploadPackage.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message cordvault.v1.SubmitStoredPackageRequest.
+ * Use `create(SubmitStoredPackageRequestSchema)` to create a new message.
+ */
+export const SubmitStoredPackageRequestSchema: GenMessage<SubmitStoredPackageRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 3);
+
+/**
  * @generated from message cordvault.v1.SubmitPackageResponse
  */
 export type SubmitPackageResponse = Message<"cordvault.v1.SubmitPackageResponse"> & {
@@ -129,7 +189,7 @@ export type SubmitPackageResponse = Message<"cordvault.v1.SubmitPackageResponse"
  * Use `create(SubmitPackageResponseSchema)` to create a new message.
  */
 export const SubmitPackageResponseSchema: GenMessage<SubmitPackageResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 2);
+  messageDesc(file_cordvault_v1_package, 4);
 
 /**
  * @generated from message cordvault.v1.GetPackageStatusRequest
@@ -153,7 +213,7 @@ export type GetPackageStatusRequest = Message<"cordvault.v1.GetPackageStatusRequ
  * Use `create(GetPackageStatusRequestSchema)` to create a new message.
  */
 export const GetPackageStatusRequestSchema: GenMessage<GetPackageStatusRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 3);
+  messageDesc(file_cordvault_v1_package, 5);
 
 /**
  * @generated from message cordvault.v1.GetPackageStatusResponse
@@ -170,7 +230,7 @@ export type GetPackageStatusResponse = Message<"cordvault.v1.GetPackageStatusRes
  * Use `create(GetPackageStatusResponseSchema)` to create a new message.
  */
 export const GetPackageStatusResponseSchema: GenMessage<GetPackageStatusResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 4);
+  messageDesc(file_cordvault_v1_package, 6);
 
 /**
  * @generated from message cordvault.v1.FetchPackageResultRequest
@@ -192,7 +252,7 @@ export type FetchPackageResultRequest = Message<"cordvault.v1.FetchPackageResult
  * Use `create(FetchPackageResultRequestSchema)` to create a new message.
  */
 export const FetchPackageResultRequestSchema: GenMessage<FetchPackageResultRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 5);
+  messageDesc(file_cordvault_v1_package, 7);
 
 /**
  * @generated from message cordvault.v1.FetchPackageResultResponse
@@ -223,7 +283,7 @@ export type FetchPackageResultResponse = Message<"cordvault.v1.FetchPackageResul
  * Use `create(FetchPackageResultResponseSchema)` to create a new message.
  */
 export const FetchPackageResultResponseSchema: GenMessage<FetchPackageResultResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 6);
+  messageDesc(file_cordvault_v1_package, 8);
 
 /**
  * @generated from message cordvault.v1.DeletePackageRequest
@@ -245,7 +305,7 @@ export type DeletePackageRequest = Message<"cordvault.v1.DeletePackageRequest"> 
  * Use `create(DeletePackageRequestSchema)` to create a new message.
  */
 export const DeletePackageRequestSchema: GenMessage<DeletePackageRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 7);
+  messageDesc(file_cordvault_v1_package, 9);
 
 /**
  * @generated from message cordvault.v1.DeletePackageResponse
@@ -264,7 +324,7 @@ export type DeletePackageResponse = Message<"cordvault.v1.DeletePackageResponse"
  * Use `create(DeletePackageResponseSchema)` to create a new message.
  */
 export const DeletePackageResponseSchema: GenMessage<DeletePackageResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 8);
+  messageDesc(file_cordvault_v1_package, 10);
 
 /**
  * @generated from message cordvault.v1.LookupDiscordUserRequest
@@ -293,7 +353,7 @@ export type LookupDiscordUserRequest = Message<"cordvault.v1.LookupDiscordUserRe
  * Use `create(LookupDiscordUserRequestSchema)` to create a new message.
  */
 export const LookupDiscordUserRequestSchema: GenMessage<LookupDiscordUserRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 9);
+  messageDesc(file_cordvault_v1_package, 11);
 
 /**
  * @generated from message cordvault.v1.LookupDiscordUserResponse
@@ -329,7 +389,7 @@ export type LookupDiscordUserResponse = Message<"cordvault.v1.LookupDiscordUserR
  * Use `create(LookupDiscordUserResponseSchema)` to create a new message.
  */
 export const LookupDiscordUserResponseSchema: GenMessage<LookupDiscordUserResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 10);
+  messageDesc(file_cordvault_v1_package, 12);
 
 /**
  * @generated from message cordvault.v1.LookupGuildWidgetRequest
@@ -346,7 +406,7 @@ export type LookupGuildWidgetRequest = Message<"cordvault.v1.LookupGuildWidgetRe
  * Use `create(LookupGuildWidgetRequestSchema)` to create a new message.
  */
 export const LookupGuildWidgetRequestSchema: GenMessage<LookupGuildWidgetRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 11);
+  messageDesc(file_cordvault_v1_package, 13);
 
 /**
  * @generated from message cordvault.v1.LookupGuildWidgetResponse
@@ -375,7 +435,7 @@ export type LookupGuildWidgetResponse = Message<"cordvault.v1.LookupGuildWidgetR
  * Use `create(LookupGuildWidgetResponseSchema)` to create a new message.
  */
 export const LookupGuildWidgetResponseSchema: GenMessage<LookupGuildWidgetResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 12);
+  messageDesc(file_cordvault_v1_package, 14);
 
 /**
  * @generated from enum cordvault.v1.PackageStep
@@ -440,6 +500,31 @@ export const PackageService: GenService<{
   submitPackage: {
     methodKind: "unary";
     input: typeof SubmitPackageRequestSchema;
+    output: typeof SubmitPackageResponseSchema;
+  },
+  /**
+   * Queues a zip the caller streams, for people who downloaded their
+   * package themselves: the first message carries the key the client made
+   * and the zip's size, every message zip bytes in order. The zip is kept,
+   * sealed under a key derived from the package key, only until the
+   * analysis ends or the package is deleted. For signed-in users.
+   *
+   * @generated from rpc cordvault.v1.PackageService.UploadPackage
+   */
+  uploadPackage: {
+    methodKind: "client_streaming";
+    input: typeof UploadPackageRequestSchema;
+    output: typeof SubmitPackageResponseSchema;
+  },
+  /**
+   * Queues a zip already stored in cordvault, which the caller may read,
+   * under a key the client made.
+   *
+   * @generated from rpc cordvault.v1.PackageService.SubmitStoredPackage
+   */
+  submitStoredPackage: {
+    methodKind: "unary";
+    input: typeof SubmitStoredPackageRequestSchema;
     output: typeof SubmitPackageResponseSchema;
   },
   /**

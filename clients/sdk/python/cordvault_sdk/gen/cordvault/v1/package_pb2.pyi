@@ -49,6 +49,24 @@ class SubmitPackageRequest(_message.Message):
     link: str
     def __init__(self, link: _Optional[str] = ...) -> None: ...
 
+class UploadPackageRequest(_message.Message):
+    __slots__ = ("key", "size", "data")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    size: int
+    data: bytes
+    def __init__(self, key: _Optional[str] = ..., size: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class SubmitStoredPackageRequest(_message.Message):
+    __slots__ = ("path", "key")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    key: str
+    def __init__(self, path: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
 class SubmitPackageResponse(_message.Message):
     __slots__ = ("package_id", "queued")
     PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]

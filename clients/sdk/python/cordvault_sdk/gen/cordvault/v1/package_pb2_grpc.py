@@ -47,6 +47,16 @@ class PackageServiceStub:
                 request_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
                 _registered_method=True)
+        self.UploadPackage = channel.stream_unary(
+                '/cordvault.v1.PackageService/UploadPackage',
+                request_serializer=cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+                _registered_method=True)
+        self.SubmitStoredPackage = channel.unary_unary(
+                '/cordvault.v1.PackageService/SubmitStoredPackage',
+                request_serializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+                _registered_method=True)
         self.GetPackageStatus = channel.unary_unary(
                 '/cordvault.v1.PackageService/GetPackageStatus',
                 request_serializer=cordvault_dot_v1_dot_package__pb2.GetPackageStatusRequest.SerializeToString,
@@ -89,6 +99,25 @@ class PackageServiceServicer:
         """Queues the package a link names: https://click.discord.com/ls/click?upn=…
         or a link starting with a prefix in PACKAGE_LINK_ALLOWLIST. A package
         queued, running or processed already is left as it is.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadPackage(self, request_iterator, context):
+        """Queues a zip the caller streams, for people who downloaded their
+        package themselves: the first message carries the key the client made
+        and the zip's size, every message zip bytes in order. The zip is kept,
+        sealed under a key derived from the package key, only until the
+        analysis ends or the package is deleted. For signed-in users.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitStoredPackage(self, request, context):
+        """Queues a zip already stored in cordvault, which the caller may read,
+        under a key the client made.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -137,6 +166,16 @@ def add_PackageServiceServicer_to_server(servicer, server):
             'SubmitPackage': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitPackage,
                     request_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.SerializeToString,
+            ),
+            'UploadPackage': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadPackage,
+                    request_deserializer=cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.SerializeToString,
+            ),
+            'SubmitStoredPackage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitStoredPackage,
+                    request_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.SerializeToString,
             ),
             'GetPackageStatus': grpc.unary_unary_rpc_method_handler(
@@ -199,6 +238,60 @@ class PackageService:
             target,
             '/cordvault.v1.PackageService/SubmitPackage',
             cordvault_dot_v1_dot_package__pb2.SubmitPackageRequest.SerializeToString,
+            cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadPackage(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/cordvault.v1.PackageService/UploadPackage',
+            cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.SerializeToString,
+            cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitStoredPackage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.PackageService/SubmitStoredPackage',
+            cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.SerializeToString,
             cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
             options,
             channel_credentials,
