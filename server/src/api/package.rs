@@ -70,7 +70,7 @@ impl PackageService for PackageApi {
     async fn upload_package(
         &self,
         request: Request<Streaming<pb::UploadPackageRequest>>,
-    ) -> Result<Response<pb::SubmitPackageResponse>, Status> {
+    ) -> Result<Response<pb::UploadPackageResponse>, Status> {
         let caller = caller(&request)?;
         let mut inbound = request.into_inner();
         let first = inbound
@@ -82,17 +82,17 @@ impl PackageService for PackageApi {
         let pieces = futures::stream::iter([Ok(first.data)]).chain(rest);
         let (package_id, queued) =
             self.packages.upload(&caller, &first.key, first.size, Box::pin(pieces)).await.api()?;
-        Ok(Response::new(pb::SubmitPackageResponse { package_id: package_id.to_string(), queued }))
+        Ok(Response::new(pb::UploadPackageResponse { package_id: package_id.to_string(), queued }))
     }
 
     async fn submit_stored_package(
         &self,
         request: Request<pb::SubmitStoredPackageRequest>,
-    ) -> Result<Response<pb::SubmitPackageResponse>, Status> {
+    ) -> Result<Response<pb::SubmitStoredPackageResponse>, Status> {
         let caller = caller(&request)?;
         let body = request.get_ref();
         let (package_id, queued) = self.packages.submit_stored(&caller, &body.path, &body.key).await.api()?;
-        Ok(Response::new(pb::SubmitPackageResponse { package_id: package_id.to_string(), queued }))
+        Ok(Response::new(pb::SubmitStoredPackageResponse { package_id: package_id.to_string(), queued }))
     }
 
     async fn get_package_status(

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/package.proto.
  */
 export const file_cordvault_v1_package: GenFile = /*@__PURE__*/
-  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI/ChRVcGxvYWRQYWNrYWdlUmVxdWVzdBILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKGlN1Ym1pdFN0b3JlZFBhY2thZ2VSZXF1ZXN0EgwKBHBhdGgYASABKAkSCwoDa2V5GAIgASgJIjsKFVN1Ym1pdFBhY2thZ2VSZXNwb25zZRISCgpwYWNrYWdlX2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoCCI6ChdHZXRQYWNrYWdlU3RhdHVzUmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCSJHChhHZXRQYWNrYWdlU3RhdHVzUmVzcG9uc2USKwoGc3RhdHVzGAEgASgLMhsuY29yZHZhdWx0LnYxLlBhY2thZ2VTdGF0dXMiPAoZRmV0Y2hQYWNrYWdlUmVzdWx0UmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCSJEChpGZXRjaFBhY2thZ2VSZXN1bHRSZXNwb25zZRIKCgJpdhgBIAEoCRIMCgRzaXplGAIgASgEEgwKBGRhdGEYAyABKAwiNwoURGVsZXRlUGFja2FnZVJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkiKAoVRGVsZXRlUGFja2FnZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiTAoYTG9va3VwRGlzY29yZFVzZXJSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJEg8KB3VzZXJfaWQYAyABKAkiaAoZTG9va3VwRGlzY29yZFVzZXJSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRISCgphdmF0YXJfdXJsGAQgASgJIiwKGExvb2t1cEd1aWxkV2lkZ2V0UmVxdWVzdBIQCghndWlsZF9pZBgBIAEoCSJRChlMb29rdXBHdWlsZFdpZGdldFJlc3BvbnNlEgwKBG5hbWUYASABKAkSEAoIaWNvbl91cmwYAiABKAkSFAoMbWVtYmVyX2NvdW50GAMgASgEKpoBCgtQYWNrYWdlU3RlcBIcChhQQUNLQUdFX1NURVBfVU5TUEVDSUZJRUQQABIXChNQQUNLQUdFX1NURVBfTE9DS0VEEAESHAoYUEFDS0FHRV9TVEVQX0RPV05MT0FESU5HEAISGgoWUEFDS0FHRV9TVEVQX0FOQUxZWklORxADEhoKFlBBQ0tBR0VfU1RFUF9QUk9DRVNTRUQQBDKgBgoOUGFja2FnZVNlcnZpY2USWAoNU3VibWl0UGFja2FnZRIiLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVzcG9uc2USWgoNVXBsb2FkUGFja2FnZRIiLmNvcmR2YXVsdC52MS5VcGxvYWRQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5TdWJtaXRQYWNrYWdlUmVzcG9uc2UoARJkChNTdWJtaXRTdG9yZWRQYWNrYWdlEiguY29yZHZhdWx0LnYxLlN1Ym1pdFN0b3JlZFBhY2thZ2VSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLlN1Ym1pdFBhY2thZ2VSZXNwb25zZRJhChBHZXRQYWNrYWdlU3RhdHVzEiUuY29yZHZhdWx0LnYxLkdldFBhY2thZ2VTdGF0dXNSZXF1ZXN0GiYuY29yZHZhdWx0LnYxLkdldFBhY2thZ2VTdGF0dXNSZXNwb25zZRJpChJGZXRjaFBhY2thZ2VSZXN1bHQSJy5jb3JkdmF1bHQudjEuRmV0Y2hQYWNrYWdlUmVzdWx0UmVxdWVzdBooLmNvcmR2YXVsdC52MS5GZXRjaFBhY2thZ2VSZXN1bHRSZXNwb25zZTABElgKDURlbGV0ZVBhY2thZ2USIi5jb3JkdmF1bHQudjEuRGVsZXRlUGFja2FnZVJlcXVlc3QaIy5jb3JkdmF1bHQudjEuRGVsZXRlUGFja2FnZVJlc3BvbnNlEmQKEUxvb2t1cERpc2NvcmRVc2VyEiYuY29yZHZhdWx0LnYxLkxvb2t1cERpc2NvcmRVc2VyUmVxdWVzdBonLmNvcmR2YXVsdC52MS5Mb29rdXBEaXNjb3JkVXNlclJlc3BvbnNlEmQKEUxvb2t1cEd1aWxkV2lkZ2V0EiYuY29yZHZhdWx0LnYxLkxvb2t1cEd1aWxkV2lkZ2V0UmVxdWVzdBonLmNvcmR2YXVsdC52MS5Mb29rdXBHdWlsZFdpZGdldFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Chpjb3JkdmF1bHQvdjEvcGFja2FnZS5wcm90bxIMY29yZHZhdWx0LnYxIpwCCg1QYWNrYWdlU3RhdHVzEhIKCnBhY2thZ2VfaWQYASABKAkSJwoEc3RlcBgCIAEoDjIZLmNvcmR2YXVsdC52MS5QYWNrYWdlU3RlcBIPCgdlcnJvcmVkGAMgASgIEhIKCmVycm9yX2NvZGUYBCABKAkSDwoHcHJlbWl1bRgFIAEoCBIbChNwcmVtaXVtX3F1ZXVlX3RvdGFsGAYgASgEEhwKFHN0YW5kYXJkX3F1ZXVlX3RvdGFsGAcgASgEEhYKDnF1ZXVlX3Bvc2l0aW9uGAggASgEEiIKGnN0YW5kYXJkX3RvdGFsX3doZW5fam9pbmVkGAkgASgEEiEKGXByZW1pdW1fdG90YWxfd2hlbl9qb2luZWQYCiABKAQiJAoUU3VibWl0UGFja2FnZVJlcXVlc3QSDAoEbGluaxgBIAEoCSI/ChRVcGxvYWRQYWNrYWdlUmVxdWVzdBILCgNrZXkYASABKAkSDAoEc2l6ZRgCIAEoBBIMCgRkYXRhGAMgASgMIjcKGlN1Ym1pdFN0b3JlZFBhY2thZ2VSZXF1ZXN0EgwKBHBhdGgYASABKAkSCwoDa2V5GAIgASgJIjsKFVVwbG9hZFBhY2thZ2VSZXNwb25zZRISCgpwYWNrYWdlX2lkGAEgASgJEg4KBnF1ZXVlZBgCIAEoCCJBChtTdWJtaXRTdG9yZWRQYWNrYWdlUmVzcG9uc2USEgoKcGFja2FnZV9pZBgBIAEoCRIOCgZxdWV1ZWQYAiABKAgiOwoVU3VibWl0UGFja2FnZVJlc3BvbnNlEhIKCnBhY2thZ2VfaWQYASABKAkSDgoGcXVldWVkGAIgASgIIjoKF0dldFBhY2thZ2VTdGF0dXNSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJIkcKGEdldFBhY2thZ2VTdGF0dXNSZXNwb25zZRIrCgZzdGF0dXMYASABKAsyGy5jb3JkdmF1bHQudjEuUGFja2FnZVN0YXR1cyI8ChlGZXRjaFBhY2thZ2VSZXN1bHRSZXF1ZXN0EhIKCnBhY2thZ2VfaWQYASABKAkSCwoDa2V5GAIgASgJIkQKGkZldGNoUGFja2FnZVJlc3VsdFJlc3BvbnNlEgoKAml2GAEgASgJEgwKBHNpemUYAiABKAQSDAoEZGF0YRgDIAEoDCI3ChREZWxldGVQYWNrYWdlUmVxdWVzdBISCgpwYWNrYWdlX2lkGAEgASgJEgsKA2tleRgCIAEoCSIoChVEZWxldGVQYWNrYWdlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCJMChhMb29rdXBEaXNjb3JkVXNlclJlcXVlc3QSEgoKcGFja2FnZV9pZBgBIAEoCRILCgNrZXkYAiABKAkSDwoHdXNlcl9pZBgDIAEoCSJoChlMb29rdXBEaXNjb3JkVXNlclJlc3BvbnNlEg8KB3VzZXJfaWQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEhIKCmF2YXRhcl91cmwYBCABKAkiLAoYTG9va3VwR3VpbGRXaWRnZXRSZXF1ZXN0EhAKCGd1aWxkX2lkGAEgASgJIlEKGUxvb2t1cEd1aWxkV2lkZ2V0UmVzcG9uc2USDAoEbmFtZRgBIAEoCRIQCghpY29uX3VybBgCIAEoCRIUCgxtZW1iZXJfY291bnQYAyABKAQqmgEKC1BhY2thZ2VTdGVwEhwKGFBBQ0tBR0VfU1RFUF9VTlNQRUNJRklFRBAAEhcKE1BBQ0tBR0VfU1RFUF9MT0NLRUQQARIcChhQQUNLQUdFX1NURVBfRE9XTkxPQURJTkcQAhIaChZQQUNLQUdFX1NURVBfQU5BTFlaSU5HEAMSGgoWUEFDS0FHRV9TVEVQX1BST0NFU1NFRBAEMqYGCg5QYWNrYWdlU2VydmljZRJYCg1TdWJtaXRQYWNrYWdlEiIuY29yZHZhdWx0LnYxLlN1Ym1pdFBhY2thZ2VSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLlN1Ym1pdFBhY2thZ2VSZXNwb25zZRJaCg1VcGxvYWRQYWNrYWdlEiIuY29yZHZhdWx0LnYxLlVwbG9hZFBhY2thZ2VSZXF1ZXN0GiMuY29yZHZhdWx0LnYxLlVwbG9hZFBhY2thZ2VSZXNwb25zZSgBEmoKE1N1Ym1pdFN0b3JlZFBhY2thZ2USKC5jb3JkdmF1bHQudjEuU3VibWl0U3RvcmVkUGFja2FnZVJlcXVlc3QaKS5jb3JkdmF1bHQudjEuU3VibWl0U3RvcmVkUGFja2FnZVJlc3BvbnNlEmEKEEdldFBhY2thZ2VTdGF0dXMSJS5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1JlcXVlc3QaJi5jb3JkdmF1bHQudjEuR2V0UGFja2FnZVN0YXR1c1Jlc3BvbnNlEmkKEkZldGNoUGFja2FnZVJlc3VsdBInLmNvcmR2YXVsdC52MS5GZXRjaFBhY2thZ2VSZXN1bHRSZXF1ZXN0GiguY29yZHZhdWx0LnYxLkZldGNoUGFja2FnZVJlc3VsdFJlc3BvbnNlMAESWAoNRGVsZXRlUGFja2FnZRIiLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVxdWVzdBojLmNvcmR2YXVsdC52MS5EZWxldGVQYWNrYWdlUmVzcG9uc2USZAoRTG9va3VwRGlzY29yZFVzZXISJi5jb3JkdmF1bHQudjEuTG9va3VwRGlzY29yZFVzZXJSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cERpc2NvcmRVc2VyUmVzcG9uc2USZAoRTG9va3VwR3VpbGRXaWRnZXQSJi5jb3JkdmF1bHQudjEuTG9va3VwR3VpbGRXaWRnZXRSZXF1ZXN0GicuY29yZHZhdWx0LnYxLkxvb2t1cEd1aWxkV2lkZ2V0UmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message cordvault.v1.PackageStatus
@@ -166,6 +166,58 @@ export const SubmitStoredPackageRequestSchema: GenMessage<SubmitStoredPackageReq
   messageDesc(file_cordvault_v1_package, 3);
 
 /**
+ * @generated from message cordvault.v1.UploadPackageResponse
+ */
+export type UploadPackageResponse = Message<"cordvault.v1.UploadPackageResponse"> & {
+  /**
+   * Lowercase hex MD5 of the key.
+   *
+   * @generated from field: string package_id = 1;
+   */
+  packageId: string;
+
+  /**
+   * False when the package was already queued, running or processed.
+   *
+   * @generated from field: bool queued = 2;
+   */
+  queued: boolean;
+};
+
+/**
+ * Describes the message cordvault.v1.UploadPackageResponse.
+ * Use `create(UploadPackageResponseSchema)` to create a new message.
+ */
+export const UploadPackageResponseSchema: GenMessage<UploadPackageResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 4);
+
+/**
+ * @generated from message cordvault.v1.SubmitStoredPackageResponse
+ */
+export type SubmitStoredPackageResponse = Message<"cordvault.v1.SubmitStoredPackageResponse"> & {
+  /**
+   * Lowercase hex MD5 of the key.
+   *
+   * @generated from field: string package_id = 1;
+   */
+  packageId: string;
+
+  /**
+   * False when the package was already queued, running or processed.
+   *
+   * @generated from field: bool queued = 2;
+   */
+  queued: boolean;
+};
+
+/**
+ * Describes the message cordvault.v1.SubmitStoredPackageResponse.
+ * Use `create(SubmitStoredPackageResponseSchema)` to create a new message.
+ */
+export const SubmitStoredPackageResponseSchema: GenMessage<SubmitStoredPackageResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_package, 5);
+
+/**
  * @generated from message cordvault.v1.SubmitPackageResponse
  */
 export type SubmitPackageResponse = Message<"cordvault.v1.SubmitPackageResponse"> & {
@@ -189,7 +241,7 @@ export type SubmitPackageResponse = Message<"cordvault.v1.SubmitPackageResponse"
  * Use `create(SubmitPackageResponseSchema)` to create a new message.
  */
 export const SubmitPackageResponseSchema: GenMessage<SubmitPackageResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 4);
+  messageDesc(file_cordvault_v1_package, 6);
 
 /**
  * @generated from message cordvault.v1.GetPackageStatusRequest
@@ -213,7 +265,7 @@ export type GetPackageStatusRequest = Message<"cordvault.v1.GetPackageStatusRequ
  * Use `create(GetPackageStatusRequestSchema)` to create a new message.
  */
 export const GetPackageStatusRequestSchema: GenMessage<GetPackageStatusRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 5);
+  messageDesc(file_cordvault_v1_package, 7);
 
 /**
  * @generated from message cordvault.v1.GetPackageStatusResponse
@@ -230,7 +282,7 @@ export type GetPackageStatusResponse = Message<"cordvault.v1.GetPackageStatusRes
  * Use `create(GetPackageStatusResponseSchema)` to create a new message.
  */
 export const GetPackageStatusResponseSchema: GenMessage<GetPackageStatusResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 6);
+  messageDesc(file_cordvault_v1_package, 8);
 
 /**
  * @generated from message cordvault.v1.FetchPackageResultRequest
@@ -252,7 +304,7 @@ export type FetchPackageResultRequest = Message<"cordvault.v1.FetchPackageResult
  * Use `create(FetchPackageResultRequestSchema)` to create a new message.
  */
 export const FetchPackageResultRequestSchema: GenMessage<FetchPackageResultRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 7);
+  messageDesc(file_cordvault_v1_package, 9);
 
 /**
  * @generated from message cordvault.v1.FetchPackageResultResponse
@@ -283,7 +335,7 @@ export type FetchPackageResultResponse = Message<"cordvault.v1.FetchPackageResul
  * Use `create(FetchPackageResultResponseSchema)` to create a new message.
  */
 export const FetchPackageResultResponseSchema: GenMessage<FetchPackageResultResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 8);
+  messageDesc(file_cordvault_v1_package, 10);
 
 /**
  * @generated from message cordvault.v1.DeletePackageRequest
@@ -305,7 +357,7 @@ export type DeletePackageRequest = Message<"cordvault.v1.DeletePackageRequest"> 
  * Use `create(DeletePackageRequestSchema)` to create a new message.
  */
 export const DeletePackageRequestSchema: GenMessage<DeletePackageRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 9);
+  messageDesc(file_cordvault_v1_package, 11);
 
 /**
  * @generated from message cordvault.v1.DeletePackageResponse
@@ -324,7 +376,7 @@ export type DeletePackageResponse = Message<"cordvault.v1.DeletePackageResponse"
  * Use `create(DeletePackageResponseSchema)` to create a new message.
  */
 export const DeletePackageResponseSchema: GenMessage<DeletePackageResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 10);
+  messageDesc(file_cordvault_v1_package, 12);
 
 /**
  * @generated from message cordvault.v1.LookupDiscordUserRequest
@@ -353,7 +405,7 @@ export type LookupDiscordUserRequest = Message<"cordvault.v1.LookupDiscordUserRe
  * Use `create(LookupDiscordUserRequestSchema)` to create a new message.
  */
 export const LookupDiscordUserRequestSchema: GenMessage<LookupDiscordUserRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 11);
+  messageDesc(file_cordvault_v1_package, 13);
 
 /**
  * @generated from message cordvault.v1.LookupDiscordUserResponse
@@ -389,7 +441,7 @@ export type LookupDiscordUserResponse = Message<"cordvault.v1.LookupDiscordUserR
  * Use `create(LookupDiscordUserResponseSchema)` to create a new message.
  */
 export const LookupDiscordUserResponseSchema: GenMessage<LookupDiscordUserResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 12);
+  messageDesc(file_cordvault_v1_package, 14);
 
 /**
  * @generated from message cordvault.v1.LookupGuildWidgetRequest
@@ -406,7 +458,7 @@ export type LookupGuildWidgetRequest = Message<"cordvault.v1.LookupGuildWidgetRe
  * Use `create(LookupGuildWidgetRequestSchema)` to create a new message.
  */
 export const LookupGuildWidgetRequestSchema: GenMessage<LookupGuildWidgetRequest> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 13);
+  messageDesc(file_cordvault_v1_package, 15);
 
 /**
  * @generated from message cordvault.v1.LookupGuildWidgetResponse
@@ -435,7 +487,7 @@ export type LookupGuildWidgetResponse = Message<"cordvault.v1.LookupGuildWidgetR
  * Use `create(LookupGuildWidgetResponseSchema)` to create a new message.
  */
 export const LookupGuildWidgetResponseSchema: GenMessage<LookupGuildWidgetResponse> = /*@__PURE__*/
-  messageDesc(file_cordvault_v1_package, 14);
+  messageDesc(file_cordvault_v1_package, 16);
 
 /**
  * @generated from enum cordvault.v1.PackageStep
@@ -514,7 +566,7 @@ export const PackageService: GenService<{
   uploadPackage: {
     methodKind: "client_streaming";
     input: typeof UploadPackageRequestSchema;
-    output: typeof SubmitPackageResponseSchema;
+    output: typeof UploadPackageResponseSchema;
   },
   /**
    * Queues a zip already stored in cordvault, which the caller may read,
@@ -525,7 +577,7 @@ export const PackageService: GenService<{
   submitStoredPackage: {
     methodKind: "unary";
     input: typeof SubmitStoredPackageRequestSchema;
-    output: typeof SubmitPackageResponseSchema;
+    output: typeof SubmitStoredPackageResponseSchema;
   },
   /**
    * Where the package is: its step, or the error that stopped it, and the queue.

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ordvault/v1/package.proto\x12\x0c\x63ordvault.v1\"\xb1\x03\n\rPackageStatus\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12-\n\x04step\x18\x02 \x01(\x0e\x32\x19.cordvault.v1.PackageStepR\x04step\x12\x18\n\x07\x65rrored\x18\x03 \x01(\x08R\x07\x65rrored\x12\x1d\n\nerror_code\x18\x04 \x01(\tR\terrorCode\x12\x18\n\x07premium\x18\x05 \x01(\x08R\x07premium\x12.\n\x13premium_queue_total\x18\x06 \x01(\x04R\x11premiumQueueTotal\x12\x30\n\x14standard_queue_total\x18\x07 \x01(\x04R\x12standardQueueTotal\x12%\n\x0equeue_position\x18\x08 \x01(\x04R\rqueuePosition\x12;\n\x1astandard_total_when_joined\x18\t \x01(\x04R\x17standardTotalWhenJoined\x12\x39\n\x19premium_total_when_joined\x18\n \x01(\x04R\x16premiumTotalWhenJoined\"*\n\x14SubmitPackageRequest\x12\x12\n\x04link\x18\x01 \x01(\tR\x04link\"P\n\x14UploadPackageRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"B\n\x1aSubmitStoredPackageRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"N\n\x15SubmitPackageResponse\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x16\n\x06queued\x18\x02 \x01(\x08R\x06queued\"J\n\x17GetPackageStatusRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"O\n\x18GetPackageStatusResponse\x12\x33\n\x06status\x18\x01 \x01(\x0b\x32\x1b.cordvault.v1.PackageStatusR\x06status\"L\n\x19\x46\x65tchPackageResultRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"T\n\x1a\x46\x65tchPackageResultResponse\x12\x0e\n\x02iv\x18\x01 \x01(\tR\x02iv\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"G\n\x14\x44\x65letePackageRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"1\n\x15\x44\x65letePackageResponse\x12\x18\n\x07\x64\x65leted\x18\x01 \x01(\x08R\x07\x64\x65leted\"d\n\x18LookupDiscordUserRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x17\n\x07user_id\x18\x03 \x01(\tR\x06userId\"\x92\x01\n\x19LookupDiscordUserResponse\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n\x08username\x18\x02 \x01(\tR\x08username\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x1d\n\navatar_url\x18\x04 \x01(\tR\tavatarUrl\"5\n\x18LookupGuildWidgetRequest\x12\x19\n\x08guild_id\x18\x01 \x01(\tR\x07guildId\"m\n\x19LookupGuildWidgetResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08icon_url\x18\x02 \x01(\tR\x07iconUrl\x12!\n\x0cmember_count\x18\x03 \x01(\x04R\x0bmemberCount*\x9a\x01\n\x0bPackageStep\x12\x1c\n\x18PACKAGE_STEP_UNSPECIFIED\x10\x00\x12\x17\n\x13PACKAGE_STEP_LOCKED\x10\x01\x12\x1c\n\x18PACKAGE_STEP_DOWNLOADING\x10\x02\x12\x1a\n\x16PACKAGE_STEP_ANALYZING\x10\x03\x12\x1a\n\x16PACKAGE_STEP_PROCESSED\x10\x04\x32\xa0\x06\n\x0ePackageService\x12X\n\rSubmitPackage\x12\".cordvault.v1.SubmitPackageRequest\x1a#.cordvault.v1.SubmitPackageResponse\x12Z\n\rUploadPackage\x12\".cordvault.v1.UploadPackageRequest\x1a#.cordvault.v1.SubmitPackageResponse(\x01\x12\x64\n\x13SubmitStoredPackage\x12(.cordvault.v1.SubmitStoredPackageRequest\x1a#.cordvault.v1.SubmitPackageResponse\x12\x61\n\x10GetPackageStatus\x12%.cordvault.v1.GetPackageStatusRequest\x1a&.cordvault.v1.GetPackageStatusResponse\x12i\n\x12\x46\x65tchPackageResult\x12\'.cordvault.v1.FetchPackageResultRequest\x1a(.cordvault.v1.FetchPackageResultResponse0\x01\x12X\n\rDeletePackage\x12\".cordvault.v1.DeletePackageRequest\x1a#.cordvault.v1.DeletePackageResponse\x12\x64\n\x11LookupDiscordUser\x12&.cordvault.v1.LookupDiscordUserRequest\x1a\'.cordvault.v1.LookupDiscordUserResponse\x12\x64\n\x11LookupGuildWidget\x12&.cordvault.v1.LookupGuildWidgetRequest\x1a\'.cordvault.v1.LookupGuildWidgetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ordvault/v1/package.proto\x12\x0c\x63ordvault.v1\"\xb1\x03\n\rPackageStatus\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12-\n\x04step\x18\x02 \x01(\x0e\x32\x19.cordvault.v1.PackageStepR\x04step\x12\x18\n\x07\x65rrored\x18\x03 \x01(\x08R\x07\x65rrored\x12\x1d\n\nerror_code\x18\x04 \x01(\tR\terrorCode\x12\x18\n\x07premium\x18\x05 \x01(\x08R\x07premium\x12.\n\x13premium_queue_total\x18\x06 \x01(\x04R\x11premiumQueueTotal\x12\x30\n\x14standard_queue_total\x18\x07 \x01(\x04R\x12standardQueueTotal\x12%\n\x0equeue_position\x18\x08 \x01(\x04R\rqueuePosition\x12;\n\x1astandard_total_when_joined\x18\t \x01(\x04R\x17standardTotalWhenJoined\x12\x39\n\x19premium_total_when_joined\x18\n \x01(\x04R\x16premiumTotalWhenJoined\"*\n\x14SubmitPackageRequest\x12\x12\n\x04link\x18\x01 \x01(\tR\x04link\"P\n\x14UploadPackageRequest\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"B\n\x1aSubmitStoredPackageRequest\x12\x12\n\x04path\x18\x01 \x01(\tR\x04path\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"N\n\x15UploadPackageResponse\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x16\n\x06queued\x18\x02 \x01(\x08R\x06queued\"T\n\x1bSubmitStoredPackageResponse\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x16\n\x06queued\x18\x02 \x01(\x08R\x06queued\"N\n\x15SubmitPackageResponse\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x16\n\x06queued\x18\x02 \x01(\x08R\x06queued\"J\n\x17GetPackageStatusRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"O\n\x18GetPackageStatusResponse\x12\x33\n\x06status\x18\x01 \x01(\x0b\x32\x1b.cordvault.v1.PackageStatusR\x06status\"L\n\x19\x46\x65tchPackageResultRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"T\n\x1a\x46\x65tchPackageResultResponse\x12\x0e\n\x02iv\x18\x01 \x01(\tR\x02iv\x12\x12\n\x04size\x18\x02 \x01(\x04R\x04size\x12\x12\n\x04\x64\x61ta\x18\x03 \x01(\x0cR\x04\x64\x61ta\"G\n\x14\x44\x65letePackageRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\"1\n\x15\x44\x65letePackageResponse\x12\x18\n\x07\x64\x65leted\x18\x01 \x01(\x08R\x07\x64\x65leted\"d\n\x18LookupDiscordUserRequest\x12\x1d\n\npackage_id\x18\x01 \x01(\tR\tpackageId\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x17\n\x07user_id\x18\x03 \x01(\tR\x06userId\"\x92\x01\n\x19LookupDiscordUserResponse\x12\x17\n\x07user_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n\x08username\x18\x02 \x01(\tR\x08username\x12!\n\x0c\x64isplay_name\x18\x03 \x01(\tR\x0b\x64isplayName\x12\x1d\n\navatar_url\x18\x04 \x01(\tR\tavatarUrl\"5\n\x18LookupGuildWidgetRequest\x12\x19\n\x08guild_id\x18\x01 \x01(\tR\x07guildId\"m\n\x19LookupGuildWidgetResponse\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x19\n\x08icon_url\x18\x02 \x01(\tR\x07iconUrl\x12!\n\x0cmember_count\x18\x03 \x01(\x04R\x0bmemberCount*\x9a\x01\n\x0bPackageStep\x12\x1c\n\x18PACKAGE_STEP_UNSPECIFIED\x10\x00\x12\x17\n\x13PACKAGE_STEP_LOCKED\x10\x01\x12\x1c\n\x18PACKAGE_STEP_DOWNLOADING\x10\x02\x12\x1a\n\x16PACKAGE_STEP_ANALYZING\x10\x03\x12\x1a\n\x16PACKAGE_STEP_PROCESSED\x10\x04\x32\xa6\x06\n\x0ePackageService\x12X\n\rSubmitPackage\x12\".cordvault.v1.SubmitPackageRequest\x1a#.cordvault.v1.SubmitPackageResponse\x12Z\n\rUploadPackage\x12\".cordvault.v1.UploadPackageRequest\x1a#.cordvault.v1.UploadPackageResponse(\x01\x12j\n\x13SubmitStoredPackage\x12(.cordvault.v1.SubmitStoredPackageRequest\x1a).cordvault.v1.SubmitStoredPackageResponse\x12\x61\n\x10GetPackageStatus\x12%.cordvault.v1.GetPackageStatusRequest\x1a&.cordvault.v1.GetPackageStatusResponse\x12i\n\x12\x46\x65tchPackageResult\x12\'.cordvault.v1.FetchPackageResultRequest\x1a(.cordvault.v1.FetchPackageResultResponse0\x01\x12X\n\rDeletePackage\x12\".cordvault.v1.DeletePackageRequest\x1a#.cordvault.v1.DeletePackageResponse\x12\x64\n\x11LookupDiscordUser\x12&.cordvault.v1.LookupDiscordUserRequest\x1a\'.cordvault.v1.LookupDiscordUserResponse\x12\x64\n\x11LookupGuildWidget\x12&.cordvault.v1.LookupGuildWidgetRequest\x1a\'.cordvault.v1.LookupGuildWidgetResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.package_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PACKAGESTEP']._serialized_start=1617
-  _globals['_PACKAGESTEP']._serialized_end=1771
+  _globals['_PACKAGESTEP']._serialized_start=1783
+  _globals['_PACKAGESTEP']._serialized_end=1937
   _globals['_PACKAGESTATUS']._serialized_start=45
   _globals['_PACKAGESTATUS']._serialized_end=478
   _globals['_SUBMITPACKAGEREQUEST']._serialized_start=480
@@ -41,28 +41,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADPACKAGEREQUEST']._serialized_end=604
   _globals['_SUBMITSTOREDPACKAGEREQUEST']._serialized_start=606
   _globals['_SUBMITSTOREDPACKAGEREQUEST']._serialized_end=672
-  _globals['_SUBMITPACKAGERESPONSE']._serialized_start=674
-  _globals['_SUBMITPACKAGERESPONSE']._serialized_end=752
-  _globals['_GETPACKAGESTATUSREQUEST']._serialized_start=754
-  _globals['_GETPACKAGESTATUSREQUEST']._serialized_end=828
-  _globals['_GETPACKAGESTATUSRESPONSE']._serialized_start=830
-  _globals['_GETPACKAGESTATUSRESPONSE']._serialized_end=909
-  _globals['_FETCHPACKAGERESULTREQUEST']._serialized_start=911
-  _globals['_FETCHPACKAGERESULTREQUEST']._serialized_end=987
-  _globals['_FETCHPACKAGERESULTRESPONSE']._serialized_start=989
-  _globals['_FETCHPACKAGERESULTRESPONSE']._serialized_end=1073
-  _globals['_DELETEPACKAGEREQUEST']._serialized_start=1075
-  _globals['_DELETEPACKAGEREQUEST']._serialized_end=1146
-  _globals['_DELETEPACKAGERESPONSE']._serialized_start=1148
-  _globals['_DELETEPACKAGERESPONSE']._serialized_end=1197
-  _globals['_LOOKUPDISCORDUSERREQUEST']._serialized_start=1199
-  _globals['_LOOKUPDISCORDUSERREQUEST']._serialized_end=1299
-  _globals['_LOOKUPDISCORDUSERRESPONSE']._serialized_start=1302
-  _globals['_LOOKUPDISCORDUSERRESPONSE']._serialized_end=1448
-  _globals['_LOOKUPGUILDWIDGETREQUEST']._serialized_start=1450
-  _globals['_LOOKUPGUILDWIDGETREQUEST']._serialized_end=1503
-  _globals['_LOOKUPGUILDWIDGETRESPONSE']._serialized_start=1505
-  _globals['_LOOKUPGUILDWIDGETRESPONSE']._serialized_end=1614
-  _globals['_PACKAGESERVICE']._serialized_start=1774
-  _globals['_PACKAGESERVICE']._serialized_end=2574
+  _globals['_UPLOADPACKAGERESPONSE']._serialized_start=674
+  _globals['_UPLOADPACKAGERESPONSE']._serialized_end=752
+  _globals['_SUBMITSTOREDPACKAGERESPONSE']._serialized_start=754
+  _globals['_SUBMITSTOREDPACKAGERESPONSE']._serialized_end=838
+  _globals['_SUBMITPACKAGERESPONSE']._serialized_start=840
+  _globals['_SUBMITPACKAGERESPONSE']._serialized_end=918
+  _globals['_GETPACKAGESTATUSREQUEST']._serialized_start=920
+  _globals['_GETPACKAGESTATUSREQUEST']._serialized_end=994
+  _globals['_GETPACKAGESTATUSRESPONSE']._serialized_start=996
+  _globals['_GETPACKAGESTATUSRESPONSE']._serialized_end=1075
+  _globals['_FETCHPACKAGERESULTREQUEST']._serialized_start=1077
+  _globals['_FETCHPACKAGERESULTREQUEST']._serialized_end=1153
+  _globals['_FETCHPACKAGERESULTRESPONSE']._serialized_start=1155
+  _globals['_FETCHPACKAGERESULTRESPONSE']._serialized_end=1239
+  _globals['_DELETEPACKAGEREQUEST']._serialized_start=1241
+  _globals['_DELETEPACKAGEREQUEST']._serialized_end=1312
+  _globals['_DELETEPACKAGERESPONSE']._serialized_start=1314
+  _globals['_DELETEPACKAGERESPONSE']._serialized_end=1363
+  _globals['_LOOKUPDISCORDUSERREQUEST']._serialized_start=1365
+  _globals['_LOOKUPDISCORDUSERREQUEST']._serialized_end=1465
+  _globals['_LOOKUPDISCORDUSERRESPONSE']._serialized_start=1468
+  _globals['_LOOKUPDISCORDUSERRESPONSE']._serialized_end=1614
+  _globals['_LOOKUPGUILDWIDGETREQUEST']._serialized_start=1616
+  _globals['_LOOKUPGUILDWIDGETREQUEST']._serialized_end=1669
+  _globals['_LOOKUPGUILDWIDGETRESPONSE']._serialized_start=1671
+  _globals['_LOOKUPGUILDWIDGETRESPONSE']._serialized_end=1780
+  _globals['_PACKAGESERVICE']._serialized_start=1940
+  _globals['_PACKAGESERVICE']._serialized_end=2746
 # @@protoc_insertion_point(module_scope)

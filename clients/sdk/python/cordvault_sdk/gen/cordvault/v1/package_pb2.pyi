@@ -67,6 +67,22 @@ class SubmitStoredPackageRequest(_message.Message):
     key: str
     def __init__(self, path: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
 
+class UploadPackageResponse(_message.Message):
+    __slots__ = ("package_id", "queued")
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    package_id: str
+    queued: bool
+    def __init__(self, package_id: _Optional[str] = ..., queued: _Optional[bool] = ...) -> None: ...
+
+class SubmitStoredPackageResponse(_message.Message):
+    __slots__ = ("package_id", "queued")
+    PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUED_FIELD_NUMBER: _ClassVar[int]
+    package_id: str
+    queued: bool
+    def __init__(self, package_id: _Optional[str] = ..., queued: _Optional[bool] = ...) -> None: ...
+
 class SubmitPackageResponse(_message.Message):
     __slots__ = ("package_id", "queued")
     PACKAGE_ID_FIELD_NUMBER: _ClassVar[int]

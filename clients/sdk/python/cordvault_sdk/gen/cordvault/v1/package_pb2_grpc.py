@@ -50,12 +50,12 @@ class PackageServiceStub:
         self.UploadPackage = channel.stream_unary(
                 '/cordvault.v1.PackageService/UploadPackage',
                 request_serializer=cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.SerializeToString,
-                response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.UploadPackageResponse.FromString,
                 _registered_method=True)
         self.SubmitStoredPackage = channel.unary_unary(
                 '/cordvault.v1.PackageService/SubmitStoredPackage',
                 request_serializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.SerializeToString,
-                response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+                response_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageResponse.FromString,
                 _registered_method=True)
         self.GetPackageStatus = channel.unary_unary(
                 '/cordvault.v1.PackageService/GetPackageStatus',
@@ -171,12 +171,12 @@ def add_PackageServiceServicer_to_server(servicer, server):
             'UploadPackage': grpc.stream_unary_rpc_method_handler(
                     servicer.UploadPackage,
                     request_deserializer=cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.FromString,
-                    response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.SerializeToString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.UploadPackageResponse.SerializeToString,
             ),
             'SubmitStoredPackage': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitStoredPackage,
                     request_deserializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.FromString,
-                    response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.SerializeToString,
+                    response_serializer=cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageResponse.SerializeToString,
             ),
             'GetPackageStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetPackageStatus,
@@ -265,7 +265,7 @@ class PackageService:
             target,
             '/cordvault.v1.PackageService/UploadPackage',
             cordvault_dot_v1_dot_package__pb2.UploadPackageRequest.SerializeToString,
-            cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+            cordvault_dot_v1_dot_package__pb2.UploadPackageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -292,7 +292,7 @@ class PackageService:
             target,
             '/cordvault.v1.PackageService/SubmitStoredPackage',
             cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageRequest.SerializeToString,
-            cordvault_dot_v1_dot_package__pb2.SubmitPackageResponse.FromString,
+            cordvault_dot_v1_dot_package__pb2.SubmitStoredPackageResponse.FromString,
             options,
             channel_credentials,
             insecure,
