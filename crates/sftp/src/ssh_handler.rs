@@ -1,0 +1,198 @@
+//! One SSH connection: public-key authentication through the caller's
+//! [`Authorizer`], session channels that may only run the `sftp` subsystem.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use russh::keys::{HashAlg, PublicKey};
+use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, ChannelOpenFailure, Pty};
+
+use crate::auth::Authorizer;
+use crate::fs::SftpFileSystem;
+use crate::limits::Limits;
+use crate::sftp_handler::{MAX_PACKET_LEN, SftpHandler};
+
+/// What every connection of a server shares.
+pub(crate) struct Shared<F> {
+    pub(crate) fs: Arc<F>,
+    pub(crate) authorizer: Arc<dyn Authorizer>,
+    pub(crate) limits: Limits,
+}
+
+/// russh's per-connection handler.
+pub(crate) struct SshConnection<F> {
+    shared: Arc<Shared<F>>,
+    peer: Option<SocketAddr>,
+    /// Set once authentication succeeded; read by the login-grace timer.
+    authenticated: Arc<AtomicBool>,
+    /// The user name the client authenticated as.
+    user: Option<String>,
+    /// Session channels opened but not yet running SFTP.
+    pending: HashMap<ChannelId, Channel<Msg>>,
+    /// All open session channels, to bound them per connection.
+    open: HashSet<ChannelId>,
+}
+
+impl<F: SftpFileSystem> SshConnection<F> {
+    pub(crate) fn new(shared: Arc<Shared<F>>, peer: Option<SocketAddr>, authenticated: Arc<AtomicBool>) -> Self {
+        Self { shared, peer, authenticated, user: None, pending: HashMap::new(), open: HashSet::new() }
+    }
+
+    fn peer(&self) -> String {
+        self.peer.map(|peer| peer.to_string()).unwrap_or_default()
+    }
+
+    fn allowed(&self, user: &str, key: &PublicKey) -> bool {
+        self.shared.authorizer.allowed(user, key)
+    }
+
+    /// Refuses a channel request that is not SFTP. Closing matters for
+    /// exec and shell: clients (rclone) that probe with exec otherwise wait
+    /// forever for the reply.
+    fn refuse_and_close(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), russh::Error> {
+        self.pending.remove(&channel);
+        session.channel_failure(channel)?;
+        session.close(channel)
+    }
+}
+
+fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+impl<F: SftpFileSystem> russh::server::Handler for SshConnection<F> {
+    type Error = russh::Error;
+
+    /// Asked before the client proves it holds the key: refusing here spares
+    /// signatures for keys that would be refused anyway.
+    async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
+        if self.allowed(user, offer.public_key) {
+            Ok(Auth::Accept)
+        } else {
+            tracing::info!(
+                peer = %self.peer(),
+                user,
+                key = %fingerprint(offer.public_key),
+                "public key not authorised"
+            );
+            Ok(Auth::reject())
+        }
+    }
+
+    /// The client proved it holds the key; ask again, the authoriser may
+    /// have changed its mind in between.
+    async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
+        if !self.allowed(user, key.public_key) {
+            return Ok(Auth::reject());
+        }
+        tracing::info!(peer = %self.peer(), user, key = %fingerprint(key.public_key), "client authenticated");
+        self.user = Some(user.to_owned());
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_succeeded(&mut self, _session: &mut Session) -> Result<(), Self::Error> {
+        self.authenticated.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.open.len() >= self.shared.limits.max_sessions_per_connection {
+            tracing::warn!(peer = %self.peer(), limit = self.shared.limits.max_sessions_per_connection, "session channel refused: limit reached");
+            reply.reject(ChannelOpenFailure::ResourceShortage).await;
+            return Ok(());
+        }
+        self.open.insert(channel.id());
+        self.pending.insert(channel.id(), channel);
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn channel_close(&mut self, channel: ChannelId, _session: &mut Session) -> Result<(), Self::Error> {
+        self.pending.remove(&channel);
+        self.open.remove(&channel);
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let pending = self.pending.remove(&channel);
+        let Some(stream) = pending.filter(|_| name == "sftp") else {
+            tracing::debug!(peer = %self.peer(), subsystem = name, "subsystem refused");
+            return self.refuse_and_close(channel, session);
+        };
+        session.channel_success(channel)?;
+        let user = self.user.clone().unwrap_or_default();
+        tracing::debug!(peer = %self.peer(), user, "sftp subsystem started");
+        let handler = SftpHandler::new(Arc::clone(&self.shared.fs), self.shared.limits.max_handles_per_session, user);
+        let config = russh_sftp::server::Config { max_client_packet_len: MAX_PACKET_LEN };
+        // Spawns the request loop and returns at once.
+        russh_sftp::server::run_with_config(stream.into_stream(), handler, config).await;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        tracing::debug!(peer = %self.peer(), "exec refused");
+        self.refuse_and_close(channel, session)
+    }
+
+    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        tracing::debug!(peer = %self.peer(), "shell refused");
+        self.refuse_and_close(channel, session)
+    }
+
+    // Terminal, X11 and environment requests are answered "no" (when the
+    // client asks for an answer at all) and the channel stays usable.
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _col_width: u32,
+        _row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single_connection: bool,
+        _x11_auth_protocol: &str,
+        _x11_auth_cookie: &str,
+        _x11_screen_number: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _variable_name: &str,
+        _variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)
+    }
+}
