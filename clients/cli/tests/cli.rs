@@ -114,6 +114,9 @@ async fn package_commands(backend: Backend) {
     let own_path = own.to_str().unwrap();
     assert!(cli.fails(&["package", "submit", own_path]).await.contains("not logged in"));
     let cli = Cli::logged_in(&server).await;
+    let missing = work.path().join("no-such.zip");
+    let refused = cli.fails(&["package", "submit", missing.to_str().unwrap()]).await;
+    assert!(refused.contains("cannot open the zip"), "{refused}");
     for submitted in [cli.ok(&["package", "submit", own_path, "--wait"]).await, {
         cli.ok(&["put", own_path, "/package.zip"]).await;
         cli.ok(&["package", "submit", "--stored", "/package.zip", "--wait"]).await

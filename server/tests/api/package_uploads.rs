@@ -167,6 +167,16 @@ async fn uploads_are_checked_and_bounded(backend: Backend) {
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
         assert!(refused.message().contains(reason), "{reason}: {}", refused.message());
     }
+    // A stream that ends before its first message says nothing to go on.
+    let nothing = packages.upload_package(futures::stream::iter(Vec::<pb::UploadPackageRequest>::new())).await;
+    let refused = nothing.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("first message"), "{}", refused.message());
+    // Paths that are not cordvault paths are refused before anything is read.
+    for path in ["", "relative/package.zip", "/discord/../package.zip", "/a\0b"] {
+        let refused = alice.submit_stored_package(path, &PackageKey::generate()).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidArgument, "{path:?}: {refused}");
+    }
     // Nothing of those uploads stays: the janitor takes their chunks.
     server.running().janitor.sweep().await.unwrap();
     assert!(stored_objects(&server).is_empty());
