@@ -114,7 +114,7 @@ impl HostKey {
         public.to_openssh().unwrap_or_default()
     }
 
-    pub(crate) fn private_key(&self) -> &PrivateKey {
+    pub fn private_key(&self) -> &PrivateKey {
         &self.key
     }
 }
