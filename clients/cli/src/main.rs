@@ -9,6 +9,7 @@ mod local_files;
 mod output;
 mod parallel;
 mod password;
+mod peer;
 mod progress;
 mod remote_path;
 mod session;

@@ -129,6 +129,13 @@ pub struct Endpoint {
     pub port: u16,
 }
 
+impl Endpoint {
+    /// Whether an advert may carry this endpoint (a usable address, a port).
+    pub fn check(&self) -> Result<(), AdvertError> {
+        validate_endpoint(self)
+    }
+}
+
 /// A validated advert: the data of one `cordvault-peer/1` message, without
 /// its signature (which [`Advert::to_message`] makes and
 /// [`Advert::parse_verified`] checks).
@@ -313,6 +320,16 @@ impl Advert {
     /// size, JSON, version, members, fingerprint, age at `now` (Unix
     /// seconds) and signature. Only an advert that passes all is returned.
     pub fn parse_verified(content: &str, now: u64) -> Result<Advert, AdvertError> {
+        Self::parse_checked(content, Some(now))
+    }
+
+    /// [`parse_verified`](Self::parse_verified) without the age check: for
+    /// finding one's own adverts left behind by an earlier run.
+    pub fn parse_verified_any_age(content: &str) -> Result<Advert, AdvertError> {
+        Self::parse_checked(content, None)
+    }
+
+    fn parse_checked(content: &str, now: Option<u64>) -> Result<Advert, AdvertError> {
         let body = strip_prefix(content)?;
         if content.len() > MAX_MESSAGE_BYTES {
             return Err(AdvertError::TooLong { len: content.len(), max: MAX_MESSAGE_BYTES });
@@ -356,7 +373,9 @@ impl Advert {
         }
         // Cheap checks before the signature: a flood of stale copies costs
         // no signature verification.
-        check_time(wire.timestamp, now)?;
+        if let Some(now) = now {
+            check_time(wire.timestamp, now)?;
+        }
         let advert = Advert {
             instance: wire.instance,
             endpoint,

@@ -13,7 +13,18 @@
 //! server it reaches against the advertised fingerprint.
 
 pub mod advert;
+pub mod channel;
 pub mod discovery;
+mod error;
+pub mod identity;
+pub mod node;
+pub mod session;
+pub mod upnp;
 
 pub use advert::{Advert, AdvertError, Endpoint, unix_now};
+pub use channel::{AdvertChannel, ChannelChoice};
 pub use discovery::{AcceptError, ChannelMessage, IngestReport, Peer, PeerTable, PinStore, PinStoreError, Warning};
+pub use error::PeerError;
+pub use identity::Identity;
+pub use node::{PeerNode, PeerOptions, ShareOptions};
+pub use session::{GetOptions, GetReport, PeerSession, Progress, RemoteEntry};

@@ -69,5 +69,7 @@ pub async fn connect_as(
     }
     let channel = handle.channel_open_session().await?;
     channel.request_subsystem(true, "sftp").await?;
-    Ok(SftpSession::new(channel.into_stream()).await?)
+    // OpenSSH's sftp keeps 64 reads in flight; russh-sftp's default is 16.
+    let config = russh_sftp::client::Config { max_concurrent_reads: 64, ..Default::default() };
+    Ok(SftpSession::new_with_config(channel.into_stream(), config).await?)
 }

@@ -524,7 +524,10 @@ impl ChunkStore for DiscordStore {
     }
 }
 
-async fn parse<T: serde::de::DeserializeOwned>(response: reqwest::Response, context: &str) -> Result<T, StoreError> {
+pub(crate) async fn parse<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    context: &str,
+) -> Result<T, StoreError> {
     let body = response.bytes().await.map_err(|err| StoreError::Unavailable(format!("{context}: {err}")))?;
     serde_json::from_slice(&body).map_err(|err| StoreError::Unavailable(format!("{context}: unexpected answer: {err}")))
 }

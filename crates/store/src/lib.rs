@@ -7,6 +7,7 @@
 pub mod conformance;
 mod direct;
 pub mod discord;
+pub mod discord_channels;
 mod discord_limits;
 mod error;
 mod local;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use discord::{DiscordApi, DiscordConfig, DiscordStore};
+pub use discord_channels::{BotGuild, TextChannel, TextMessage};
 pub use error::StoreError;
 pub use local::LocalStore;
 pub use put::{StoredChunk, UploadShape, seal_and_put};

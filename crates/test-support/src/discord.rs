@@ -260,6 +260,7 @@ impl RunningEmulator {
         });
         let app = Router::new()
             .route("/api/v10/users/@me", get(current_user))
+            .route("/api/v10/oauth2/applications/@me", get(current_application))
             .route("/api/v10/users/@me/guilds", get(current_user_guilds))
             .route("/api/v10/users/{user}", get(user))
             .route("/api/v10/guilds/{guild}", get(guild))
@@ -678,6 +679,26 @@ async fn current_user(State(emulator): State<Arc<Emulator>>, headers: HeaderMap)
         Ok(admitted) => axum::Json(emulator.user_json(admitted.bot)).into_response(),
         Err(response) => response,
     }
+}
+
+/// `GET /oauth2/applications/@me`: the bot's application; its `flags`
+/// carry GATEWAY_MESSAGE_CONTENT_LIMITED (1 << 19) when the emulator grants
+/// the message-content intent, as for an unverified bot with it enabled.
+async fn current_application(State(emulator): State<Arc<Emulator>>, headers: HeaderMap) -> Response {
+    let admitted = match emulator.admit(&headers, "oauth2/applications/@me", None) {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let flags: u64 = if emulator.config.message_content_intent { 1 << 19 } else { 0 };
+    axum::Json(json!({
+        "id": admitted.bot.to_string(),
+        "name": "cordvault test bot",
+        "description": "",
+        "bot_public": false,
+        "bot_require_code_grant": false,
+        "flags": flags,
+    }))
+    .into_response()
 }
 
 /// The permissions the bots hold in their guilds: view channels, send

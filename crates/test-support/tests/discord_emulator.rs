@@ -417,6 +417,10 @@ async fn without_the_message_content_intent_others_messages_are_blank() {
     assert_eq!(contents(&listing), ["", "cordvault-peer/1 {theirs}", ""]);
     let (_, single) = api.get(&format!("/channels/{CHANNEL}/messages/{user}")).await;
     assert_eq!(single["content"], "");
+    // The application's flags say so, as Discord's do.
+    let (status, application) = api.get("/oauth2/applications/@me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(application["flags"].as_u64().unwrap() & (3 << 18), 0);
 
     // With the intent (the default), everyone's content.
     let api = Api::start(config()).await;
@@ -424,6 +428,10 @@ async fn without_the_message_content_intent_others_messages_are_blank() {
     api.emulator.emulator.insert_message(CHANNEL, 5, "human");
     let (_, listing) = api.list("").await;
     assert_eq!(contents(&listing), ["human", "theirs"]);
+    let (_, application) = api.get("/oauth2/applications/@me").await;
+    assert_eq!(application["flags"].as_u64().unwrap() & (3 << 18), 1 << 19);
+    let (status, _) = api.call(Method::GET, "/oauth2/applications/@me", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 /// The chunk store's multipart posts (payload_json and a file) still work,

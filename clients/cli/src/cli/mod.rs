@@ -7,11 +7,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub mod admin;
 pub mod link;
 pub mod package;
+pub mod peer;
 
 use crate::byte_range::ByteRange;
 use admin::AdminCommand;
 use link::LinkCommand;
 use package::PackageCommand;
+use peer::PeerArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault", version, about = "Store, organise and fetch files on a cordvault server")]
@@ -65,13 +67,15 @@ pub enum Command {
     /// Discord data packages: submit a link, follow it, fetch and open the result (no login needed)
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Peer mode: share a folder over SFTP with the peers of a Discord channel, browse and download theirs
+    Peer(PeerArgs),
 }
 
 impl Command {
     /// Whether an authentication failure means "log in first"; for `login`
     /// itself it means a wrong password.
     pub fn needs_login_hint(&self) -> bool {
-        !matches!(self, Command::Login(_) | Command::Package(_))
+        !matches!(self, Command::Login(_) | Command::Package(_) | Command::Peer(_))
     }
 }
 

@@ -11,16 +11,24 @@ pub mod tree;
 use anyhow::{Context, Result};
 use cordvault_client::ErrorCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs};
 use crate::failure::api_code;
 use crate::session::{Session, TokenOrigin};
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let session = Session::open(&cli.global).await?;
+    match cli.command {
+        // Peer mode talks to Discord and other peers, never to a server.
+        Command::Peer(args) => crate::peer::run(args).await,
+        command => run_on_server(&cli.global, command).await,
+    }
+}
+
+async fn run_on_server(global: &GlobalArgs, command: Command) -> Result<()> {
+    let session = Session::open(global).await?;
     let client = &session.client;
     // Registering the first account is the one thing done without a token.
-    let may_need_login = !matches!(cli.command, Command::Register(_) | Command::Login(_));
-    let result = match cli.command {
+    let may_need_login = !matches!(command, Command::Register(_) | Command::Login(_));
+    let result = match command {
         Command::Register(args) => account::register(&session, args).await,
         Command::Login(args) => account::login(&session, args).await,
         Command::Whoami => account::who_am_i(&session).await,
@@ -35,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Admin(command) => admin::run(client, command).await,
         Command::Link(command) => link::run(&session, command).await,
         Command::Package(command) => package::run(client, command).await,
+        Command::Peer(args) => crate::peer::run(args).await,
     };
     match result {
         Err(err)
