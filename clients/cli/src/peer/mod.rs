@@ -21,6 +21,7 @@ use cordvault_peer::{
     PeerTable, PinStore, unix_now,
 };
 use cordvault_store::DiscordApi;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::peer::{PeerArgs, PeerCommand, PeerGetArgs, PeerOptions as Options};
 
@@ -30,6 +31,7 @@ const TOKEN_FILE: &str = ".discordsftptoken";
 const GET_PATIENCE: Duration = Duration::from_secs(30);
 
 pub async fn run(args: PeerArgs) -> Result<()> {
+    let mut signals = ExitSignals::listen()?;
     let options = &args.options;
     init_logging(options, args.command.as_ref())?;
     let config_dir = config_dir(options)?;
@@ -44,18 +46,18 @@ pub async fn run(args: PeerArgs) -> Result<()> {
     tracing::info!(channel = channel.label(), "channel found");
     match args.command {
         Some(PeerCommand::List) => list(&identity, &channel).await,
-        Some(PeerCommand::Get(get)) => get_once(identity, channel, options, get).await,
+        Some(PeerCommand::Get(get)) => get_once(identity, channel, options, get, &mut signals).await,
         Some(PeerCommand::Serve) => {
             let node = start(identity, channel, options).await?;
             describe(&node);
-            wait_for_exit_signal().await;
+            signals.next().await;
             node.shutdown().await;
             Ok(())
         }
         None => {
             let node = start(identity, channel, options).await?;
             describe(&node);
-            shell::run(node, &config_dir).await
+            shell::run(node, &config_dir, signals).await
         }
     }
 }
@@ -225,19 +227,33 @@ fn init_logging(options: &Options, command: Option<&PeerCommand>) -> Result<()> 
     Ok(())
 }
 
-/// Ctrl-C or SIGTERM.
-pub async fn wait_for_exit_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Ctrl-C and SIGTERM, listened to from the very start: one that arrives
+/// while the peer is still starting is kept, and leads to a clean exit
+/// (advert deleted) once it has started.
+pub struct ExitSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitSignal {
+    Interrupt,
+    Terminate,
+}
+
+impl ExitSignals {
+    fn listen() -> Result<ExitSignals> {
+        Ok(ExitSignals {
+            interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    pub async fn next(&mut self) -> ExitSignal {
+        tokio::select! {
+            _ = self.interrupt.recv() => ExitSignal::Interrupt,
+            _ = self.terminate.recv() => ExitSignal::Terminate,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
     }
 }
 
@@ -258,7 +274,13 @@ async fn list(identity: &Identity, channel: &AdvertChannel) -> Result<()> {
 
 /// `peer get PEER:/path [LOCAL]`: announces a client-only advert (so the
 /// peer lets our key in), downloads, and withdraws the advert.
-async fn get_once(identity: Identity, channel: AdvertChannel, options: &Options, args: PeerGetArgs) -> Result<()> {
+async fn get_once(
+    identity: Identity,
+    channel: AdvertChannel,
+    options: &Options,
+    args: PeerGetArgs,
+    signals: &mut ExitSignals,
+) -> Result<()> {
     let Some((peer_name, remote)) = args.source.split_once(':') else {
         bail!("{:?}: expected PEER:/path", args.source);
     };
@@ -283,7 +305,7 @@ async fn get_once(identity: Identity, channel: AdvertChannel, options: &Options,
     };
     let result = tokio::select! {
         result = work => result,
-        _ = wait_for_exit_signal() => Err(anyhow::anyhow!("interrupted; run the same get again to resume")),
+        _ = signals.next() => Err(anyhow::anyhow!("interrupted; run the same get again to resume")),
     };
     node.shutdown().await;
     result

@@ -24,7 +24,7 @@ use rustyline::{Context, Editor, Helper};
 use tokio::runtime::Handle;
 use tokio::sync::Mutex;
 
-use super::{display, progress, words};
+use super::{ExitSignal, ExitSignals, display, progress, words};
 
 const HISTORY_FILE: &str = "peer_history";
 /// Completion asks the peer for a listing; it must not hang the prompt.
@@ -65,7 +65,7 @@ enum Flow {
     Exit,
 }
 
-pub async fn run(node: PeerNode, config_dir: &Path) -> Result<()> {
+pub async fn run(node: PeerNode, config_dir: &Path, mut signals: ExitSignals) -> Result<()> {
     let shell = Arc::new(Shell {
         node: Arc::new(node),
         runtime: Handle::current(),
@@ -80,7 +80,7 @@ pub async fn run(node: PeerNode, config_dir: &Path) -> Result<()> {
     });
     let result = tokio::select! {
         result = finished => result.unwrap_or(Ok(())),
-        _ = leave_signal(&shell) => {
+        _ = leave_signal(&shell, &mut signals) => {
             eprintln!("\nleaving");
             Ok(())
         }
@@ -92,23 +92,14 @@ pub async fn run(node: PeerNode, config_dir: &Path) -> Result<()> {
     result
 }
 
-/// SIGTERM, or Ctrl-C while no command runs.
-async fn leave_signal(shell: &Shell) {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+/// SIGTERM, or Ctrl-C while no command runs (a running command is
+/// cancelled by its own Ctrl-C listener instead).
+async fn leave_signal(shell: &Shell, signals: &mut ExitSignals) {
     loop {
-        let terminated = async {
-            match terminate.as_mut() {
-                Some(signal) => signal.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = terminated => return,
-            _ = tokio::signal::ctrl_c() => {
-                if !shell.busy.load(Ordering::Acquire) {
-                    return;
-                }
-            }
+        match signals.next().await {
+            ExitSignal::Terminate => return,
+            ExitSignal::Interrupt if !shell.busy.load(Ordering::Acquire) => return,
+            ExitSignal::Interrupt => {}
         }
     }
 }
