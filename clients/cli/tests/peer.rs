@@ -354,6 +354,21 @@ async fn leaving_deletes_the_advert_and_a_killed_peer_goes_stale() {
     }
     assert!(killed_at.elapsed() > Duration::from_secs(140), "dropped too early: {:?}", killed_at.elapsed());
     assert_eq!(adverts_of(&emulator, "killed"), 1, "the message itself stays in the channel");
+
+    // The next start of that peer deletes the leftover.
+    let leftover = advert_ids(&emulator, "killed");
+    let restarted = start("killed", &["serve"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while advert_ids(&emulator, "killed").iter().any(|id| leftover.contains(id)) || adverts_of(&emulator, "killed") != 1
+    {
+        assert!(Instant::now() < deadline, "leftover not deleted: {}", restarted.stderr());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn advert_ids(emulator: &RunningEmulator, instance: &str) -> Vec<u64> {
+    let needle = format!("\"instance\":\"{instance}\"");
+    emulator.emulator.messages().iter().filter(|m| m.content.contains(&needle)).map(|m| m.message_id).collect()
 }
 
 /// Runs OpenSSH's `sftp -b` against a peer's server.

@@ -262,3 +262,45 @@ async fn a_hostile_server_cannot_write_outside_the_target() {
     }
     assert_eq!(depth, cordvault_peer::session::MAX_DEPTH - 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn allow_lets_in_only_the_named_peers() {
+    let base = tempfile::tempdir().unwrap();
+    let folder = base.path().join("share");
+    fs::create_dir(&folder).unwrap();
+    let emulator = RunningEmulator::start(EmulatorConfig {
+        tokens: vec![TOKEN.into()],
+        channels: vec![CHANNEL],
+        ..Default::default()
+    })
+    .await;
+    let api = DiscordApi::new(&[TOKEN.to_owned()], Some(emulator.url.clone())).unwrap();
+    let channel = AdvertChannel::open(Arc::new(api), &ChannelChoice::Id(CHANNEL)).await.unwrap();
+    let share = ShareOptions {
+        folder: folder.clone(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        advertise: None,
+        writable: false,
+        dotfiles: false,
+        upnp: None,
+    };
+    let mut options = PeerOptions::new("alice", Some(share));
+    options.allow = vec!["carol".into()];
+    let identity = Identity::load_or_create(base.path().join("alice")).unwrap();
+    let alice = PeerNode::start(identity, channel, options).await.unwrap();
+    let bob = node(&emulator, &base.path().join("bob"), "bob", None).await;
+    let carol = node(&emulator, &base.path().join("carol"), "carol", None).await;
+    alice.refresh().await.unwrap();
+    let peer = bob.peer("alice").unwrap();
+
+    let refused = PeerSession::connect(&peer, bob.identity().client_key()).await;
+    assert!(
+        matches!(refused, Err(PeerError::Sftp(cordvault_sftp::SftpError::AuthRejected { .. }))),
+        "bob is live but not allowed"
+    );
+    let session = PeerSession::connect(&peer, carol.identity().client_key()).await.expect("carol is allowed");
+    session.close().await;
+    for node in [carol, bob, alice] {
+        node.shutdown().await;
+    }
+}

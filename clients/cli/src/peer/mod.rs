@@ -341,3 +341,20 @@ async fn connect_patiently(peer: &Peer, client_key: &cordvault_sftp::PrivateKey)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_endpoint;
+
+    #[test]
+    fn advertise_addresses() {
+        let parsed = |text| parse_endpoint(text, 2200).map(|endpoint| (endpoint.address, endpoint.port));
+        assert_eq!(parsed("203.0.113.5").unwrap(), ("203.0.113.5".into(), 2200));
+        assert_eq!(parsed("peer.example.org:2222").unwrap(), ("peer.example.org".into(), 2222));
+        assert_eq!(parsed("[2001:db8::1]:2222").unwrap(), ("2001:db8::1".into(), 2222));
+        assert_eq!(parsed("2001:db8::1").unwrap(), ("2001:db8::1".into(), 2200));
+        for bad in ["host:notaport", "[::1", "0.0.0.0", "host:0", "bad host", "[::1]x"] {
+            assert!(parsed(bad).is_err(), "{bad}");
+        }
+    }
+}
