@@ -15,6 +15,11 @@ use crate::fs::SftpFileSystem;
 use crate::limits::Limits;
 use crate::sftp_handler::{MAX_PACKET_LEN, SftpHandler};
 
+/// Client requests buffered ahead of the request loop, per session: room
+/// for OpenSSH's 64 pipelined requests, including 64 writes of 32 KiB
+/// (beyond it the client waits, which is ordinary back-pressure).
+const REQUEST_BUFFER: usize = 4 * 1024 * 1024;
+
 /// What every connection of a server shares.
 pub(crate) struct Shared<F> {
     pub(crate) fs: Arc<F>,
@@ -137,8 +142,21 @@ impl<F: SftpFileSystem> russh::server::Handler for SshConnection<F> {
         tracing::debug!(peer = %self.peer(), user, "sftp subsystem started");
         let handler = SftpHandler::new(Arc::clone(&self.shared.fs), self.shared.limits.max_handles_per_session, user);
         let config = russh_sftp::server::Config { max_client_packet_len: MAX_PACKET_LEN };
+        // russh-sftp answers one request at a time, and a reply waits for
+        // the client's window. Meanwhile russh's session loop must keep
+        // reading the socket (that is where the window adjusts arrive), but
+        // it blocks once the channel's queue of incoming data is full: with
+        // OpenSSH's 64 pipelined reads, a download deadlocked after ~28 MiB.
+        // A task drains the channel into a buffer instead, so the loop never
+        // waits on the request handler.
+        let (mut from_client, to_client) = tokio::io::split(stream.into_stream());
+        let (mut requests_in, requests_out) = tokio::io::duplex(REQUEST_BUFFER);
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_client, &mut requests_in).await;
+            // Dropping requests_in ends the request loop with EOF.
+        });
         // Spawns the request loop and returns at once.
-        russh_sftp::server::run_with_config(stream.into_stream(), handler, config).await;
+        russh_sftp::server::run_with_config(tokio::io::join(requests_out, to_client), handler, config).await;
         Ok(())
     }
 

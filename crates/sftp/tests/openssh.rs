@@ -238,6 +238,26 @@ fn assert_same_tree(expected: &Path, actual: &Path) {
     assert_eq!(fs::read_dir(actual).expect("read copy").count(), count, "{actual:?} has extra entries");
 }
 
+/// OpenSSH keeps 64 reads of 255 KiB in flight and adjusts its window
+/// every ~96 KiB: a server whose session loop stops reading the socket while
+/// a reply waits for window deadlocks (it did, after ~28 MiB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssh_downloads_a_large_file_without_stalling() {
+    let fixture = Fixture::new().await;
+    let large = pseudo_random(160 * 1024 * 1024, 0x5eed);
+    fs::write(fixture.share().join("large.bin"), &large).expect("write");
+    let server = fixture.start(false).await;
+    let downloads = fixture.local_dir("downloads");
+    let output = server
+        .sftp(&fixture.client_key, &server.known_hosts, &downloads, "get large.bin\nget large.bin again.bin\n")
+        .await;
+    assert_success(&output, "downloading 160 MiB twice");
+    for name in ["large.bin", "again.bin"] {
+        assert!(fs::read(downloads.join(name)).expect("downloaded") == large, "{name} differs");
+    }
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssh_lists_and_downloads_everything_shared() {
     let fixture = Fixture::new().await;
