@@ -26,6 +26,8 @@ pub const ANNOUNCE_EVERY: Duration = Duration::from_secs(30);
 pub const DISCOVER_EVERY: Duration = Duration::from_secs(10);
 /// An unknown client key triggers an early read, at most this often.
 const MIN_REFRESH_GAP: Duration = Duration::from_secs(2);
+/// When the channel is read a second time after start-up.
+const FIRST_REREAD: Duration = Duration::from_secs(3);
 
 /// What to share, and where.
 #[derive(Debug, Clone)]
@@ -255,16 +257,23 @@ impl PeerNode {
         let (channel, state, mut stop) = (self.channel.clone(), Arc::clone(&self.state), self.stop.subscribe());
         let every = self.options.discover_every;
         lock(&self.loops).push(tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now();
+            // The first read comes early: peers started at the same moment
+            // as this one had not posted yet when start() read the channel.
+            let mut next = last + every.min(FIRST_REREAD);
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = state.refresh.notified() => {}
+                    _ = tokio::time::sleep_until(next) => {}
+                    _ = state.refresh.notified() => {
+                        tokio::time::sleep_until(last + MIN_REFRESH_GAP).await;
+                    }
                     _ = stop.changed() => return,
                 }
+                last = tokio::time::Instant::now();
+                next = last + every;
                 if let Err(err) = discover(&channel, &state).await {
                     tracing::warn!(error = %err, "reading the channel failed; trying again later");
                 }
-                tokio::time::sleep(MIN_REFRESH_GAP).await;
             }
         }));
         let (channel, state, mut stop) = (self.channel.clone(), Arc::clone(&self.state), self.stop.subscribe());

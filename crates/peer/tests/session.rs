@@ -304,3 +304,32 @@ async fn allow_lets_in_only_the_named_peers() {
         node.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_in_the_allow_file_get_in_without_an_advert() {
+    let base = tempfile::tempdir().unwrap();
+    let folder = base.path().join("share");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("note.txt"), b"for the allow file").unwrap();
+    let outsider = HostKey::generate().unwrap();
+    let alice_config = base.path().join("alice");
+    fs::create_dir(&alice_config).unwrap();
+    let allow_line = format!("{}\n", outsider.public_key_openssh());
+    fs::write(alice_config.join(cordvault_peer::identity::ALLOW_FILE), allow_line).unwrap();
+    let emulator = RunningEmulator::start(EmulatorConfig {
+        tokens: vec![TOKEN.into()],
+        channels: vec![CHANNEL],
+        ..Default::default()
+    })
+    .await;
+    let alice = node(&emulator, &alice_config, "alice", Some(&folder)).await;
+    let mut peer = alice.peer("alice").unwrap();
+    peer.client_key = outsider.public_key().clone();
+
+    let session = PeerSession::connect(&peer, outsider.private_key()).await.expect("the allow file lets it in");
+    assert_eq!(session.list(None).await.unwrap()[0].name, "note.txt");
+    session.close().await;
+    let stranger = HostKey::generate().unwrap();
+    assert!(PeerSession::connect(&peer, stranger.private_key()).await.is_err(), "others still are not");
+    alice.shutdown().await;
+}
