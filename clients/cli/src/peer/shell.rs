@@ -347,7 +347,81 @@ impl Helper for Completion {}
 
 #[cfg(test)]
 mod tests {
-    use super::{COMMANDS, help_text, word_start};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use cordvault_peer::node::ShareOptions;
+    use cordvault_peer::{AdvertChannel, ChannelChoice, Identity, PeerNode, PeerOptions, PeerSession};
+    use cordvault_store::DiscordApi;
+    use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+    use rustyline::completion::Completer;
+    use rustyline::history::DefaultHistory;
+    use tokio::sync::Mutex;
+
+    use super::{COMMANDS, Completion, Shell, help_text, word_start};
+
+    /// Completion against a real peer (this one, connected to itself).
+    #[test]
+    fn tab_completes_commands_peers_and_remote_paths() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let base = tempfile::tempdir().unwrap();
+        let folder = base.path().join("share");
+        std::fs::create_dir_all(folder.join("another dir")).unwrap();
+        std::fs::write(folder.join("alpha.txt"), b"a").unwrap();
+        std::fs::write(folder.join("another dir/inner.txt"), b"i").unwrap();
+        std::fs::write(folder.join("beta.txt"), b"b").unwrap();
+        let (emulator, node, session) = runtime.block_on(async {
+            let config = EmulatorConfig { tokens: vec!["t".into()], channels: vec![7], ..Default::default() };
+            let emulator = RunningEmulator::start(config).await;
+            let api = DiscordApi::new(&["t".to_owned()], Some(emulator.url.clone())).unwrap();
+            let channel = AdvertChannel::open(Arc::new(api), &ChannelChoice::Id(7)).await.unwrap();
+            let share = ShareOptions {
+                folder: folder.clone(),
+                bind: "127.0.0.1:0".parse().unwrap(),
+                advertise: None,
+                writable: false,
+                dotfiles: false,
+                upnp: None,
+            };
+            let identity = Identity::load_or_create(base.path().join("config")).unwrap();
+            let node = PeerNode::start(identity, channel, PeerOptions::new("alice", Some(share))).await.unwrap();
+            let peer = node.peer("alice").unwrap();
+            let session = PeerSession::connect(&peer, node.identity().client_key()).await.unwrap();
+            (emulator, node, session)
+        });
+        let shell = Arc::new(Shell {
+            node: Arc::new(node),
+            runtime: runtime.handle().clone(),
+            session: Mutex::new(Some(session)),
+            busy: AtomicBool::new(false),
+        });
+        let completion = Completion { shell: Arc::clone(&shell) };
+        let history = DefaultHistory::new();
+        let complete = |line: &str| {
+            let context = rustyline::Context::new(&history);
+            let (start, pairs) = completion.complete(line, line.len(), &context).unwrap();
+            (start, pairs.into_iter().map(|pair| pair.replacement).collect::<Vec<_>>())
+        };
+
+        assert_eq!(complete("con"), (0, vec!["connect ".to_owned()]));
+        assert_eq!(
+            complete("l"),
+            (0, vec!["list_peers ".to_owned(), "ls ".to_owned(), "lcd ".to_owned(), "lpwd ".to_owned()])
+        );
+        assert_eq!(complete("connect al"), (8, vec!["alice".to_owned()]));
+        assert_eq!(complete("get a"), (4, vec!["alpha.txt".to_owned(), "'another dir/'".to_owned()]));
+        assert_eq!(complete("cd 'another dir/i"), (3, vec!["'another dir/inner.txt'".to_owned()]));
+        assert_eq!(complete("get -"), (4, Vec::<String>::new()));
+        assert_eq!(complete("ls nothing"), (3, Vec::<String>::new()));
+
+        runtime.block_on(async {
+            if let Some(session) = shell.session.lock().await.take() {
+                session.close().await;
+            }
+            shell.node.shutdown().await;
+        });
+        drop(emulator);
+    }
 
     #[test]
     fn the_word_under_the_cursor() {
