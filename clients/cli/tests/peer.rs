@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use cordvault_peer::{Advert, Endpoint, unix_now};
 use cordvault_sftp::{HostKey, LocalFolder, SftpServer};
 use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+use cordvault_test_support::random_bytes;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
@@ -26,19 +27,6 @@ async fn emulator() -> RunningEmulator {
         .await
 }
 
-/// Deterministic bytes that do not compress or repeat.
-fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
 /// `base/NAME` shared, with a secret file next to it, a dotfile and a
 /// symlink pointing out.
 fn share(base: &Path, name: &str, big: usize) -> PathBuf {
@@ -47,10 +35,10 @@ fn share(base: &Path, name: &str, big: usize) -> PathBuf {
     fs::write(share.join("hello.txt"), format!("hello from {name}\n")).unwrap();
     fs::write(share.join(UNICODE_NAME), "ünïcødé ☃\n").unwrap();
     fs::write(share.join("with space/inner file.txt"), "inner\n").unwrap();
-    fs::write(share.join("with space/deeper/deep.bin"), pseudo_random(70_000, 7)).unwrap();
+    fs::write(share.join("with space/deeper/deep.bin"), random_bytes(70_000, 7)).unwrap();
     fs::write(share.join("empty"), b"").unwrap();
     if big > 0 {
-        fs::write(share.join("big.bin"), pseudo_random(big, 0x9e37_79b9_7f4a_7c15)).unwrap();
+        fs::write(share.join("big.bin"), random_bytes(big, 0x9e37_79b9_7f4a_7c15)).unwrap();
     }
     fs::write(share.join(".secret"), DOT_SECRET).unwrap();
     fs::write(base.join(format!("{name}-secret.txt")), SECRET).unwrap();
@@ -179,10 +167,9 @@ impl PeerProcess {
     }
 }
 
-/// The adverts of `instance` in the channel, straight from the emulator.
+/// How many adverts of `instance` the channel holds, straight from the emulator.
 fn adverts_of(emulator: &RunningEmulator, instance: &str) -> usize {
-    let needle = format!("\"instance\":\"{instance}\"");
-    emulator.emulator.messages().iter().filter(|message| message.content.contains(&needle)).count()
+    advert_ids(emulator, instance).len()
 }
 
 async fn wait_for_adverts(emulator: &RunningEmulator, instance: &str, count: usize) {
@@ -366,6 +353,7 @@ async fn leaving_deletes_the_advert_and_a_killed_peer_goes_stale() {
     }
 }
 
+/// The message ids of `instance`'s adverts.
 fn advert_ids(emulator: &RunningEmulator, instance: &str) -> Vec<u64> {
     let needle = format!("\"instance\":\"{instance}\"");
     emulator.emulator.messages().iter().filter(|m| m.content.contains(&needle)).map(|m| m.message_id).collect()

@@ -17,22 +17,11 @@ use cordvault_peer::{
 use cordvault_sftp::{DirEntry, FileKind, FsError, HostKey, Metadata, SftpFile, SftpFileSystem, SftpPath, SftpServer};
 use cordvault_store::DiscordApi;
 use cordvault_test_support::discord::{EmulatorConfig, RunningEmulator};
+use cordvault_test_support::random_bytes;
 use tokio::sync::Notify;
 
 const TOKEN: &str = "session-test-token";
 const CHANNEL: u64 = 1_000_000_000_000_001;
-
-fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 async fn node(emulator: &RunningEmulator, config: &Path, instance: &str, share: Option<&Path>) -> PeerNode {
     let api = DiscordApi::new(&[TOKEN.to_owned()], Some(emulator.url.clone())).unwrap();
@@ -91,7 +80,7 @@ async fn an_interrupted_get_resumes_where_it_stopped() {
     let base = tempfile::tempdir().unwrap();
     let folder = base.path().join("share");
     fs::create_dir(&folder).unwrap();
-    let data = pseudo_random(48 * 1024 * 1024, 11);
+    let data = random_bytes(48 * 1024 * 1024, 11);
     fs::write(folder.join("big.bin"), &data).unwrap();
     let (_emulator, alice, bob, session) = connected(base.path(), &folder).await;
     let target_dir = base.path().join("downloads");
