@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use crate::advert::{Advert, Endpoint, unix_now};
 use crate::channel::AdvertChannel;
-use crate::discovery::{Peer, PeerTable, PinStore};
+use crate::discovery::{ChannelMessage, Peer, PeerTable, PinStore};
 use crate::error::PeerError;
 use crate::identity::{ALLOW_FILE, Identity};
 use crate::upnp::{PortMapping, UpnpOptions, renew_interval};
@@ -163,8 +163,10 @@ impl PeerNode {
             node.start_server(&share).await?;
         }
         node.announce().await?;
-        node.discover().await?;
-        node.delete_leftover_adverts().await;
+        // One read serves both: the peer table, and what an earlier run left.
+        let messages = node.channel.recent().await?;
+        take_in(&node.state, &messages);
+        node.delete_leftover_adverts(messages).await;
         node.spawn_loops();
         node.spawn_renewal();
         Ok(node)
@@ -236,8 +238,7 @@ impl PeerNode {
 
     /// Adverts of this instance and host key that an earlier run left
     /// behind (killed with -9): ours to delete.
-    async fn delete_leftover_adverts(&self) {
-        let Ok(messages) = self.channel.recent().await else { return };
+    async fn delete_leftover_adverts(&self, messages: Vec<ChannelMessage>) {
         let own = *lock(&self.state.own_message);
         let host_key = self.identity.host_key.public_key().key_data().clone();
         for message in messages {
@@ -444,10 +445,15 @@ async fn announce(channel: &AdvertChannel, state: &State, content: &str) -> Resu
 
 /// Reads the channel and replaces the peer table with what it says now.
 async fn discover(channel: &AdvertChannel, state: &State) -> Result<(), PeerError> {
-    let messages = channel.recent().await?;
+    take_in(state, &channel.recent().await?);
+    Ok(())
+}
+
+/// Replaces the peer table with what the channel's recent `messages` say.
+fn take_in(state: &State, messages: &[ChannelMessage]) {
     let own = *lock(&state.own_message);
     let own_visible = own.is_none_or(|own| messages.iter().any(|message| message.message_id == own));
-    let report = lock(&state.table).replace(messages, unix_now());
+    let report = lock(&state.table).replace(messages.iter().cloned(), unix_now());
     tracing::debug!(accepted = report.accepted, skipped = report.skipped(), "channel read");
     for warning in lock(&state.table).warnings(unix_now()) {
         state.warn(warning.to_string());
@@ -461,7 +467,6 @@ async fn discover(channel: &AdvertChannel, state: &State) -> Result<(), PeerErro
         tracing::info!("our advert scrolled out of the channel's recent messages; posting it again");
         state.repost.notify_one();
     }
-    Ok(())
 }
 
 /// The address to advertise for a server bound to `bound`: itself, unless

@@ -8,6 +8,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use cordvault_sftp::{AuthorizedKeys, HostKey, Limits, LocalFolder, PrivateKey, SftpError, SftpServer, ShutdownHandle};
+use cordvault_test_support::random_bytes;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::Command;
@@ -30,19 +31,6 @@ fn require_openssh() {
              `.ci/install` or `apt-get install -y --no-install-recommends openssh-client`."
         );
     }
-}
-
-/// Deterministic bytes that do not compress or repeat.
-fn pseudo_random(len: usize, mut seed: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        out.extend_from_slice(&seed.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 fn many_name(index: usize) -> String {
@@ -76,9 +64,9 @@ impl Fixture {
         fs::create_dir(share.join("many")).expect("mkdir");
         fs::write(share.join("hello.txt"), b"hello over sftp\n").expect("write");
         fs::write(share.join(SPACED_NAME), "spaces and ☃\n").expect("write");
-        fs::write(share.join("big.bin"), pseudo_random(3 * 1024 * 1024, 0x9e37_79b9_7f4a_7c15)).expect("write");
+        fs::write(share.join("big.bin"), random_bytes(3 * 1024 * 1024, 0x9e37_79b9_7f4a_7c15)).expect("write");
         fs::write(share.join("sub/nested.txt"), b"nested\n").expect("write");
-        fs::write(share.join("sub/deeper/deep.bin"), pseudo_random(70_000, 7)).expect("write");
+        fs::write(share.join("sub/deeper/deep.bin"), random_bytes(70_000, 7)).expect("write");
         for index in 0..MANY {
             fs::write(share.join("many").join(many_name(index)), format!("{index}\n")).expect("write");
         }
@@ -244,7 +232,7 @@ fn assert_same_tree(expected: &Path, actual: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssh_downloads_a_large_file_without_stalling() {
     let fixture = Fixture::new().await;
-    let large = pseudo_random(160 * 1024 * 1024, 0x5eed);
+    let large = random_bytes(160 * 1024 * 1024, 0x5eed);
     fs::write(fixture.share().join("large.bin"), &large).expect("write");
     let server = fixture.start(false).await;
     let downloads = fixture.local_dir("downloads");
@@ -342,7 +330,7 @@ async fn openssh_uploads_to_a_writable_share() {
     let fixture = Fixture::new().await;
     let server = fixture.start(true).await;
     let work = fixture.local_dir("work");
-    let upload = pseudo_random(1_500_000, 42);
+    let upload = random_bytes(1_500_000, 42);
     fs::write(work.join("upload.bin"), &upload).expect("write");
     fs::write(work.join("small file.txt"), b"small").expect("write");
     let batch = "put upload.bin\nmkdir incoming\nput \"small file.txt\" incoming/\n\

@@ -331,19 +331,7 @@ impl DiscordStore {
     }
 
     async fn delete_message(&self, bot: usize, channel: u64, message: u64) -> Result<(), StoreError> {
-        let result = self
-            .api
-            .call(bot, &format!("DELETE {channel}"), "deleting a chunk's message", || {
-                Request::new(
-                    Route::ChannelMessage { channel_id: ChannelId::new(channel), message_id: MessageId::new(message) },
-                    LightMethod::Delete,
-                )
-            })
-            .await;
-        match result {
-            Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
-            Err(err) => Err(err),
-        }
+        self.api.delete_message(bot, channel, message).await
     }
 
     async fn messages_before(&self, bot: usize, channel: u64, before: Option<u64>) -> Result<Vec<Message>, StoreError> {

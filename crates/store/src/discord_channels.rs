@@ -177,9 +177,14 @@ impl DiscordApi {
 
     /// Deletes a message; one already gone counts as deleted.
     pub async fn delete_text(&self, channel: u64, message: u64) -> Result<(), StoreError> {
+        self.delete_message(0, channel, message).await
+    }
+
+    /// Deletes a message as bot `bot`; one that is already gone counts as deleted.
+    pub(crate) async fn delete_message(&self, bot: usize, channel: u64, message: u64) -> Result<(), StoreError> {
         let context = format!("deleting message {message} in channel {channel}");
         let result = self
-            .call(0, &format!("DELETE {channel}"), &context, || {
+            .call(bot, &format!("DELETE {channel}"), &context, || {
                 Request::new(message_route(channel, message), LightMethod::Delete)
             })
             .await;
