@@ -20,6 +20,7 @@ backend_tests!(
     admin_commands,
     link_commands,
     package_commands,
+    ssh_key_and_app_password_commands,
 );
 
 /// A Discord store on the emulator, with attachment URLs that expire every
@@ -500,5 +501,88 @@ async fn link_commands(backend: Backend) {
     assert!(line.contains("another user"), "{line}");
     let line = bob.fails(&["link", "create", "/shared.txt"]).await;
     assert!(line.contains("read-only for you"), "{line}");
+    server.shutdown().await;
+}
+
+/// `cordvault ssh-key` and `cordvault app-password`: keys added from a file
+/// and from stdin, listed, removed by id and by fingerprint; an app password
+/// created (its secret shown once), logged in with, listed, revoked.
+async fn ssh_key_and_app_password_commands(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let cli = Cli::logged_in(&server).await;
+    let local = tempfile::tempdir().unwrap();
+    let (laptop, desktop) =
+        (cordvault_sftp::HostKey::generate().unwrap(), cordvault_sftp::HostKey::generate().unwrap());
+    let pub_file = local.path().join("id_ed25519.pub");
+    std::fs::write(&pub_file, format!("{} admin@laptop\n", laptop.public_key_openssh())).unwrap();
+
+    let added = cli.ok(&["ssh-key", "add", text(&pub_file)]).await;
+    assert!(added.starts_with(&format!("added {} (ssh-ed25519) as key ", laptop.fingerprint())), "{added}");
+    let laptop_id = added.trim().rsplit(' ').next().unwrap().to_owned();
+    let piped = cli.run_with_stdin(&["ssh-key", "add", "-"], &desktop.public_key_openssh()).await;
+    let added = succeeded(&["ssh-key", "add", "-"], piped);
+    assert!(added.contains(&desktop.fingerprint()), "{added}");
+
+    let listing = cli.ok(&["ssh-key", "ls"]).await;
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(lines[0].starts_with(&format!("{laptop_id}  {}  ssh-ed25519", laptop.fingerprint())), "{listing}");
+    assert!(lines[0].ends_with("  admin@laptop") && lines[1].ends_with("  -"), "{listing}");
+    let listed = json_lines(&cli.ok(&["ssh-key", "ls", "--json"]).await);
+    assert_eq!(listed[1]["fingerprint"], desktop.fingerprint().as_str());
+
+    // Refusals are one line each.
+    let line = cli.fails(&["ssh-key", "add", text(&pub_file)]).await;
+    assert!(line.contains("already"), "{line}");
+    let private = local.path().join("id_ed25519");
+    std::fs::write(&private, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\n")
+        .unwrap();
+    let line = cli.fails(&["ssh-key", "add", text(&private)]).await;
+    assert!(line.contains("private key") && line.contains(".pub"), "{line}");
+    std::fs::write(&private, format!("no-pty {}", laptop.public_key_openssh())).unwrap();
+    let line = cli.fails(&["ssh-key", "add", text(&private)]).await;
+    assert!(line.contains("options"), "{line}");
+    let line = cli.fails(&["ssh-key", "add", text(&local.path().join("missing.pub"))]).await;
+    assert!(line.contains("cannot open"), "{line}");
+
+    assert_eq!(cli.ok(&["ssh-key", "rm", &laptop_id]).await, format!("removed key {laptop_id}\n"));
+    let removed = cli.ok(&["ssh-key", "rm", &desktop.fingerprint()]).await;
+    assert!(removed.starts_with("removed key "), "{removed}");
+    assert_eq!(cli.ok(&["ssh-key", "ls"]).await, "");
+    let line = cli.fails(&["ssh-key", "rm", &laptop_id]).await;
+    assert!(line.contains(&format!("no SSH key {laptop_id}")), "{line}");
+    let line = cli.fails(&["ssh-key", "rm", &laptop.fingerprint()]).await;
+    assert!(line.contains("no SSH key SHA256:"), "{line}");
+
+    // An app password: the secret alone on stdout, the note on stderr.
+    let created = cli.run(&["app-password", "create", "laptop webdav"]).await;
+    let stderr = String::from_utf8_lossy(&created.stderr).into_owned();
+    let secret = succeeded(&["app-password", "create"], created).trim().to_owned();
+    assert_eq!(secret.len(), 32, "{secret}");
+    assert!(stderr.contains("not shown again") && stderr.contains("laptop webdav"), "{stderr}");
+    let other = Cli::new(&server);
+    other.ok(&["login", "admin", "--password", &secret]).await;
+    assert_eq!(other.ok(&["whoami"]).await, "admin (administrator)\n");
+
+    let listing = cli.ok(&["app-password", "ls"]).await;
+    assert!(!listing.contains(&secret), "{listing}");
+    let line = listing.lines().next().unwrap();
+    assert!(line.contains(" used ") && line.ends_with("  laptop webdav") && listing.lines().count() == 1, "{listing}");
+    let id = line.split(' ').next().unwrap().to_owned();
+    let listed = json_lines(&cli.ok(&["app-password", "ls", "--json"]).await);
+    assert!(listed[0].get("secret").is_none() && listed[0]["label"] == "laptop webdav", "{listed:?}");
+    let json = json_lines(&cli.ok(&["app-password", "create", "phone", "--json"]).await);
+    assert_eq!(json[0]["secret"].as_str().unwrap().len(), 32);
+
+    assert_eq!(cli.ok(&["app-password", "revoke", &id]).await, format!("revoked app password {id}\n"));
+    let line = Cli::new(&server).fails(&["login", "admin", "--password", &secret]).await;
+    assert!(line.contains("wrong username or password"), "{line}");
+    let line = cli.fails(&["app-password", "revoke", &id]).await;
+    assert!(line.contains("no app password"), "{line}");
+    let line = cli.fails(&["app-password", "create", " "]).await;
+    assert!(line.contains("label"), "{line}");
+    assert_eq!(cli.ok(&["app-password", "ls"]).await.lines().count(), 1);
+    let line = Cli::new(&server).fails(&["ssh-key", "ls"]).await;
+    assert!(line.contains("not logged in"), "{line}");
     server.shutdown().await;
 }

@@ -11,6 +11,7 @@
 //! ```
 
 mod client;
+mod credentials;
 mod download;
 mod error;
 mod packages;
@@ -20,6 +21,7 @@ pub use client::{Client, ListOptions, LoginResult};
 pub use cordvault_core::path::ConflictPolicy;
 pub use cordvault_core::{Error, ErrorCode};
 pub use cordvault_proto::v1 as proto;
+pub use credentials::CreatedAppPassword;
 pub use download::{DownloadOptions, DownloadReport, RemoteReader};
 pub use error::{from_status, to_status};
 pub use packages::OpenedResult;

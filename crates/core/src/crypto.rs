@@ -20,6 +20,14 @@ pub fn random_hex<const N: usize>() -> String {
     hex::encode(random_bytes::<N>())
 }
 
+/// Whether two byte strings are equal, in time that depends on their
+/// lengths only: for digests of secrets, so that how much of a guess was
+/// right does not show.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
+
 /// A 256-bit AES-GCM key.
 #[derive(Clone)]
 pub struct SecretKey([u8; KEY_LEN]);
@@ -99,5 +107,13 @@ mod tests {
 
         let other = MasterKey::new(SecretKey::generate());
         assert_eq!(other.unwrap(&wrapped).unwrap_err().code, crate::ErrorCode::DataLoss);
+    }
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"digest", b"digest"));
+        assert!(!constant_time_eq(b"digest", b"digesT"));
+        assert!(!constant_time_eq(b"digest", b"diges"));
+        assert!(constant_time_eq(b"", b""));
     }
 }

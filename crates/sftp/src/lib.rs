@@ -2,8 +2,9 @@
 //! [`SftpFileSystem`], a [`LocalFolder`] backend that shares a directory,
 //! and a [`client`] that connects to such a server with a pinned host key.
 //!
-//! Security model, in short: public-key authentication only, decided by the
-//! caller's [`Authorizer`]; a persistent Ed25519 [`HostKey`] whose
+//! Security model, in short: logins decided by the caller's [`Gatekeeper`]
+//! (public keys through an [`Authorizer`] for a shared folder; passwords
+//! only where the gatekeeper offers them); a persistent Ed25519 [`HostKey`] whose
 //! fingerprint clients pin; only the `sftp` subsystem (exec, shell and
 //! terminals are refused); client paths normalised so `..` never climbs
 //! above the share's `/`; read-only unless the backend says otherwise; and
@@ -31,6 +32,7 @@ mod fs;
 mod host_key;
 mod limits;
 mod local;
+mod login;
 mod path;
 mod server;
 mod sftp_handler;
@@ -42,6 +44,7 @@ pub use fs::{DirEntry, FileKind, FsError, Metadata, SftpFile, SftpFileSystem, Wr
 pub use host_key::HostKey;
 pub use limits::Limits;
 pub use local::{LocalFile, LocalFolder};
+pub use login::{Gatekeeper, SharedTree};
 pub use path::SftpPath;
 /// The key types the API uses, from the `ssh-key` version russh pins.
 pub use russh::keys::{PrivateKey, PublicKey};

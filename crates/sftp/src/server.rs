@@ -16,6 +16,7 @@ use crate::auth::Authorizer;
 use crate::fs::SftpFileSystem;
 use crate::host_key::HostKey;
 use crate::limits::Limits;
+use crate::login::{Gatekeeper, SharedTree};
 use crate::ssh_handler::{Shared, SshConnection};
 
 /// How long `serve` waits for connections to close after a shutdown.
@@ -25,15 +26,14 @@ const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
 const DEFAULT_SERVER_ID: &str = "SSH-2.0-cordvault";
 
 /// Builds an [`SftpServer`].
-pub struct SftpServerBuilder<F> {
-    fs: F,
+pub struct SftpServerBuilder<G> {
+    gatekeeper: G,
     host_key: HostKey,
-    authorizer: Arc<dyn Authorizer>,
     limits: Limits,
     server_id: String,
 }
 
-impl<F: SftpFileSystem> SftpServerBuilder<F> {
+impl<G: Gatekeeper> SftpServerBuilder<G> {
     /// Replaces all limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -46,11 +46,16 @@ impl<F: SftpFileSystem> SftpServerBuilder<F> {
         self
     }
 
-    pub fn build(self) -> SftpServer<F> {
+    pub fn build(self) -> SftpServer<G> {
         let (shutdown, _) = watch::channel(false);
+        let methods: &[MethodKind] = if self.gatekeeper.accepts_passwords() {
+            &[MethodKind::PublicKey, MethodKind::Password]
+        } else {
+            &[MethodKind::PublicKey]
+        };
         let config = Config {
             server_id: SshId::Standard(Cow::Owned(self.server_id)),
-            methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+            methods: MethodSet::from(methods),
             // OpenSSH starts with a "none" probe; answering it at once
             // saves every connection a second, the real rejections still wait.
             auth_rejection_time: Duration::from_secs(1),
@@ -66,7 +71,7 @@ impl<F: SftpFileSystem> SftpServerBuilder<F> {
         };
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
         SftpServer {
-            shared: Arc::new(Shared { fs: Arc::new(self.fs), authorizer: self.authorizer, limits: self.limits }),
+            shared: Arc::new(Shared { gatekeeper: self.gatekeeper, limits: self.limits }),
             config: Arc::new(config),
             host_key: self.host_key,
             connections,
@@ -75,10 +80,10 @@ impl<F: SftpFileSystem> SftpServerBuilder<F> {
     }
 }
 
-/// An SFTP server over a [`SftpFileSystem`]: public-key authentication
-/// only, the `sftp` subsystem only.
-pub struct SftpServer<F> {
-    shared: Arc<Shared<F>>,
+/// An SFTP server: logins decided by a [`Gatekeeper`], the `sftp`
+/// subsystem only.
+pub struct SftpServer<G> {
+    shared: Arc<Shared<G>>,
     config: Arc<Config>,
     host_key: HostKey,
     connections: Arc<Semaphore>,
@@ -98,17 +103,18 @@ impl ShutdownHandle {
     }
 }
 
-impl<F: SftpFileSystem> SftpServer<F> {
-    /// Starts configuring a server for `fs`, with `host_key`, letting in the
-    /// client keys `authorizer` allows.
-    pub fn builder(fs: F, host_key: HostKey, authorizer: impl Authorizer) -> SftpServerBuilder<F> {
-        SftpServerBuilder {
-            fs,
-            host_key,
-            authorizer: Arc::new(authorizer),
-            limits: Limits::default(),
-            server_id: DEFAULT_SERVER_ID.to_owned(),
-        }
+impl<F: SftpFileSystem> SftpServer<SharedTree<F>> {
+    /// Starts configuring a server that shows `fs` to every client whose
+    /// key `authorizer` allows, with `host_key`.
+    pub fn builder(fs: F, host_key: HostKey, authorizer: impl Authorizer) -> SftpServerBuilder<SharedTree<F>> {
+        SftpServer::with_gatekeeper(SharedTree::new(fs, authorizer), host_key)
+    }
+}
+
+impl<G: Gatekeeper> SftpServer<G> {
+    /// Starts configuring a server whose logins `gatekeeper` decides, with `host_key`.
+    pub fn with_gatekeeper(gatekeeper: G, host_key: HostKey) -> SftpServerBuilder<G> {
+        SftpServerBuilder { gatekeeper, host_key, limits: Limits::default(), server_id: DEFAULT_SERVER_ID.to_owned() }
     }
 
     /// The host key clients will see.
@@ -171,15 +177,15 @@ impl<F: SftpFileSystem> SftpServer<F> {
 }
 
 /// One accepted TCP connection, holding its slot until it ends.
-struct Connection<F> {
-    shared: Arc<Shared<F>>,
+struct Connection<G> {
+    shared: Arc<Shared<G>>,
     config: Arc<Config>,
     shutdown: watch::Receiver<bool>,
     peer: SocketAddr,
     _permit: OwnedSemaphorePermit,
 }
 
-impl<F: SftpFileSystem> Connection<F> {
+impl<G: Gatekeeper> Connection<G> {
     async fn run(mut self, stream: TcpStream) {
         let peer = self.peer;
         if let Err(err) = stream.set_nodelay(true) {

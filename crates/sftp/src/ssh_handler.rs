@@ -1,5 +1,5 @@
-//! One SSH connection: public-key authentication through the caller's
-//! [`Authorizer`], session channels that may only run the `sftp` subsystem.
+//! One SSH connection: logins through the server's [`Gatekeeper`], session
+//! channels that may only run the `sftp` subsystem.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -10,9 +10,8 @@ use russh::keys::{HashAlg, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, ChannelOpenFailure, Pty};
 
-use crate::auth::Authorizer;
-use crate::fs::SftpFileSystem;
 use crate::limits::Limits;
+use crate::login::Gatekeeper;
 use crate::sftp_handler::{MAX_PACKET_LEN, SftpHandler};
 
 /// Client requests buffered ahead of the request loop, per session: room
@@ -21,37 +20,32 @@ use crate::sftp_handler::{MAX_PACKET_LEN, SftpHandler};
 const REQUEST_BUFFER: usize = 4 * 1024 * 1024;
 
 /// What every connection of a server shares.
-pub(crate) struct Shared<F> {
-    pub(crate) fs: Arc<F>,
-    pub(crate) authorizer: Arc<dyn Authorizer>,
+pub(crate) struct Shared<G> {
+    pub(crate) gatekeeper: G,
     pub(crate) limits: Limits,
 }
 
 /// russh's per-connection handler.
-pub(crate) struct SshConnection<F> {
-    shared: Arc<Shared<F>>,
+pub(crate) struct SshConnection<G: Gatekeeper> {
+    shared: Arc<Shared<G>>,
     peer: Option<SocketAddr>,
     /// Set once authentication succeeded; read by the login-grace timer.
     authenticated: Arc<AtomicBool>,
-    /// The user name the client authenticated as.
-    user: Option<String>,
+    /// The user name the client authenticated as, and the tree it sees.
+    login: Option<(String, Arc<G::Fs>)>,
     /// Session channels opened but not yet running SFTP.
     pending: HashMap<ChannelId, Channel<Msg>>,
     /// All open session channels, to bound them per connection.
     open: HashSet<ChannelId>,
 }
 
-impl<F: SftpFileSystem> SshConnection<F> {
-    pub(crate) fn new(shared: Arc<Shared<F>>, peer: Option<SocketAddr>, authenticated: Arc<AtomicBool>) -> Self {
-        Self { shared, peer, authenticated, user: None, pending: HashMap::new(), open: HashSet::new() }
+impl<G: Gatekeeper> SshConnection<G> {
+    pub(crate) fn new(shared: Arc<Shared<G>>, peer: Option<SocketAddr>, authenticated: Arc<AtomicBool>) -> Self {
+        Self { shared, peer, authenticated, login: None, pending: HashMap::new(), open: HashSet::new() }
     }
 
     fn peer(&self) -> String {
         self.peer.map(|peer| peer.to_string()).unwrap_or_default()
-    }
-
-    fn allowed(&self, user: &str, key: &PublicKey) -> bool {
-        self.shared.authorizer.allowed(user, key)
     }
 
     /// Refuses a channel request that is not SFTP. Closing matters for
@@ -68,13 +62,13 @@ fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
-impl<F: SftpFileSystem> russh::server::Handler for SshConnection<F> {
+impl<G: Gatekeeper> russh::server::Handler for SshConnection<G> {
     type Error = russh::Error;
 
     /// Asked before the client proves it holds the key: refusing here spares
     /// signatures for keys that would be refused anyway.
     async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
-        if self.allowed(user, offer.public_key) {
+        if self.shared.gatekeeper.key_offered(user, offer.public_key).await {
             Ok(Auth::Accept)
         } else {
             tracing::info!(
@@ -87,14 +81,26 @@ impl<F: SftpFileSystem> russh::server::Handler for SshConnection<F> {
         }
     }
 
-    /// The client proved it holds the key; ask again, the authoriser may
-    /// have changed its mind in between.
+    /// The client proved it holds the key.
     async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
-        if !self.allowed(user, key.public_key) {
+        let Some(fs) = self.shared.gatekeeper.key_login(user, key.public_key).await else {
+            return Ok(Auth::reject());
+        };
+        tracing::info!(peer = %self.peer(), user, key = %fingerprint(key.public_key), "client authenticated");
+        self.login = Some((user.to_owned(), fs));
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        if !self.shared.gatekeeper.accepts_passwords() {
             return Ok(Auth::reject());
         }
-        tracing::info!(peer = %self.peer(), user, key = %fingerprint(key.public_key), "client authenticated");
-        self.user = Some(user.to_owned());
+        let Some(fs) = self.shared.gatekeeper.password_login(user, password).await else {
+            tracing::info!(peer = %self.peer(), user, "password refused");
+            return Ok(Auth::reject());
+        };
+        tracing::info!(peer = %self.peer(), user, "client authenticated with a password");
+        self.login = Some((user.to_owned(), fs));
         Ok(Auth::Accept)
     }
 
@@ -133,14 +139,13 @@ impl<F: SftpFileSystem> russh::server::Handler for SshConnection<F> {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let pending = self.pending.remove(&channel);
-        let Some(stream) = pending.filter(|_| name == "sftp") else {
+        let (Some(stream), Some((user, fs))) = (pending.filter(|_| name == "sftp"), self.login.clone()) else {
             tracing::debug!(peer = %self.peer(), subsystem = name, "subsystem refused");
             return self.refuse_and_close(channel, session);
         };
         session.channel_success(channel)?;
-        let user = self.user.clone().unwrap_or_default();
         tracing::debug!(peer = %self.peer(), user, "sftp subsystem started");
-        let handler = SftpHandler::new(Arc::clone(&self.shared.fs), self.shared.limits.max_handles_per_session, user);
+        let handler = SftpHandler::new(fs, self.shared.limits.max_handles_per_session, user);
         let config = russh_sftp::server::Config { max_client_packet_len: MAX_PACKET_LEN };
         // russh-sftp answers one request at a time, and a reply waits for
         // the client's window. Meanwhile russh's session loop must keep

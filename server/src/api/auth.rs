@@ -12,11 +12,15 @@ use super::convert;
 use super::status::{ApiResult, caller};
 use crate::listener::PeerAddr;
 use crate::services::accounts::Accounts;
+use crate::services::app_passwords::AppPasswords;
 use crate::services::quotas::Quotas;
+use crate::services::ssh_keys::SshKeys;
 
 pub struct AuthApi {
     pub accounts: Arc<Accounts>,
     pub quotas: Quotas,
+    pub ssh_keys: SshKeys,
+    pub app_passwords: AppPasswords,
 }
 
 #[tonic::async_trait]
@@ -79,5 +83,61 @@ impl AuthService for AuthApi {
             ticket: issued.token,
             expires_at_ms: issued.expires_at_ms,
         }))
+    }
+
+    async fn add_ssh_key(
+        &self,
+        request: Request<pb::AddSshKeyRequest>,
+    ) -> Result<Response<pb::AddSshKeyResponse>, Status> {
+        let caller = caller(&request)?;
+        let key = self.ssh_keys.add(&caller, &request.get_ref().public_key).await.api()?;
+        Ok(Response::new(pb::AddSshKeyResponse { key: Some(convert::ssh_key(&key)) }))
+    }
+
+    async fn list_ssh_keys(
+        &self,
+        request: Request<pb::ListSshKeysRequest>,
+    ) -> Result<Response<pb::ListSshKeysResponse>, Status> {
+        let caller = caller(&request)?;
+        let keys = self.ssh_keys.list(&caller).await.api()?;
+        Ok(Response::new(pb::ListSshKeysResponse { keys: keys.iter().map(convert::ssh_key).collect() }))
+    }
+
+    async fn remove_ssh_key(
+        &self,
+        request: Request<pb::RemoveSshKeyRequest>,
+    ) -> Result<Response<pb::RemoveSshKeyResponse>, Status> {
+        let caller = caller(&request)?;
+        self.ssh_keys.remove(&caller, request.get_ref().id).await.api()?;
+        Ok(Response::new(pb::RemoveSshKeyResponse {}))
+    }
+
+    async fn create_app_password(
+        &self,
+        request: Request<pb::CreateAppPasswordRequest>,
+    ) -> Result<Response<pb::CreateAppPasswordResponse>, Status> {
+        let caller = caller(&request)?;
+        let (row, secret) = self.app_passwords.create(&caller, &request.get_ref().label).await.api()?;
+        Ok(Response::new(pb::CreateAppPasswordResponse { app_password: Some(convert::app_password(&row)), secret }))
+    }
+
+    async fn list_app_passwords(
+        &self,
+        request: Request<pb::ListAppPasswordsRequest>,
+    ) -> Result<Response<pb::ListAppPasswordsResponse>, Status> {
+        let caller = caller(&request)?;
+        let rows = self.app_passwords.list(&caller).await.api()?;
+        Ok(Response::new(pb::ListAppPasswordsResponse {
+            app_passwords: rows.iter().map(convert::app_password).collect(),
+        }))
+    }
+
+    async fn revoke_app_password(
+        &self,
+        request: Request<pb::RevokeAppPasswordRequest>,
+    ) -> Result<Response<pb::RevokeAppPasswordResponse>, Status> {
+        let caller = caller(&request)?;
+        self.app_passwords.revoke(&caller, request.get_ref().id).await.api()?;
+        Ok(Response::new(pb::RevokeAppPasswordResponse {}))
     }
 }

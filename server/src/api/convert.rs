@@ -5,6 +5,7 @@ use cordvault_core::status::to_status;
 use cordvault_proto::v1 as pb;
 use tonic::Status;
 
+use crate::db::credentials::{AppPasswordRow, SshKeyRow};
 use crate::db::entries::SortBy;
 use crate::db::users::UserRow;
 use crate::services::access::{AccessLevel, ShareLevel};
@@ -65,6 +66,25 @@ pub fn share_level_to_pb(level: ShareLevel) -> pb::ShareLevel {
 
 pub fn user(row: &UserRow) -> pb::User {
     pb::User { id: row.id, username: row.username.clone(), is_admin: row.is_admin, created_at_ms: row.created_at }
+}
+
+pub fn ssh_key(row: &SshKeyRow) -> pb::SshKey {
+    pb::SshKey {
+        id: row.id,
+        fingerprint: row.fingerprint.clone(),
+        algorithm: row.algorithm.clone(),
+        comment: row.comment.clone(),
+        created_at_ms: row.created_at_ms,
+    }
+}
+
+pub fn app_password(row: &AppPasswordRow) -> pb::AppPassword {
+    pb::AppPassword {
+        id: row.id,
+        label: row.label.clone(),
+        created_at_ms: row.created_at_ms,
+        last_used_at_ms: row.last_used_at_ms.unwrap_or(0),
+    }
 }
 
 pub fn conflict_policy(value: i32) -> Result<ConflictPolicy, Status> {

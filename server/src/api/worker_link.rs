@@ -176,6 +176,24 @@ impl WorkerLinkService for WorkerLinkApi {
         Ok(Response::new(pb::RecordChunkResponse {}))
     }
 
+    async fn gateway_login(
+        &self,
+        request: Request<pb::GatewayLoginRequest>,
+    ) -> Result<Response<pb::GatewayLoginResponse>, Status> {
+        let peer = request.extensions().get::<PeerAddr>().map(|PeerAddr(peer)| peer.ip());
+        let body = request.into_inner();
+        let (user, issued) = self
+            .links
+            .gateway_login(peer, &body.service_password, &body.username, &body.public_key)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::GatewayLoginResponse {
+            token: issued.token,
+            expires_at_ms: issued.expires_at_ms,
+            user: Some(super::convert::user(&user)),
+        }))
+    }
+
     async fn query_chunks(
         &self,
         request: Request<pb::QueryChunksRequest>,

@@ -70,7 +70,12 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
 
     let mut routes = tonic::service::Routes::builder();
     routes
-        .add_service(AuthServiceServer::new(AuthApi { accounts: accounts.clone(), quotas: quotas.clone() }))
+        .add_service(AuthServiceServer::new(AuthApi {
+            accounts: accounts.clone(),
+            quotas: quotas.clone(),
+            ssh_keys: accounts.ssh_keys().clone(),
+            app_passwords: accounts.app_passwords().clone(),
+        }))
         .add_service(AdminServiceServer::new(admin_api))
         .add_service(FileServiceServer::new(file_api))
         .add_service(LinkServiceServer::new(LinkApi { links: services.links.clone() }))

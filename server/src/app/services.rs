@@ -115,6 +115,7 @@ impl Services {
         let links = Links::new(tree.clone(), &config.keys, throttle.clone());
         let worker_links = Arc::new(WorkerLinks {
             registry: workers.clone(),
+            accounts: accounts.clone(),
             uploads: uploads.clone(),
             thumbnails: thumbnails.clone(),
             packages: packages.clone(),

@@ -5,6 +5,7 @@
 //! backend, and [`transaction!`] does the same inside a transaction.
 
 pub mod chunks;
+pub mod credentials;
 pub mod entries;
 pub mod leases;
 pub mod legacy;

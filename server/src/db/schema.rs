@@ -215,11 +215,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ssh_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        fingerprint -> Text,
+        algorithm -> Text,
+        public_key -> Text,
+        comment -> Text,
+        created_at_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_passwords (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        label -> Text,
+        secret_sha256 -> Text,
+        created_at_ms -> BigInt,
+        last_used_at_ms -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
 diesel::joinable!(shares -> users (user_id));
 diesel::joinable!(shares -> entries (entry_id));
 diesel::joinable!(links -> entries (entry_id));
+diesel::joinable!(ssh_keys -> users (user_id));
+diesel::joinable!(app_passwords -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -242,4 +267,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     package_chunks,
     package_results,
     discord_lookups,
+    ssh_keys,
+    app_passwords,
 );

@@ -10,7 +10,9 @@ use cordvault_core::ticket::{TicketHolder, TicketKey, TicketPurpose};
 use cordvault_core::{Error, Result};
 
 use super::access::{Caller, ensure_admin};
+use super::app_passwords::AppPasswords;
 use super::revocation::Revocations;
+use super::ssh_keys::SshKeys;
 use super::throttle::{Throttle, ThrottleKey};
 use super::tokens::TokenIssuer;
 use crate::db::users::UserRow;
@@ -22,6 +24,8 @@ pub struct Accounts {
     revocations: Revocations,
     throttle: Throttle,
     tickets: TicketKey,
+    app_passwords: AppPasswords,
+    ssh_keys: SshKeys,
 }
 
 /// A download ticket is used at once: the browser follows it right away.
@@ -69,7 +73,18 @@ impl Accounts {
         revocations: Revocations,
         throttle: Throttle,
     ) -> Self {
-        Accounts { db, tokens, revocations, throttle, tickets }
+        let (app_passwords, ssh_keys) = (AppPasswords::new(db.clone()), SshKeys::new(db.clone()));
+        Accounts { db, tokens, revocations, throttle, tickets, app_passwords, ssh_keys }
+    }
+
+    /// The secrets Login takes in place of the password.
+    pub fn app_passwords(&self) -> &AppPasswords {
+        &self.app_passwords
+    }
+
+    /// The keys the SFTP gateway logs users in with.
+    pub fn ssh_keys(&self) -> &SshKeys {
+        &self.ssh_keys
     }
 
     /// The first account needs no caller and becomes an administrator; later
@@ -124,8 +139,20 @@ impl Accounts {
         let mut keys = vec![ThrottleKey::Account(username.to_owned())];
         keys.extend(peer.map(ThrottleKey::Peer));
         self.throttle.check(&keys)?;
-        let _turn = self.throttle.password_check().await?;
         let user = self.db.user_by_name(username).await?;
+        // App passwords first: a SHA-256 each, no Argon2, no wait for a turn.
+        // Unknown users are looked up too, so that the time taken does not
+        // tell which usernames exist.
+        let user_id = user.as_ref().map_or(-1, |user| user.id);
+        if let Some(app_password_id) = self.app_passwords.matching(user_id, password).await?
+            && let Some(user) = user.as_ref()
+        {
+            self.throttle.succeeded(&keys[0]);
+            tracing::info!(user_id = user.id, app_password_id, "logged in with an app password");
+            let token = self.issue(user)?;
+            return Ok((user.clone(), token));
+        }
+        let _turn = self.throttle.password_check().await?;
         // Unknown users are checked against a dummy hash: the same Argon2
         // work, so timing does not tell which usernames exist.
         let hash = user.as_ref().map_or_else(|| dummy_hash().to_owned(), |user| user.password_hash.clone());
@@ -135,6 +162,20 @@ impl Accounts {
             return Err(wrong());
         };
         self.throttle.succeeded(&keys[0]);
+        let token = self.issue(&user)?;
+        Ok((user, token))
+    }
+
+    /// Logs in a user whom a gateway saw prove to hold `public_key`, if
+    /// that key is registered to them. An unknown user and a key not theirs
+    /// get the same answer.
+    pub async fn login_with_ssh_key(&self, username: &str, public_key: &str) -> Result<(UserRow, IssuedToken)> {
+        let refused = || Error::permission_denied("this SSH key may not log in as this user");
+        if username.is_empty() || username.len() > MAX_USERNAME_BYTES {
+            return Err(refused());
+        }
+        let user = self.ssh_keys.holder(username, public_key).await?.ok_or_else(refused)?;
+        tracing::info!(user_id = user.id, "logged in through a gateway with an ssh key");
         let token = self.issue(&user)?;
         Ok((user, token))
     }

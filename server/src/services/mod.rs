@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod app_passwords;
 pub mod events;
 pub mod folders;
 pub mod hasher;
@@ -16,6 +17,7 @@ pub mod rate_limit;
 pub mod reads;
 pub mod revocation;
 pub mod sharing;
+pub mod ssh_keys;
 pub mod throttle;
 pub mod thumbnails;
 pub mod tokens;

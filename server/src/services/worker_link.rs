@@ -2,19 +2,21 @@
 //! messages each kind of worker gets, and the calls workers make with the
 //! token Welcome gave them. The gRPC adapter only translates messages.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordvault_core::{ErrorCode, Result};
+use cordvault_core::{Error, ErrorCode, Result};
 use cordvault_store::StoreSpec;
 use tokio::sync::{mpsc, oneshot};
 
+use super::accounts::{Accounts, IssuedToken};
 use super::packages::{AnalysisSlots, PackageAnswer, Packages, ToAnalysisWorker};
 use super::throttle::{Throttle, ThrottleKey};
 use super::thumbnails::{ThumbnailJob, ThumbnailOutcome, Thumbnails, WorkerSlots};
 use super::uploads::{UploadState, Uploads};
 use super::workers::{ToWorker, WorkerKind, WorkerRegistry};
+use crate::db::users::UserRow;
 
 /// A worker's first message.
 pub struct Hello {
@@ -59,6 +61,7 @@ pub struct WorkerChunk<'a> {
 
 pub struct WorkerLinks {
     pub registry: Arc<WorkerRegistry>,
+    pub accounts: Arc<Accounts>,
     pub uploads: Arc<Uploads>,
     pub thumbnails: Thumbnails,
     pub packages: Packages,
@@ -163,6 +166,26 @@ impl WorkerLinks {
         });
         let inbox = WorkerInbox { worker_id, registry: self.registry.clone(), outcomes, package_answers };
         Ok(WorkerSession { welcome, outgoing, killed: registration.killed, inbox })
+    }
+
+    /// Logs a user in for a gateway (SFTP) that saw them prove to hold
+    /// `public_key`. Wrong service passwords from one address are
+    /// throttled as workers' are.
+    pub async fn gateway_login(
+        &self,
+        peer: Option<IpAddr>,
+        service_password: &str,
+        username: &str,
+        public_key: &str,
+    ) -> Result<(UserRow, IssuedToken)> {
+        let throttle_keys: Vec<ThrottleKey> = peer.map(ThrottleKey::Worker).into_iter().collect();
+        self.throttle.check(&throttle_keys)?;
+        if !self.registry.service_password_matches(service_password) {
+            tracing::warn!(?peer, "gateway login with a wrong service password");
+            self.throttle.failed(&throttle_keys);
+            return Err(Error::unauthenticated("wrong service password"));
+        }
+        self.accounts.login_with_ssh_key(username, public_key).await
     }
 
     /// Records a chunk that a worker stored for an upload routed to it. A

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cordvault_core::crypto::random_hex;
+use cordvault_core::crypto::{constant_time_eq, random_hex};
 use cordvault_core::token::UploadTokenKey;
 use cordvault_core::{Error, Result};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -126,6 +126,13 @@ impl WorkerRegistry {
         &self.token_key
     }
 
+    /// Whether `candidate` is the service password. Digests compared in
+    /// constant time: the timing tells neither how much of it was right nor
+    /// its length.
+    pub fn service_password_matches(&self, candidate: &str) -> bool {
+        constant_time_eq(&sha256(candidate), &sha256(&self.service_password))
+    }
+
     /// Admits a worker that knows the service password.
     pub fn register(
         &self,
@@ -134,9 +141,7 @@ impl WorkerRegistry {
         address: &str,
         capacity: u32,
     ) -> Result<Registration> {
-        // Comparing digests keeps the comparison's timing independent of
-        // how much of the password was right.
-        if sha256(service_password) != sha256(&self.service_password) {
+        if !self.service_password_matches(service_password) {
             return Err(Error::permission_denied("wrong service password"));
         }
         if address.is_empty() {
@@ -175,7 +180,7 @@ impl WorkerRegistry {
         let mut workers = self.workers.lock().expect("workers lock");
         let worker = workers.get_mut(worker_id).ok_or_else(refused)?;
         // Comparing digests keeps the timing independent of the secret.
-        if sha256(secret) != worker.token_digest {
+        if !constant_time_eq(&sha256(secret), &worker.token_digest) {
             return Err(refused());
         }
         if !worker.uploads.contains(upload_id) {

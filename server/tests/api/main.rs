@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod audit_limits;
 mod authorization;
+mod credentials;
 mod discord;
 mod downloads;
 mod errors;

@@ -5,15 +5,19 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub mod admin;
+pub mod app_password;
 pub mod link;
 pub mod package;
 pub mod peer;
+pub mod ssh_key;
 
 use crate::byte_range::ByteRange;
 use admin::AdminCommand;
+use app_password::AppPasswordCommand;
 use link::LinkCommand;
 use package::PackageCommand;
 use peer::PeerArgs;
+use ssh_key::SshKeyCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault", version, about = "Store, organise and fetch files on a cordvault server")]
@@ -44,6 +48,12 @@ pub enum Command {
     Whoami,
     /// Change your password (and save the new token)
     Passwd(PasswdArgs),
+    /// SSH public keys for the SFTP gateway: add, list and remove yours
+    #[command(subcommand)]
+    SshKey(SshKeyCommand),
+    /// App passwords, which log in in place of your password (WebDAV clients): create, list and revoke
+    #[command(subcommand)]
+    AppPassword(AppPasswordCommand),
     /// List a folder
     Ls(LsArgs),
     /// Create a folder

@@ -2,10 +2,12 @@
 
 mod account;
 pub mod admin;
+mod app_password;
 mod get;
 pub mod link;
 mod package;
 mod put;
+mod ssh_key;
 pub mod tree;
 
 use anyhow::{Context, Result};
@@ -33,6 +35,8 @@ async fn run_on_server(global: &GlobalArgs, command: Command) -> Result<()> {
         Command::Login(args) => account::login(&session, args).await,
         Command::Whoami => account::who_am_i(&session).await,
         Command::Passwd(args) => account::change_password(&session, args).await,
+        Command::SshKey(command) => ssh_key::run(client, command).await,
+        Command::AppPassword(command) => app_password::run(client, command).await,
         Command::Ls(args) => tree::list(client, args).await,
         Command::Mkdir(args) => tree::make_folder(client, args).await,
         Command::Mv(args) => tree::move_entry(client, args).await,

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cordvault/v1/auth.proto.
  */
 export const file_cordvault_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Chdjb3JkdmF1bHQvdjEvYXV0aC5wcm90bxIMY29yZHZhdWx0LnYxIjUKD1JlZ2lzdGVyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI0ChBSZWdpc3RlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciIyCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVwoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgDEiAKBHVzZXIYAyABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJDChVVcGRhdGVQYXNzd29yZFJlcXVlc3QSFAoMb2xkX3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI+ChZVcGRhdGVQYXNzd29yZFJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiDwoNV2hvQW1JUmVxdWVzdCJWCg5XaG9BbUlSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuY29yZHZhdWx0LnYxLlVzZXISIgoFcXVvdGEYAiABKAsyEy5jb3JkdmF1bHQudjEuUXVvdGEiWQobQ3JlYXRlRG93bmxvYWRUaWNrZXRSZXF1ZXN0EiwKB3B1cnBvc2UYASABKA4yGy5jb3JkdmF1bHQudjEuVGlja2V0UHVycG9zZRIMCgRwYXRoGAIgASgJIkUKHENyZWF0ZURvd25sb2FkVGlja2V0UmVzcG9uc2USDgoGdGlja2V0GAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMqgwEKDVRpY2tldFB1cnBvc2USHgoaVElDS0VUX1BVUlBPU0VfVU5TUEVDSUZJRUQQABIbChdUSUNLRVRfUFVSUE9TRV9ET1dOTE9BRBABEhYKElRJQ0tFVF9QVVJQT1NFX1pJUBACEh0KGVRJQ0tFVF9QVVJQT1NFX1RIVU1CTkFJTFMQAzKrAwoLQXV0aFNlcnZpY2USSQoIUmVnaXN0ZXISHS5jb3JkdmF1bHQudjEuUmVnaXN0ZXJSZXF1ZXN0Gh4uY29yZHZhdWx0LnYxLlJlZ2lzdGVyUmVzcG9uc2USQAoFTG9naW4SGi5jb3JkdmF1bHQudjEuTG9naW5SZXF1ZXN0GhsuY29yZHZhdWx0LnYxLkxvZ2luUmVzcG9uc2USWwoOVXBkYXRlUGFzc3dvcmQSIy5jb3JkdmF1bHQudjEuVXBkYXRlUGFzc3dvcmRSZXF1ZXN0GiQuY29yZHZhdWx0LnYxLlVwZGF0ZVBhc3N3b3JkUmVzcG9uc2USQwoGV2hvQW1JEhsuY29yZHZhdWx0LnYxLldob0FtSVJlcXVlc3QaHC5jb3JkdmF1bHQudjEuV2hvQW1JUmVzcG9uc2USbQoUQ3JlYXRlRG93bmxvYWRUaWNrZXQSKS5jb3JkdmF1bHQudjEuQ3JlYXRlRG93bmxvYWRUaWNrZXRSZXF1ZXN0GiouY29yZHZhdWx0LnYxLkNyZWF0ZURvd25sb2FkVGlja2V0UmVzcG9uc2ViBnByb3RvMw", [file_cordvault_v1_common]);
+  fileDesc("Chdjb3JkdmF1bHQvdjEvYXV0aC5wcm90bxIMY29yZHZhdWx0LnYxIjUKD1JlZ2lzdGVyUmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIQCghwYXNzd29yZBgCIAEoCSI0ChBSZWdpc3RlclJlc3BvbnNlEiAKBHVzZXIYASABKAsyEi5jb3JkdmF1bHQudjEuVXNlciIyCgxMb2dpblJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSEAoIcGFzc3dvcmQYAiABKAkiVwoNTG9naW5SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIVCg1leHBpcmVzX2F0X21zGAIgASgDEiAKBHVzZXIYAyABKAsyEi5jb3JkdmF1bHQudjEuVXNlciJDChVVcGRhdGVQYXNzd29yZFJlcXVlc3QSFAoMb2xkX3Bhc3N3b3JkGAEgASgJEhQKDG5ld19wYXNzd29yZBgCIAEoCSI+ChZVcGRhdGVQYXNzd29yZFJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiDwoNV2hvQW1JUmVxdWVzdCJWCg5XaG9BbUlSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuY29yZHZhdWx0LnYxLlVzZXISIgoFcXVvdGEYAiABKAsyEy5jb3JkdmF1bHQudjEuUXVvdGEiWQobQ3JlYXRlRG93bmxvYWRUaWNrZXRSZXF1ZXN0EiwKB3B1cnBvc2UYASABKA4yGy5jb3JkdmF1bHQudjEuVGlja2V0UHVycG9zZRIMCgRwYXRoGAIgASgJIkUKHENyZWF0ZURvd25sb2FkVGlja2V0UmVzcG9uc2USDgoGdGlja2V0GAEgASgJEhUKDWV4cGlyZXNfYXRfbXMYAiABKAMiZAoGU3NoS2V5EgoKAmlkGAEgASgDEhMKC2ZpbmdlcnByaW50GAIgASgJEhEKCWFsZ29yaXRobRgDIAEoCRIPCgdjb21tZW50GAQgASgJEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMiJgoQQWRkU3NoS2V5UmVxdWVzdBISCgpwdWJsaWNfa2V5GAEgASgJIjYKEUFkZFNzaEtleVJlc3BvbnNlEiEKA2tleRgBIAEoCzIULmNvcmR2YXVsdC52MS5Tc2hLZXkiFAoSTGlzdFNzaEtleXNSZXF1ZXN0IjkKE0xpc3RTc2hLZXlzUmVzcG9uc2USIgoEa2V5cxgBIAMoCzIULmNvcmR2YXVsdC52MS5Tc2hLZXkiIQoTUmVtb3ZlU3NoS2V5UmVxdWVzdBIKCgJpZBgBIAEoAyIWChRSZW1vdmVTc2hLZXlSZXNwb25zZSJYCgtBcHBQYXNzd29yZBIKCgJpZBgBIAEoAxINCgVsYWJlbBgCIAEoCRIVCg1jcmVhdGVkX2F0X21zGAMgASgDEhcKD2xhc3RfdXNlZF9hdF9tcxgEIAEoAyIpChhDcmVhdGVBcHBQYXNzd29yZFJlcXVlc3QSDQoFbGFiZWwYASABKAkiXAoZQ3JlYXRlQXBwUGFzc3dvcmRSZXNwb25zZRIvCgxhcHBfcGFzc3dvcmQYASABKAsyGS5jb3JkdmF1bHQudjEuQXBwUGFzc3dvcmQSDgoGc2VjcmV0GAIgASgJIhkKF0xpc3RBcHBQYXNzd29yZHNSZXF1ZXN0IkwKGExpc3RBcHBQYXNzd29yZHNSZXNwb25zZRIwCg1hcHBfcGFzc3dvcmRzGAEgAygLMhkuY29yZHZhdWx0LnYxLkFwcFBhc3N3b3JkIiYKGFJldm9rZUFwcFBhc3N3b3JkUmVxdWVzdBIKCgJpZBgBIAEoAyIbChlSZXZva2VBcHBQYXNzd29yZFJlc3BvbnNlKoMBCg1UaWNrZXRQdXJwb3NlEh4KGlRJQ0tFVF9QVVJQT1NFX1VOU1BFQ0lGSUVEEAASGwoXVElDS0VUX1BVUlBPU0VfRE9XTkxPQUQQARIWChJUSUNLRVRfUFVSUE9TRV9aSVAQAhIdChlUSUNLRVRfUFVSUE9TRV9USFVNQk5BSUxTEAMy0wcKC0F1dGhTZXJ2aWNlEkkKCFJlZ2lzdGVyEh0uY29yZHZhdWx0LnYxLlJlZ2lzdGVyUmVxdWVzdBoeLmNvcmR2YXVsdC52MS5SZWdpc3RlclJlc3BvbnNlEkAKBUxvZ2luEhouY29yZHZhdWx0LnYxLkxvZ2luUmVxdWVzdBobLmNvcmR2YXVsdC52MS5Mb2dpblJlc3BvbnNlElsKDlVwZGF0ZVBhc3N3b3JkEiMuY29yZHZhdWx0LnYxLlVwZGF0ZVBhc3N3b3JkUmVxdWVzdBokLmNvcmR2YXVsdC52MS5VcGRhdGVQYXNzd29yZFJlc3BvbnNlEkMKBldob0FtSRIbLmNvcmR2YXVsdC52MS5XaG9BbUlSZXF1ZXN0GhwuY29yZHZhdWx0LnYxLldob0FtSVJlc3BvbnNlEm0KFENyZWF0ZURvd25sb2FkVGlja2V0EikuY29yZHZhdWx0LnYxLkNyZWF0ZURvd25sb2FkVGlja2V0UmVxdWVzdBoqLmNvcmR2YXVsdC52MS5DcmVhdGVEb3dubG9hZFRpY2tldFJlc3BvbnNlEkwKCUFkZFNzaEtleRIeLmNvcmR2YXVsdC52MS5BZGRTc2hLZXlSZXF1ZXN0Gh8uY29yZHZhdWx0LnYxLkFkZFNzaEtleVJlc3BvbnNlElIKC0xpc3RTc2hLZXlzEiAuY29yZHZhdWx0LnYxLkxpc3RTc2hLZXlzUmVxdWVzdBohLmNvcmR2YXVsdC52MS5MaXN0U3NoS2V5c1Jlc3BvbnNlElUKDFJlbW92ZVNzaEtleRIhLmNvcmR2YXVsdC52MS5SZW1vdmVTc2hLZXlSZXF1ZXN0GiIuY29yZHZhdWx0LnYxLlJlbW92ZVNzaEtleVJlc3BvbnNlEmQKEUNyZWF0ZUFwcFBhc3N3b3JkEiYuY29yZHZhdWx0LnYxLkNyZWF0ZUFwcFBhc3N3b3JkUmVxdWVzdBonLmNvcmR2YXVsdC52MS5DcmVhdGVBcHBQYXNzd29yZFJlc3BvbnNlEmEKEExpc3RBcHBQYXNzd29yZHMSJS5jb3JkdmF1bHQudjEuTGlzdEFwcFBhc3N3b3Jkc1JlcXVlc3QaJi5jb3JkdmF1bHQudjEuTGlzdEFwcFBhc3N3b3Jkc1Jlc3BvbnNlEmQKEVJldm9rZUFwcFBhc3N3b3JkEiYuY29yZHZhdWx0LnYxLlJldm9rZUFwcFBhc3N3b3JkUmVxdWVzdBonLmNvcmR2YXVsdC52MS5SZXZva2VBcHBQYXNzd29yZFJlc3BvbnNlYgZwcm90bzM", [file_cordvault_v1_common]);
 
 /**
  * @generated from message cordvault.v1.RegisterRequest
@@ -241,6 +241,288 @@ export const CreateDownloadTicketResponseSchema: GenMessage<CreateDownloadTicket
   messageDesc(file_cordvault_v1_auth, 9);
 
 /**
+ * An SSH public key registered to an account.
+ *
+ * @generated from message cordvault.v1.SshKey
+ */
+export type SshKey = Message<"cordvault.v1.SshKey"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * "SHA256:" and unpadded base64, as `ssh-keygen -l` prints it.
+   *
+   * @generated from field: string fingerprint = 2;
+   */
+  fingerprint: string;
+
+  /**
+   * The key's type: "ssh-ed25519", "ecdsa-sha2-nistp256", "ssh-rsa" ...
+   *
+   * @generated from field: string algorithm = 3;
+   */
+  algorithm: string;
+
+  /**
+   * The comment of the authorized_keys line it was added with; may be empty.
+   *
+   * @generated from field: string comment = 4;
+   */
+  comment: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 5;
+   */
+  createdAtMs: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.SshKey.
+ * Use `create(SshKeySchema)` to create a new message.
+ */
+export const SshKeySchema: GenMessage<SshKey> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 10);
+
+/**
+ * @generated from message cordvault.v1.AddSshKeyRequest
+ */
+export type AddSshKeyRequest = Message<"cordvault.v1.AddSshKeyRequest"> & {
+  /**
+   * One authorized_keys line: "ssh-ed25519 AAAA... comment". Ed25519, ECDSA
+   * and RSA (2048 bits or more) keys; options in front of the key are refused.
+   *
+   * @generated from field: string public_key = 1;
+   */
+  publicKey: string;
+};
+
+/**
+ * Describes the message cordvault.v1.AddSshKeyRequest.
+ * Use `create(AddSshKeyRequestSchema)` to create a new message.
+ */
+export const AddSshKeyRequestSchema: GenMessage<AddSshKeyRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 11);
+
+/**
+ * @generated from message cordvault.v1.AddSshKeyResponse
+ */
+export type AddSshKeyResponse = Message<"cordvault.v1.AddSshKeyResponse"> & {
+  /**
+   * @generated from field: cordvault.v1.SshKey key = 1;
+   */
+  key?: SshKey | undefined;
+};
+
+/**
+ * Describes the message cordvault.v1.AddSshKeyResponse.
+ * Use `create(AddSshKeyResponseSchema)` to create a new message.
+ */
+export const AddSshKeyResponseSchema: GenMessage<AddSshKeyResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 12);
+
+/**
+ * @generated from message cordvault.v1.ListSshKeysRequest
+ */
+export type ListSshKeysRequest = Message<"cordvault.v1.ListSshKeysRequest"> & {
+};
+
+/**
+ * Describes the message cordvault.v1.ListSshKeysRequest.
+ * Use `create(ListSshKeysRequestSchema)` to create a new message.
+ */
+export const ListSshKeysRequestSchema: GenMessage<ListSshKeysRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 13);
+
+/**
+ * @generated from message cordvault.v1.ListSshKeysResponse
+ */
+export type ListSshKeysResponse = Message<"cordvault.v1.ListSshKeysResponse"> & {
+  /**
+   * @generated from field: repeated cordvault.v1.SshKey keys = 1;
+   */
+  keys: SshKey[];
+};
+
+/**
+ * Describes the message cordvault.v1.ListSshKeysResponse.
+ * Use `create(ListSshKeysResponseSchema)` to create a new message.
+ */
+export const ListSshKeysResponseSchema: GenMessage<ListSshKeysResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 14);
+
+/**
+ * @generated from message cordvault.v1.RemoveSshKeyRequest
+ */
+export type RemoveSshKeyRequest = Message<"cordvault.v1.RemoveSshKeyRequest"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.RemoveSshKeyRequest.
+ * Use `create(RemoveSshKeyRequestSchema)` to create a new message.
+ */
+export const RemoveSshKeyRequestSchema: GenMessage<RemoveSshKeyRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 15);
+
+/**
+ * @generated from message cordvault.v1.RemoveSshKeyResponse
+ */
+export type RemoveSshKeyResponse = Message<"cordvault.v1.RemoveSshKeyResponse"> & {
+};
+
+/**
+ * Describes the message cordvault.v1.RemoveSshKeyResponse.
+ * Use `create(RemoveSshKeyResponseSchema)` to create a new message.
+ */
+export const RemoveSshKeyResponseSchema: GenMessage<RemoveSshKeyResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 16);
+
+/**
+ * An app password as listed: never its secret.
+ *
+ * @generated from message cordvault.v1.AppPassword
+ */
+export type AppPassword = Message<"cordvault.v1.AppPassword"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * @generated from field: int64 created_at_ms = 3;
+   */
+  createdAtMs: bigint;
+
+  /**
+   * Unix time in milliseconds of the last login with it, to the minute
+   * (logins within a minute of the one noted are not noted); 0 means never.
+   *
+   * @generated from field: int64 last_used_at_ms = 4;
+   */
+  lastUsedAtMs: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.AppPassword.
+ * Use `create(AppPasswordSchema)` to create a new message.
+ */
+export const AppPasswordSchema: GenMessage<AppPassword> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 17);
+
+/**
+ * @generated from message cordvault.v1.CreateAppPasswordRequest
+ */
+export type CreateAppPasswordRequest = Message<"cordvault.v1.CreateAppPasswordRequest"> & {
+  /**
+   * What it is for, e.g. "laptop webdav": 1 to 100 characters.
+   *
+   * @generated from field: string label = 1;
+   */
+  label: string;
+};
+
+/**
+ * Describes the message cordvault.v1.CreateAppPasswordRequest.
+ * Use `create(CreateAppPasswordRequestSchema)` to create a new message.
+ */
+export const CreateAppPasswordRequestSchema: GenMessage<CreateAppPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 18);
+
+/**
+ * @generated from message cordvault.v1.CreateAppPasswordResponse
+ */
+export type CreateAppPasswordResponse = Message<"cordvault.v1.CreateAppPasswordResponse"> & {
+  /**
+   * @generated from field: cordvault.v1.AppPassword app_password = 1;
+   */
+  appPassword?: AppPassword | undefined;
+
+  /**
+   * The secret, to give Login as the password. Shown only here.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message cordvault.v1.CreateAppPasswordResponse.
+ * Use `create(CreateAppPasswordResponseSchema)` to create a new message.
+ */
+export const CreateAppPasswordResponseSchema: GenMessage<CreateAppPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 19);
+
+/**
+ * @generated from message cordvault.v1.ListAppPasswordsRequest
+ */
+export type ListAppPasswordsRequest = Message<"cordvault.v1.ListAppPasswordsRequest"> & {
+};
+
+/**
+ * Describes the message cordvault.v1.ListAppPasswordsRequest.
+ * Use `create(ListAppPasswordsRequestSchema)` to create a new message.
+ */
+export const ListAppPasswordsRequestSchema: GenMessage<ListAppPasswordsRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 20);
+
+/**
+ * @generated from message cordvault.v1.ListAppPasswordsResponse
+ */
+export type ListAppPasswordsResponse = Message<"cordvault.v1.ListAppPasswordsResponse"> & {
+  /**
+   * @generated from field: repeated cordvault.v1.AppPassword app_passwords = 1;
+   */
+  appPasswords: AppPassword[];
+};
+
+/**
+ * Describes the message cordvault.v1.ListAppPasswordsResponse.
+ * Use `create(ListAppPasswordsResponseSchema)` to create a new message.
+ */
+export const ListAppPasswordsResponseSchema: GenMessage<ListAppPasswordsResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 21);
+
+/**
+ * @generated from message cordvault.v1.RevokeAppPasswordRequest
+ */
+export type RevokeAppPasswordRequest = Message<"cordvault.v1.RevokeAppPasswordRequest"> & {
+  /**
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+};
+
+/**
+ * Describes the message cordvault.v1.RevokeAppPasswordRequest.
+ * Use `create(RevokeAppPasswordRequestSchema)` to create a new message.
+ */
+export const RevokeAppPasswordRequestSchema: GenMessage<RevokeAppPasswordRequest> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 22);
+
+/**
+ * @generated from message cordvault.v1.RevokeAppPasswordResponse
+ */
+export type RevokeAppPasswordResponse = Message<"cordvault.v1.RevokeAppPasswordResponse"> & {
+};
+
+/**
+ * Describes the message cordvault.v1.RevokeAppPasswordResponse.
+ * Use `create(RevokeAppPasswordResponseSchema)` to create a new message.
+ */
+export const RevokeAppPasswordResponseSchema: GenMessage<RevokeAppPasswordResponse> = /*@__PURE__*/
+  messageDesc(file_cordvault_v1_auth, 23);
+
+/**
  * @generated from enum cordvault.v1.TicketPurpose
  */
 export enum TicketPurpose {
@@ -335,6 +617,71 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof CreateDownloadTicketRequestSchema;
     output: typeof CreateDownloadTicketResponseSchema;
+  },
+  /**
+   * Adds an SSH public key to the caller's account, for the SFTP gateway.
+   * A key belongs to one account only: a key already registered (to anyone)
+   * is ALREADY_EXISTS. At most 100 keys per account.
+   *
+   * @generated from rpc cordvault.v1.AuthService.AddSshKey
+   */
+  addSshKey: {
+    methodKind: "unary";
+    input: typeof AddSshKeyRequestSchema;
+    output: typeof AddSshKeyResponseSchema;
+  },
+  /**
+   * The caller's SSH keys, oldest first.
+   *
+   * @generated from rpc cordvault.v1.AuthService.ListSshKeys
+   */
+  listSshKeys: {
+    methodKind: "unary";
+    input: typeof ListSshKeysRequestSchema;
+    output: typeof ListSshKeysResponseSchema;
+  },
+  /**
+   * Removes one of the caller's SSH keys; another user's key is NOT_FOUND.
+   *
+   * @generated from rpc cordvault.v1.AuthService.RemoveSshKey
+   */
+  removeSshKey: {
+    methodKind: "unary";
+    input: typeof RemoveSshKeyRequestSchema;
+    output: typeof RemoveSshKeyResponseSchema;
+  },
+  /**
+   * Creates an app password: a random secret that Login accepts in place of
+   * the account password (for WebDAV clients and the like), shown only in
+   * this answer. It cannot change the password. At most 50 per account.
+   *
+   * @generated from rpc cordvault.v1.AuthService.CreateAppPassword
+   */
+  createAppPassword: {
+    methodKind: "unary";
+    input: typeof CreateAppPasswordRequestSchema;
+    output: typeof CreateAppPasswordResponseSchema;
+  },
+  /**
+   * The caller's app passwords, oldest first; never their secrets.
+   *
+   * @generated from rpc cordvault.v1.AuthService.ListAppPasswords
+   */
+  listAppPasswords: {
+    methodKind: "unary";
+    input: typeof ListAppPasswordsRequestSchema;
+    output: typeof ListAppPasswordsResponseSchema;
+  },
+  /**
+   * Revokes one of the caller's app passwords: Login refuses it from now
+   * on. Tokens it already obtained last until they expire.
+   *
+   * @generated from rpc cordvault.v1.AuthService.RevokeAppPassword
+   */
+  revokeAppPassword: {
+    methodKind: "unary";
+    input: typeof RevokeAppPasswordRequestSchema;
+    output: typeof RevokeAppPasswordResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_cordvault_v1_auth, 0);

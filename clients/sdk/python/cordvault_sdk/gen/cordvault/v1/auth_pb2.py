@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from cordvault_sdk.gen.cordvault.v1 import common_pb2 as cordvault_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordvault/v1/auth.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"I\n\x0fRegisterRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\":\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"F\n\x0cLoginRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"q\n\rLoginResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\x12&\n\x04user\x18\x03 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"]\n\x15UpdatePasswordRequest\x12!\n\x0cold_password\x18\x01 \x01(\tR\x0boldPassword\x12!\n\x0cnew_password\x18\x02 \x01(\tR\x0bnewPassword\"R\n\x16UpdatePasswordResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\"\x0f\n\rWhoAmIRequest\"c\n\x0eWhoAmIResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\x12)\n\x05quota\x18\x02 \x01(\x0b\x32\x13.cordvault.v1.QuotaR\x05quota\"h\n\x1b\x43reateDownloadTicketRequest\x12\x35\n\x07purpose\x18\x01 \x01(\x0e\x32\x1b.cordvault.v1.TicketPurposeR\x07purpose\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\"Z\n\x1c\x43reateDownloadTicketResponse\x12\x16\n\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs*\x83\x01\n\rTicketPurpose\x12\x1e\n\x1aTICKET_PURPOSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TICKET_PURPOSE_DOWNLOAD\x10\x01\x12\x16\n\x12TICKET_PURPOSE_ZIP\x10\x02\x12\x1d\n\x19TICKET_PURPOSE_THUMBNAILS\x10\x03\x32\xab\x03\n\x0b\x41uthService\x12I\n\x08Register\x12\x1d.cordvault.v1.RegisterRequest\x1a\x1e.cordvault.v1.RegisterResponse\x12@\n\x05Login\x12\x1a.cordvault.v1.LoginRequest\x1a\x1b.cordvault.v1.LoginResponse\x12[\n\x0eUpdatePassword\x12#.cordvault.v1.UpdatePasswordRequest\x1a$.cordvault.v1.UpdatePasswordResponse\x12\x43\n\x06WhoAmI\x12\x1b.cordvault.v1.WhoAmIRequest\x1a\x1c.cordvault.v1.WhoAmIResponse\x12m\n\x14\x43reateDownloadTicket\x12).cordvault.v1.CreateDownloadTicketRequest\x1a*.cordvault.v1.CreateDownloadTicketResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ordvault/v1/auth.proto\x12\x0c\x63ordvault.v1\x1a\x19\x63ordvault/v1/common.proto\"I\n\x0fRegisterRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\":\n\x10RegisterResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"F\n\x0cLoginRequest\x12\x1a\n\x08username\x18\x01 \x01(\tR\x08username\x12\x1a\n\x08password\x18\x02 \x01(\tR\x08password\"q\n\rLoginResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\x12&\n\x04user\x18\x03 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\"]\n\x15UpdatePasswordRequest\x12!\n\x0cold_password\x18\x01 \x01(\tR\x0boldPassword\x12!\n\x0cnew_password\x18\x02 \x01(\tR\x0bnewPassword\"R\n\x16UpdatePasswordResponse\x12\x14\n\x05token\x18\x01 \x01(\tR\x05token\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\"\x0f\n\rWhoAmIRequest\"c\n\x0eWhoAmIResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.cordvault.v1.UserR\x04user\x12)\n\x05quota\x18\x02 \x01(\x0b\x32\x13.cordvault.v1.QuotaR\x05quota\"h\n\x1b\x43reateDownloadTicketRequest\x12\x35\n\x07purpose\x18\x01 \x01(\x0e\x32\x1b.cordvault.v1.TicketPurposeR\x07purpose\x12\x12\n\x04path\x18\x02 \x01(\tR\x04path\"Z\n\x1c\x43reateDownloadTicketResponse\x12\x16\n\x06ticket\x18\x01 \x01(\tR\x06ticket\x12\"\n\rexpires_at_ms\x18\x02 \x01(\x03R\x0b\x65xpiresAtMs\"\x96\x01\n\x06SshKey\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12 \n\x0b\x66ingerprint\x18\x02 \x01(\tR\x0b\x66ingerprint\x12\x1c\n\talgorithm\x18\x03 \x01(\tR\talgorithm\x12\x18\n\x07\x63omment\x18\x04 \x01(\tR\x07\x63omment\x12\"\n\rcreated_at_ms\x18\x05 \x01(\x03R\x0b\x63reatedAtMs\"1\n\x10\x41\x64\x64SshKeyRequest\x12\x1d\n\npublic_key\x18\x01 \x01(\tR\tpublicKey\";\n\x11\x41\x64\x64SshKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.cordvault.v1.SshKeyR\x03key\"\x14\n\x12ListSshKeysRequest\"?\n\x13ListSshKeysResponse\x12(\n\x04keys\x18\x01 \x03(\x0b\x32\x14.cordvault.v1.SshKeyR\x04keys\"%\n\x13RemoveSshKeyRequest\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\"\x16\n\x14RemoveSshKeyResponse\"~\n\x0b\x41ppPassword\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\x12\x14\n\x05label\x18\x02 \x01(\tR\x05label\x12\"\n\rcreated_at_ms\x18\x03 \x01(\x03R\x0b\x63reatedAtMs\x12%\n\x0flast_used_at_ms\x18\x04 \x01(\x03R\x0clastUsedAtMs\"0\n\x18\x43reateAppPasswordRequest\x12\x14\n\x05label\x18\x01 \x01(\tR\x05label\"q\n\x19\x43reateAppPasswordResponse\x12<\n\x0c\x61pp_password\x18\x01 \x01(\x0b\x32\x19.cordvault.v1.AppPasswordR\x0b\x61ppPassword\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\"\x19\n\x17ListAppPasswordsRequest\"Z\n\x18ListAppPasswordsResponse\x12>\n\rapp_passwords\x18\x01 \x03(\x0b\x32\x19.cordvault.v1.AppPasswordR\x0c\x61ppPasswords\"*\n\x18RevokeAppPasswordRequest\x12\x0e\n\x02id\x18\x01 \x01(\x03R\x02id\"\x1b\n\x19RevokeAppPasswordResponse*\x83\x01\n\rTicketPurpose\x12\x1e\n\x1aTICKET_PURPOSE_UNSPECIFIED\x10\x00\x12\x1b\n\x17TICKET_PURPOSE_DOWNLOAD\x10\x01\x12\x16\n\x12TICKET_PURPOSE_ZIP\x10\x02\x12\x1d\n\x19TICKET_PURPOSE_THUMBNAILS\x10\x03\x32\xd3\x07\n\x0b\x41uthService\x12I\n\x08Register\x12\x1d.cordvault.v1.RegisterRequest\x1a\x1e.cordvault.v1.RegisterResponse\x12@\n\x05Login\x12\x1a.cordvault.v1.LoginRequest\x1a\x1b.cordvault.v1.LoginResponse\x12[\n\x0eUpdatePassword\x12#.cordvault.v1.UpdatePasswordRequest\x1a$.cordvault.v1.UpdatePasswordResponse\x12\x43\n\x06WhoAmI\x12\x1b.cordvault.v1.WhoAmIRequest\x1a\x1c.cordvault.v1.WhoAmIResponse\x12m\n\x14\x43reateDownloadTicket\x12).cordvault.v1.CreateDownloadTicketRequest\x1a*.cordvault.v1.CreateDownloadTicketResponse\x12L\n\tAddSshKey\x12\x1e.cordvault.v1.AddSshKeyRequest\x1a\x1f.cordvault.v1.AddSshKeyResponse\x12R\n\x0bListSshKeys\x12 .cordvault.v1.ListSshKeysRequest\x1a!.cordvault.v1.ListSshKeysResponse\x12U\n\x0cRemoveSshKey\x12!.cordvault.v1.RemoveSshKeyRequest\x1a\".cordvault.v1.RemoveSshKeyResponse\x12\x64\n\x11\x43reateAppPassword\x12&.cordvault.v1.CreateAppPasswordRequest\x1a\'.cordvault.v1.CreateAppPasswordResponse\x12\x61\n\x10ListAppPasswords\x12%.cordvault.v1.ListAppPasswordsRequest\x1a&.cordvault.v1.ListAppPasswordsResponse\x12\x64\n\x11RevokeAppPassword\x12&.cordvault.v1.RevokeAppPasswordRequest\x1a\'.cordvault.v1.RevokeAppPasswordResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cordvault.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TICKETPURPOSE']._serialized_start=886
-  _globals['_TICKETPURPOSE']._serialized_end=1017
+  _globals['_TICKETPURPOSE']._serialized_start=1786
+  _globals['_TICKETPURPOSE']._serialized_end=1917
   _globals['_REGISTERREQUEST']._serialized_start=68
   _globals['_REGISTERREQUEST']._serialized_end=141
   _globals['_REGISTERRESPONSE']._serialized_start=143
@@ -54,6 +54,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEDOWNLOADTICKETREQUEST']._serialized_end=791
   _globals['_CREATEDOWNLOADTICKETRESPONSE']._serialized_start=793
   _globals['_CREATEDOWNLOADTICKETRESPONSE']._serialized_end=883
-  _globals['_AUTHSERVICE']._serialized_start=1020
-  _globals['_AUTHSERVICE']._serialized_end=1447
+  _globals['_SSHKEY']._serialized_start=886
+  _globals['_SSHKEY']._serialized_end=1036
+  _globals['_ADDSSHKEYREQUEST']._serialized_start=1038
+  _globals['_ADDSSHKEYREQUEST']._serialized_end=1087
+  _globals['_ADDSSHKEYRESPONSE']._serialized_start=1089
+  _globals['_ADDSSHKEYRESPONSE']._serialized_end=1148
+  _globals['_LISTSSHKEYSREQUEST']._serialized_start=1150
+  _globals['_LISTSSHKEYSREQUEST']._serialized_end=1170
+  _globals['_LISTSSHKEYSRESPONSE']._serialized_start=1172
+  _globals['_LISTSSHKEYSRESPONSE']._serialized_end=1235
+  _globals['_REMOVESSHKEYREQUEST']._serialized_start=1237
+  _globals['_REMOVESSHKEYREQUEST']._serialized_end=1274
+  _globals['_REMOVESSHKEYRESPONSE']._serialized_start=1276
+  _globals['_REMOVESSHKEYRESPONSE']._serialized_end=1298
+  _globals['_APPPASSWORD']._serialized_start=1300
+  _globals['_APPPASSWORD']._serialized_end=1426
+  _globals['_CREATEAPPPASSWORDREQUEST']._serialized_start=1428
+  _globals['_CREATEAPPPASSWORDREQUEST']._serialized_end=1476
+  _globals['_CREATEAPPPASSWORDRESPONSE']._serialized_start=1478
+  _globals['_CREATEAPPPASSWORDRESPONSE']._serialized_end=1591
+  _globals['_LISTAPPPASSWORDSREQUEST']._serialized_start=1593
+  _globals['_LISTAPPPASSWORDSREQUEST']._serialized_end=1618
+  _globals['_LISTAPPPASSWORDSRESPONSE']._serialized_start=1620
+  _globals['_LISTAPPPASSWORDSRESPONSE']._serialized_end=1710
+  _globals['_REVOKEAPPPASSWORDREQUEST']._serialized_start=1712
+  _globals['_REVOKEAPPPASSWORDREQUEST']._serialized_end=1754
+  _globals['_REVOKEAPPPASSWORDRESPONSE']._serialized_start=1756
+  _globals['_REVOKEAPPPASSWORDRESPONSE']._serialized_end=1783
+  _globals['_AUTHSERVICE']._serialized_start=1920
+  _globals['_AUTHSERVICE']._serialized_end=2899
 # @@protoc_insertion_point(module_scope)

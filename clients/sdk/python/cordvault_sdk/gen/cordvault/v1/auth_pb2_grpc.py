@@ -60,6 +60,36 @@ class AuthServiceStub:
                 request_serializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.FromString,
                 _registered_method=True)
+        self.AddSshKey = channel.unary_unary(
+                '/cordvault.v1.AuthService/AddSshKey',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.AddSshKeyRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.AddSshKeyResponse.FromString,
+                _registered_method=True)
+        self.ListSshKeys = channel.unary_unary(
+                '/cordvault.v1.AuthService/ListSshKeys',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.ListSshKeysRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.ListSshKeysResponse.FromString,
+                _registered_method=True)
+        self.RemoveSshKey = channel.unary_unary(
+                '/cordvault.v1.AuthService/RemoveSshKey',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyResponse.FromString,
+                _registered_method=True)
+        self.CreateAppPassword = channel.unary_unary(
+                '/cordvault.v1.AuthService/CreateAppPassword',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordResponse.FromString,
+                _registered_method=True)
+        self.ListAppPasswords = channel.unary_unary(
+                '/cordvault.v1.AuthService/ListAppPasswords',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsResponse.FromString,
+                _registered_method=True)
+        self.RevokeAppPassword = channel.unary_unary(
+                '/cordvault.v1.AuthService/RevokeAppPassword',
+                request_serializer=cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -104,6 +134,53 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddSshKey(self, request, context):
+        """Adds an SSH public key to the caller's account, for the SFTP gateway.
+        A key belongs to one account only: a key already registered (to anyone)
+        is ALREADY_EXISTS. At most 100 keys per account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSshKeys(self, request, context):
+        """The caller's SSH keys, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveSshKey(self, request, context):
+        """Removes one of the caller's SSH keys; another user's key is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAppPassword(self, request, context):
+        """Creates an app password: a random secret that Login accepts in place of
+        the account password (for WebDAV clients and the like), shown only in
+        this answer. It cannot change the password. At most 50 per account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppPasswords(self, request, context):
+        """The caller's app passwords, oldest first; never their secrets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeAppPassword(self, request, context):
+        """Revokes one of the caller's app passwords: Login refuses it from now
+        on. Tokens it already obtained last until they expire.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +208,36 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.CreateDownloadTicket,
                     request_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.SerializeToString,
+            ),
+            'AddSshKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddSshKey,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.AddSshKeyRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.AddSshKeyResponse.SerializeToString,
+            ),
+            'ListSshKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSshKeys,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.ListSshKeysRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.ListSshKeysResponse.SerializeToString,
+            ),
+            'RemoveSshKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveSshKey,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyResponse.SerializeToString,
+            ),
+            'CreateAppPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAppPassword,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordResponse.SerializeToString,
+            ),
+            'ListAppPasswords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppPasswords,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsResponse.SerializeToString,
+            ),
+            'RevokeAppPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeAppPassword,
+                    request_deserializer=cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +376,168 @@ class AuthService:
             '/cordvault.v1.AuthService/CreateDownloadTicket',
             cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketRequest.SerializeToString,
             cordvault_dot_v1_dot_auth__pb2.CreateDownloadTicketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddSshKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/AddSshKey',
+            cordvault_dot_v1_dot_auth__pb2.AddSshKeyRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.AddSshKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSshKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/ListSshKeys',
+            cordvault_dot_v1_dot_auth__pb2.ListSshKeysRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.ListSshKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveSshKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/RemoveSshKey',
+            cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.RemoveSshKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAppPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/CreateAppPassword',
+            cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.CreateAppPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppPasswords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/ListAppPasswords',
+            cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.ListAppPasswordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeAppPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.AuthService/RevokeAppPassword',
+            cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordRequest.SerializeToString,
+            cordvault_dot_v1_dot_auth__pb2.RevokeAppPasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,
