@@ -124,6 +124,11 @@ pub struct ServeArgs {
     #[arg(long, env = "DOWNLOAD_STALL_TIMEOUT_SECS", default_value_t = 60)]
     pub download_stall_timeout_secs: u64,
     /// Serve the web UI from this directory instead of the copy built into the binary.
+    /// Runs the SFTP gateway inside the manager, listening here (e.g.
+    /// `127.0.0.1:2022`); its host key is kept in the data directory.
+    #[arg(long, env = "SFTP_LISTEN")]
+    pub sftp_listen: Option<std::net::SocketAddr>,
+
     #[arg(long, env = "WEB_UI_DIR")]
     pub web_ui_dir: Option<PathBuf>,
     /// Who makes thumbnails: `in-process` (a worker inside the manager) or

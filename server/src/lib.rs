@@ -41,6 +41,7 @@ pub fn server_config(args: &config::ServeArgs) -> anyhow::Result<ServerConfig> {
         thumbnail_width: args.thumbnail_width()?,
         in_process_thumbnails: args.in_process_thumbnails()?,
         in_process_analysis: args.in_process_analysis()?,
+        sftp_listen: args.sftp_listen,
         packages: args.package_config(),
         quotas: services::quotas::QuotaLimits {
             max_bytes: args.quota_bytes,

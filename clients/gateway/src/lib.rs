@@ -7,6 +7,8 @@
 
 mod errors;
 pub mod logins;
+mod running;
 pub mod sftp;
 
 pub use logins::Logins;
+pub use running::{GatewayError, RunningSftpGateway, SftpGatewayConfig, start_sftp};

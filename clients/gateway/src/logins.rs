@@ -46,7 +46,7 @@ impl Logins {
 
     /// Also signs users in by SSH key, at the manager at `endpoint` that
     /// has `service_password`.
-    pub async fn with_key_logins(mut self, endpoint: &str, service_password: String) -> Result<Self> {
+    pub fn with_key_logins(mut self, endpoint: &str, service_password: String) -> Result<Self> {
         let channel = Channel::from_shared(endpoint.to_owned())
             .map_err(|err| Error::invalid_argument(format!("bad manager address {endpoint:?}: {err}")))?
             .connect_lazy();

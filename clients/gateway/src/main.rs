@@ -3,14 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Parser;
-use cordvault_client::Client;
-use cordvault_gateway::Logins;
-use cordvault_gateway::sftp::{ApiGatekeeper, StagingArea};
-use cordvault_sftp::{HostKey, SftpServer};
+use cordvault_gateway::{SftpGatewayConfig, start_sftp};
 
 #[derive(Debug, Parser)]
 #[command(name = "cordvault-gateway", version, about = "SFTP in front of a cordvault manager")]
@@ -44,31 +39,20 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let manager = Client::connect(&args.manager).await.with_context(|| format!("connecting to {}", args.manager))?;
     let staging_dir = args.staging_dir.unwrap_or_else(|| std::env::temp_dir().join("cordvault-gateway"));
-    std::fs::create_dir_all(&staging_dir).with_context(|| format!("creating {}", staging_dir.display()))?;
-    if let Some(parent) = args.host_key.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    }
-    let host_key = HostKey::load_or_create(&args.host_key)?;
-    let mut logins = Logins::new(manager);
-    match args.service_password {
-        Some(password) => logins = logins.with_key_logins(&args.manager, password).await?,
-        None => tracing::info!("no SERVICE_PASSWORD: SSH-key logins are off, passwords only"),
-    }
-    let gatekeeper = ApiGatekeeper::new(Arc::new(logins), StagingArea::new(staging_dir, args.max_staged_bytes));
-    let server = SftpServer::with_gatekeeper(gatekeeper, host_key).build();
-    let listener = tokio::net::TcpListener::bind(args.sftp_listen)
-        .await
-        .with_context(|| format!("listening on {}", args.sftp_listen))?;
+    let config = SftpGatewayConfig {
+        manager: args.manager,
+        service_password: args.service_password,
+        listen: args.sftp_listen,
+        host_key: args.host_key,
+        staging_dir,
+        max_staged_bytes: args.max_staged_bytes,
+    };
+    let gateway = start_sftp(config).await?;
     // Tests and scripts read this line to find the port.
-    println!("sftp listening on {} (host key {})", listener.local_addr()?, server.host_key().fingerprint());
-    let shutdown = server.shutdown_handle();
-    tokio::spawn(async move {
-        wait_for_exit_signal().await;
-        shutdown.shutdown();
-    });
-    server.serve(listener).await;
+    println!("sftp listening on {} (host key {})", gateway.addr(), gateway.fingerprint());
+    wait_for_exit_signal().await;
+    gateway.shutdown().await;
     Ok(())
 }
 

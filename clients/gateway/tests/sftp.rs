@@ -15,13 +15,21 @@ use cordvault_test_support::{Backend, TestServer, backend_tests, random_bytes, s
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-backend_tests!(openssh_round_trip_resume_and_sharing, wrong_passwords_get_nothing, registered_ssh_keys_log_in);
+backend_tests!(
+    openssh_round_trip_resume_and_sharing,
+    wrong_passwords_get_nothing,
+    registered_ssh_keys_log_in,
+    a_gateway_killed_mid_upload_leaves_nothing_behind,
+    the_manager_runs_the_gateway_in_process,
+);
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A running `cordvault-gateway` process.
 struct Gateway {
-    _process: Child,
+    /// None when the manager runs it in-process.
+    process: Option<Child>,
+    staging: PathBuf,
     port: u16,
     known_hosts: PathBuf,
     askpass: PathBuf,
@@ -68,13 +76,55 @@ impl Gateway {
         let address = line.strip_prefix("sftp listening on ").and_then(|rest| rest.split(' ').next()).expect(&line);
         let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
         assert!(line.contains(&host_key.fingerprint()), "{line}");
+        let mut gateway = Gateway::client_files(base, port, &host_key);
+        gateway.process = Some(process);
+        gateway.staging = base.join("gateway/staging");
+        gateway
+    }
+
+    /// The gateway a manager started with `sftp_listen`.
+    fn in_process(server: &TestServer, base: &Path) -> Gateway {
+        let port = server.running().sftp_addr().expect("the manager runs the gateway").port();
+        let host_key = HostKey::load_or_create(server.data_dir().join("gateway/ssh_host_ed25519_key")).unwrap();
+        fs::create_dir_all(base).unwrap();
+        let mut gateway = Gateway::client_files(base, port, &host_key);
+        gateway.staging = server.data_dir().join("gateway/staging");
+        gateway
+    }
+
+    /// What a client needs: known_hosts with the host key, and an askpass
+    /// program (OpenSSH reads passwords from a terminal or one of those only).
+    fn client_files(base: &Path, port: u16, host_key: &HostKey) -> Gateway {
         let known_hosts = base.join("known_hosts");
         fs::write(&known_hosts, format!("[127.0.0.1]:{port} {}\n", host_key.public_key_openssh())).unwrap();
-        // OpenSSH reads passwords from a terminal or an askpass program only.
         let askpass = base.join("askpass");
         fs::write(&askpass, "#!/bin/sh\nprintf '%s\\n' \"$GATEWAY_TEST_PASSWORD\"\n").unwrap();
         fs::set_permissions(&askpass, fs::Permissions::from_mode(0o755)).unwrap();
-        Gateway { _process: process, port, known_hosts, askpass }
+        Gateway { process: None, staging: PathBuf::new(), port, known_hosts, askpass }
+    }
+
+    /// Starts `sftp -b` as `user` with `password`, without waiting for it.
+    fn spawn_sftp(&self, user: &str, password: &str, workdir: &Path, commands: &str) -> Child {
+        let batch = workdir.join(".batch");
+        fs::write(&batch, commands).unwrap();
+        let mut command = Command::new("sftp");
+        command
+            .args(["-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "GlobalKnownHostsFile=/dev/null"])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", self.known_hosts.display()))
+            .args(["-F", "/dev/null", "-b"])
+            .arg(&batch)
+            .args(["-P", &self.port.to_string()])
+            .arg(format!("{user}@127.0.0.1"))
+            .current_dir(workdir)
+            .env("SSH_ASKPASS", &self.askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .env("GATEWAY_TEST_PASSWORD", password)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        command.spawn().expect("run sftp")
     }
 
     /// Runs `sftp -b` as `user` with `password`, in `workdir`.
@@ -214,6 +264,81 @@ async fn openssh_round_trip_resume_and_sharing(backend: Backend) {
     assert_eq!(names, ["sub", "big.bin", "héllo wörld ☃.txt", "still-empty.txt"], "alice's files untouched");
     assert!(bob.stat("/docs/up/from-bob.bin").await.is_err());
     server.shutdown().await;
+}
+
+async fn a_gateway_killed_mid_upload_leaves_nothing_behind(backend: Backend) {
+    let server = TestServer::start_with(backend, |config| config.chunk_size = 1 << 20).await;
+    let alice = server.user("alice").await;
+    let base = tempfile::tempdir().unwrap();
+    let work = base.path().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let big = random_bytes(256 * 1024 * 1024, 4);
+    fs::write(work.join("big.bin"), &big).unwrap();
+
+    let mut gateway = Gateway::start(&server, base.path()).await;
+    let mut upload = gateway.spawn_sftp("alice", "alice-password", &work, "put big.bin /big.bin\n");
+    // Killed once the upload is under way: sftp has read 16 MiB of the file.
+    let pid = upload.id().expect("sftp runs");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while bytes_read_by(pid) < 16 << 20 {
+        assert!(tokio::time::Instant::now() < deadline, "the upload did not start");
+        assert!(upload.try_wait().unwrap().is_none(), "sftp ended before sending 16 MiB");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let process = gateway.process.as_mut().unwrap();
+    process.start_kill().unwrap();
+    process.wait().await.unwrap();
+    let status = tokio::time::timeout(CLIENT_TIMEOUT, upload.wait()).await.expect("sftp ends").unwrap();
+    assert!(!status.success(), "the upload cannot have succeeded");
+
+    // No half file in the tree, and none left on the gateway's disk.
+    assert!(alice.list("/").await.unwrap().is_empty(), "a killed upload left an entry");
+    assert_eq!(fs::read_dir(&gateway.staging).unwrap().count(), 0, "staging files outlived the gateway");
+
+    // The same upload through a new gateway (same host key) goes through.
+    let gateway = Gateway::start(&server, base.path()).await;
+    let output = gateway.sftp("alice", "alice-password", &work, "put big.bin /big.bin\n").await;
+    assert_success(&output, "the repeated upload");
+    assert_eq!(remote_sha256(&alice, "/big.bin").await, sha256_hex(&big));
+    server.shutdown().await;
+}
+
+async fn the_manager_runs_the_gateway_in_process(backend: Backend) {
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let mut server = TestServer::start_with(backend, |config| config.sftp_listen = Some(listen)).await;
+    let alice = server.user("alice").await;
+    let base = tempfile::tempdir().unwrap();
+    let work = base.path().join("work");
+    fs::create_dir_all(&work).unwrap();
+    fs::write(work.join("file.txt"), b"in-process").unwrap();
+    let key = keygen(&base.path().join("alice_key")).await;
+    alice.add_ssh_key(&fs::read_to_string(key.with_extension("pub")).unwrap()).await.unwrap();
+
+    // Passwords, and keys: the manager gives its gateway the service password.
+    let gateway = Gateway::in_process(&server, &base.path().join("first"));
+    let output = gateway.sftp("alice", "alice-password", &work, "put file.txt /by-password.txt\n").await;
+    assert_success(&output, "a password login in-process");
+    let output = gateway.sftp_as("alice", Credential::Key(&key), &work, "put file.txt /by-key.txt\n").await;
+    assert_success(&output, "a key login in-process");
+    let names: Vec<String> = alice.list("/").await.unwrap().into_iter().map(|entry| entry.name).collect();
+    assert_eq!(names, ["by-key.txt", "by-password.txt"]);
+
+    // The host key survives a restart.
+    let key_file = server.data_dir().join("gateway/ssh_host_ed25519_key");
+    let host_key = fs::read(&key_file).unwrap();
+    server.restart().await;
+    assert_eq!(fs::read(&key_file).unwrap(), host_key);
+    let again = Gateway::in_process(&server, &base.path().join("again"));
+    let output = again.sftp("alice", "alice-password", &work, "get /by-key.txt back.txt\n").await;
+    assert_success(&output, "after a restart");
+    assert_eq!(fs::read(work.join("back.txt")).unwrap(), b"in-process");
+    server.shutdown().await;
+}
+
+/// How many bytes process `pid` has read so far (`rchar` in /proc/PID/io).
+fn bytes_read_by(pid: u32) -> u64 {
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines().find_map(|line| line.strip_prefix("rchar: ")).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// A fresh Ed25519 key pair from ssh-keygen; returns the private key's path.

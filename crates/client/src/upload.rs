@@ -117,18 +117,21 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
+/// Size and SHA-256 of a file, read at positions: the file's own offset
+/// neither matters nor moves.
 async fn file_sha256(file: Arc<std::fs::File>) -> Result<(u64, String)> {
     tokio::task::spawn_blocking(move || {
-        use std::io::Read;
+        use std::os::unix::fs::FileExt;
         let mut context = ring::digest::Context::new(&ring::digest::SHA256);
-        let mut reader = std::io::BufReader::with_capacity(1 << 20, &*file);
         let mut buf = vec![0u8; 1 << 20];
         let mut size = 0u64;
         loop {
-            let read = reader.read(&mut buf)?;
-            if read == 0 {
-                break;
-            }
+            let read = match file.read_at(&mut buf, size) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
             size += read as u64;
             context.update(&buf[..read]);
         }
@@ -143,6 +146,17 @@ impl Client {
     /// Uploads a local file to `remote` (a path whose folder exists).
     pub async fn upload_file(&self, local: &Path, remote: &str, options: &UploadOptions) -> Result<UploadReport> {
         let file = std::fs::File::open(local).map_err(|err| io(&format!("cannot open {}", local.display()), err))?;
+        self.upload_open_file(file, remote, options).await
+    }
+
+    /// Uploads an open file from its start, e.g. an unnamed temporary file
+    /// that the system removes whatever way the process ends.
+    pub async fn upload_open_file(
+        &self,
+        file: std::fs::File,
+        remote: &str,
+        options: &UploadOptions,
+    ) -> Result<UploadReport> {
         let file = Arc::new(file);
         let (size, sha256) = file_sha256(file.clone()).await?;
         self.upload_source(Source::File(file), size, sha256, remote, options).await

@@ -59,6 +59,8 @@ pub struct ServerConfig {
     /// Whether an analysis worker runs inside the manager (otherwise
     /// package jobs wait for analysis worker processes).
     pub in_process_analysis: bool,
+    /// Some: the SFTP gateway runs inside the manager, listening here.
+    pub sftp_listen: Option<SocketAddr>,
     pub packages: crate::services::packages::PackageConfig,
     pub listener: crate::listener::ListenerLimits,
     /// Every user's limits unless an administrator sets others.
@@ -89,6 +91,7 @@ pub struct RunningServer {
     sweeper: JoinHandle<()>,
     thumbnail_worker: Option<cordvault_thumbnail_worker::RunningWorker>,
     analysis_worker: Option<cordvault_analysis_worker::RunningWorker>,
+    sftp_gateway: Option<cordvault_gateway::RunningSftpGateway>,
     pub workers: Arc<WorkerRegistry>,
     /// This manager's row in `manager_leases`.
     lease_id: String,
@@ -97,6 +100,11 @@ pub struct RunningServer {
 
 impl RunningServer {
     pub async fn shutdown(mut self) {
+        // First: its clients' connections to this manager must close before
+        // the listener can finish.
+        if let Some(gateway) = self.sftp_gateway.take() {
+            gateway.shutdown().await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -114,10 +122,37 @@ impl RunningServer {
         }
     }
 
+    /// Where the in-process SFTP gateway listens, when it runs.
+    pub fn sftp_addr(&self) -> Option<SocketAddr> {
+        self.sftp_gateway.as_ref().map(cordvault_gateway::RunningSftpGateway::addr)
+    }
+
     /// Waits until the server stops by itself (it does not, but for errors).
     pub async fn wait_for_exit(&mut self) -> anyhow::Result<()> {
         (&mut self.serve).await?.context("server failed")
     }
+}
+
+/// The SFTP gateway, in-process: a client of this manager's own API like a
+/// standalone one, with its host key and staging area in the data directory.
+async fn start_sftp_gateway(
+    config: &ServerConfig,
+    own_port: u16,
+    listen: SocketAddr,
+) -> anyhow::Result<cordvault_gateway::RunningSftpGateway> {
+    let gateway_dir = config.data_dir.join("gateway");
+    let gateway = cordvault_gateway::start_sftp(cordvault_gateway::SftpGatewayConfig {
+        manager: format!("http://127.0.0.1:{own_port}"),
+        service_password: Some(config.keys.service_password.clone()),
+        listen,
+        host_key: gateway_dir.join("ssh_host_ed25519_key"),
+        staging_dir: gateway_dir.join("staging"),
+        max_staged_bytes: 64 << 30,
+    })
+    .await
+    .context("cannot start the SFTP gateway")?;
+    tracing::info!(addr = %gateway.addr(), fingerprint = gateway.fingerprint(), "SFTP gateway listening");
+    Ok(gateway)
 }
 
 use cordvault_core::limits::{MAX_CHUNK_SIZE, MIN_CHUNK_SIZE};
@@ -188,6 +223,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         worker.name = "in-process".into();
         cordvault_analysis_worker::start(worker)
     });
+    let sftp_gateway = match config.sftp_listen {
+        Some(listen) => Some(start_sftp_gateway(&config, addr.port(), listen).await?),
+        None => None,
+    };
     let Services { db, store, janitor, workers, throttle, .. } = services;
     tracing::info!(%addr, database = db.backend().name(), data_dir = %config.data_dir.display(), "cordvault manager listening");
     Ok(RunningServer {
@@ -200,6 +239,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         sweeper,
         thumbnail_worker,
         analysis_worker,
+        sftp_gateway,
         workers,
         lease_id,
         throttle,

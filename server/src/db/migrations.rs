@@ -12,10 +12,13 @@ const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres")
 /// Opens a SQLite connection with the settings every connection needs.
 pub(super) async fn open_sqlite(url: String) -> ConnectionResult<SqliteConn> {
     let mut conn = SqliteConn::establish(&url).await?;
+    // busy_timeout first: switching to WAL takes a lock, and without a
+    // timeout it fails at once while another process (a manager shutting
+    // down, checkpointing as its last connection closes) holds one.
     for pragma in [
+        "PRAGMA busy_timeout = 10000",
         "PRAGMA journal_mode = WAL",
         "PRAGMA synchronous = NORMAL",
-        "PRAGMA busy_timeout = 10000",
         "PRAGMA foreign_keys = ON",
     ] {
         diesel::sql_query(pragma)

@@ -10,7 +10,8 @@
 //! clients that write in parallel), so they go to a temporary file of
 //! bounded size and become one upload session at close. Nothing is visible
 //! in the tree before the upload commits: a gateway killed mid-upload
-//! leaves no half-written file.
+//! leaves no half-written file. The temporary file has no name, so the
+//! system removes it however the gateway ends, kill -9 included.
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -61,7 +62,7 @@ pub struct Reading {
 pub struct Writing {
     client: Client,
     path: String,
-    staged: Arc<tempfile::NamedTempFile>,
+    staged: Arc<std::fs::File>,
     /// The end of the furthest write: the file's size.
     len: u64,
     max_len: u64,
@@ -89,7 +90,7 @@ impl ApiFile {
         append: bool,
         staging: &StagingArea,
     ) -> Result<ApiFile, FsError> {
-        let staged = tempfile::Builder::new().prefix(".upload-").tempfile_in(&staging.dir).map_err(|err| {
+        let staged = tempfile::tempfile_in(&staging.dir).map_err(|err| {
             tracing::warn!(dir = %staging.dir.display(), error = %err, "cannot create a staging file");
             FsError::Failure("the gateway cannot stage uploads".to_owned())
         })?;
@@ -169,7 +170,7 @@ impl Writing {
             return Err(too_large(self.max_len));
         }
         let staged = Arc::clone(&self.staged);
-        tokio::task::spawn_blocking(move || staged.as_file().write_all_at(&data, offset))
+        tokio::task::spawn_blocking(move || staged.write_all_at(&data, offset))
             .await
             .map_err(|_| FsError::Failure("write failed".to_owned()))?
             .map_err(|err| {
@@ -188,11 +189,11 @@ impl Writing {
         // as long as its furthest write, as on a disk.
         let staged = Arc::clone(&self.staged);
         let len = self.len;
-        tokio::task::spawn_blocking(move || staged.as_file().set_len(len))
+        let file = tokio::task::spawn_blocking(move || staged.set_len(len).and_then(|()| staged.try_clone()))
             .await
             .map_err(|_| FsError::Failure("staging failed".to_owned()))?
             .map_err(|err| FsError::from_io(&err))?;
-        self.client.upload_file(self.staged.path(), &self.path, &options).await.map_err(sftp_status)?;
+        self.client.upload_open_file(file, &self.path, &options).await.map_err(sftp_status)?;
         tracing::info!(path = %self.path, bytes = self.len, "upload committed through the gateway");
         Ok(())
     }
