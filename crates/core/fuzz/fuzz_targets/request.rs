@@ -134,6 +134,12 @@ requests! {
     pb::UpdatePasswordRequest => |m| { password(&m.new_password); },
     pb::WhoAmIRequest => |m| { let _ = m; },
     pb::CreateDownloadTicketRequest => |m| { enumeration::<pb::TicketPurpose>(m.purpose); optional_path(&m.path); },
+    pb::AddSshKeyRequest => |m| { let _ = m.public_key.len(); },
+    pb::ListSshKeysRequest => |m| { let _ = m; },
+    pb::RemoveSshKeyRequest => |m| { let _ = m.id; },
+    pb::CreateAppPasswordRequest => |m| { let _ = m.label.len(); },
+    pb::ListAppPasswordsRequest => |m| { let _ = m; },
+    pb::RevokeAppPasswordRequest => |m| { let _ = m.id; },
     // FileService
     pb::StatRequest => |m| { path(&m.path); },
     pb::ListRequest => |m| { path(&m.path); checked("page_token", PageToken::parse(&m.page_token)); enumeration::<pb::SortField>(m.sort_by); },
@@ -208,6 +214,7 @@ requests! {
     },
     worker::RecordChunkRequest => |m| { upload_id(&m.upload_id); },
     worker::QueryChunksRequest => |m| { upload_id(&m.upload_id); },
+    worker::GatewayLoginRequest => |m| { let _ = (m.service_password.len(), m.username.len(), m.public_key.len()); },
     // WorkerService
     pb::ListWorkersRequest => |m| { let _ = m; },
     pb::WatchWorkersRequest => |m| { let _ = m; },
