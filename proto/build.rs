@@ -12,6 +12,7 @@ const PROTO_FILES: &[&str] = &[
     "cordvault/v1/admin.proto",
     "cordvault/v1/link.proto",
     "cordvault/v1/package.proto",
+    "cordvault/v1/lock.proto",
     "cordvault/worker/v1/worker.proto",
 ];
 

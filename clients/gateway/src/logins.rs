@@ -21,6 +21,9 @@ const MAX_REMEMBERED: usize = 10_000;
 
 /// Signs users in against the manager.
 pub struct Logins {
+    /// The manager's address: each signed-in user gets a connection of
+    /// their own (see [`Logins::signed_in`]).
+    endpoint: String,
     manager: Client,
     /// For SSH-key logins: the manager's internal API and its service
     /// password, which vouch that the gateway checked the key.
@@ -37,17 +40,33 @@ struct Remembered {
 }
 
 impl Logins {
-    /// `manager` is a client of the manager without a token.
-    pub fn new(manager: Client) -> Self {
+    /// Signs users in at the manager at `endpoint`, connecting on first use.
+    pub fn new(endpoint: &str) -> Result<Self> {
+        let manager = Client::connect_lazy(endpoint)?;
         let rng = ring::rand::SystemRandom::new();
         let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system's random source works");
-        Self { manager, key_logins: None, key, remembered: Mutex::new(HashMap::new()) }
+        Ok(Self {
+            endpoint: endpoint.to_owned(),
+            manager,
+            key_logins: None,
+            key,
+            remembered: Mutex::new(HashMap::new()),
+        })
     }
 
-    /// Also signs users in by SSH key, at the manager at `endpoint` that
-    /// has `service_password`.
-    pub fn with_key_logins(mut self, endpoint: &str, service_password: String) -> Result<Self> {
-        let channel = Channel::from_shared(endpoint.to_owned())
+    /// A client acting with `token`, on a connection of its own: HTTP/2
+    /// shares one flow-control window among a connection's streams, so a
+    /// file one user opened and stopped reading would, on a shared
+    /// connection, stall every other user's calls.
+    fn signed_in(&self, token: String) -> Result<Client> {
+        Ok(Client::connect_lazy(&self.endpoint)?.with_token(token))
+    }
+
+    /// Also signs users in by SSH key, vouched for with the manager's
+    /// `service_password`.
+    pub fn with_key_logins(mut self, service_password: String) -> Result<Self> {
+        let endpoint = &self.endpoint;
+        let channel = Channel::from_shared(endpoint.clone())
             .map_err(|err| Error::invalid_argument(format!("bad manager address {endpoint:?}: {err}")))?
             .connect_lazy();
         self.key_logins = Some((WorkerLinkServiceClient::new(channel), service_password));
@@ -75,7 +94,7 @@ impl Logins {
             public_key: public_key.to_owned(),
         };
         let login = internal.clone().gateway_login(request).await.map_err(from_status)?.into_inner();
-        let client = self.manager.with_token(login.token);
+        let client = self.signed_in(login.token)?;
         self.remember(memo, client.clone());
         Ok(client)
     }
@@ -88,7 +107,7 @@ impl Logins {
             return Ok(client);
         }
         let login = self.manager.login(username, password).await?;
-        let client = self.manager.with_token(login.token);
+        let client = self.signed_in(login.token)?;
         self.remember(memo, client.clone());
         Ok(client)
     }

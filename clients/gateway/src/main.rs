@@ -1,14 +1,14 @@
-//! `cordvault-gateway`: serves a cordvault manager's tree over SFTP, as a
-//! client of its public API.
+//! `cordvault-gateway`: serves a cordvault manager's tree over SFTP and
+//! WebDAV, as a client of its public API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use cordvault_gateway::{SftpGatewayConfig, start_sftp};
+use cordvault_gateway::{DavGatewayConfig, SftpGatewayConfig, dav_routes, start_sftp};
 
 #[derive(Debug, Parser)]
-#[command(name = "cordvault-gateway", version, about = "SFTP in front of a cordvault manager")]
+#[command(name = "cordvault-gateway", version, about = "SFTP and WebDAV in front of a cordvault manager")]
 struct Args {
     /// The manager's gRPC address.
     #[arg(long, env = "CORDVAULT_SERVER", default_value = "http://127.0.0.1:8080")]
@@ -16,6 +16,9 @@ struct Args {
     /// Where SFTP listens.
     #[arg(long, env = "SFTP_LISTEN", default_value = "127.0.0.1:2022")]
     sftp_listen: SocketAddr,
+    /// Where WebDAV listens (under /dav/); off when not given.
+    #[arg(long, env = "DAV_LISTEN")]
+    dav_listen: Option<SocketAddr>,
     /// The SSH host key (Ed25519, OpenSSH format); made on first start and
     /// kept, so that clients' known_hosts stay valid.
     #[arg(long, env = "SFTP_HOST_KEY", default_value = "./data/gateway/ssh_host_ed25519_key")]
@@ -40,6 +43,19 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let staging_dir = args.staging_dir.unwrap_or_else(|| std::env::temp_dir().join("cordvault-gateway"));
+    let dav = match args.dav_listen {
+        Some(listen) => {
+            let routes = dav_routes(DavGatewayConfig {
+                manager: args.manager.clone(),
+                staging_dir: staging_dir.clone(),
+                max_staged_bytes: args.max_staged_bytes,
+            })?;
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            println!("webdav listening on http://{}/dav/", listener.local_addr()?);
+            Some(tokio::spawn(async move { axum::serve(listener, routes).await }))
+        }
+        None => None,
+    };
     let config = SftpGatewayConfig {
         manager: args.manager,
         service_password: args.service_password,
@@ -53,6 +69,9 @@ async fn main() -> anyhow::Result<()> {
     println!("sftp listening on {} (host key {})", gateway.addr(), gateway.fingerprint());
     wait_for_exit_signal().await;
     gateway.shutdown().await;
+    if let Some(dav) = dav {
+        dav.abort();
+    }
     Ok(())
 }
 

@@ -246,6 +246,15 @@ async fn openssh_round_trip_resume_and_sharing(backend: Backend) {
     assert_eq!(remote_sha256(&alice, "/docs/up/sub/moved.bin").await, sha256_hex(&resume));
     assert!(alice.stat("/docs/gone").await.is_err());
 
+    // OpenSSH's rename is posix-rename when the server offers it: it
+    // replaces a file at the target, in one step.
+    alice.upload_bytes(bytes::Bytes::from_static(b"old"), "/docs/target.txt", &UploadOptions::default()).await.unwrap();
+    alice.upload_bytes(bytes::Bytes::from_static(b"new"), "/docs/source.txt", &UploadOptions::default()).await.unwrap();
+    let output = gateway.sftp("alice", "alice-password", &work, "rename /docs/source.txt /docs/target.txt\n").await;
+    assert_success(&output, "posix-rename over a file");
+    assert_eq!(remote_sha256(&alice, "/docs/target.txt").await, sha256_hex(b"new"));
+    assert!(alice.stat("/docs/source.txt").await.is_err());
+
     // Bob sees what alice shared with him, read-only, and nothing else.
     alice.create_folder("/private").await.unwrap();
     alice.upload_bytes(random_bytes(100, 3), "/private/secret.bin", &UploadOptions::default()).await.unwrap();

@@ -8,6 +8,7 @@ use cordvault_proto::v1::admin_service_client::AdminServiceClient;
 use cordvault_proto::v1::auth_service_client::AuthServiceClient;
 use cordvault_proto::v1::file_service_client::FileServiceClient;
 use cordvault_proto::v1::link_service_client::LinkServiceClient;
+use cordvault_proto::v1::lock_service_client::LockServiceClient;
 use cordvault_proto::v1::package_service_client::PackageServiceClient;
 use cordvault_proto::v1::transfer_service_client::TransferServiceClient;
 use tonic::metadata::MetadataValue;
@@ -74,6 +75,26 @@ impl Client {
         Ok(Client { channel, token: None, endpoints: Arc::default() })
     }
 
+    /// A client of `endpoint` that connects on its first call (and again
+    /// after the server was away), e.g. for a gateway inside the server it
+    /// talks to, built before that server listens.
+    ///
+    /// Its flow-control windows are fixed: 1 MiB per stream and 64 MiB for
+    /// the connection, so that a Read stream nobody reads from holds at
+    /// most 1 MiB and 64 of them are needed before the connection's other
+    /// calls wait. (The adaptive window can let one stream take the whole
+    /// connection window.)
+    pub fn connect_lazy(endpoint: &str) -> Result<Client> {
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|err| Error::invalid_argument(format!("bad server address {endpoint:?}: {err}")))?
+            .tcp_nodelay(true)
+            .initial_stream_window_size(1 << 20)
+            .initial_connection_window_size(64 << 20)
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .connect_lazy();
+        Ok(Client { channel, token: None, endpoints: Arc::default() })
+    }
+
     /// The same connection, authenticated with `token`.
     pub fn with_token(&self, token: impl Into<String>) -> Client {
         Client {
@@ -130,6 +151,11 @@ impl Client {
     /// The raw LinkService client.
     pub fn links(&self) -> Result<LinkServiceClient<Authed>> {
         Ok(LinkServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
+    }
+
+    /// The raw LockService client.
+    pub fn locks(&self) -> Result<LockServiceClient<Authed>> {
+        Ok(LockServiceClient::with_interceptor(self.channel.clone(), self.bearer()?))
     }
 
     /// The raw PackageService client: its calls need no login (a package's

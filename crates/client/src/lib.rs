@@ -14,8 +14,11 @@ mod client;
 mod credentials;
 mod download;
 mod error;
+mod locks;
 mod packages;
+mod properties;
 mod upload;
+mod upload_writer;
 
 pub use client::{Client, ListOptions, LoginResult};
 pub use cordvault_core::path::ConflictPolicy;
@@ -24,7 +27,9 @@ pub use cordvault_proto::v1 as proto;
 pub use credentials::CreatedAppPassword;
 pub use download::{DownloadOptions, DownloadReport, RemoteReader};
 pub use error::{from_status, to_status};
+pub use locks::{LockOptions, LockOutcome};
 pub use packages::OpenedResult;
 pub use upload::{Progress, ProgressFn, UploadAttempt, UploadOptions, UploadReport};
+pub use upload_writer::UploadWriter;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -277,7 +277,7 @@ impl Client {
     }
 
     /// Where chunks go: this server, or a worker with the upload token.
-    fn chunk_target(&self, endpoint: &str, token: &str) -> Result<Client> {
+    pub(crate) fn chunk_target(&self, endpoint: &str, token: &str) -> Result<Client> {
         if endpoint.is_empty() {
             return Ok(self.clone());
         }

@@ -178,4 +178,14 @@ pub trait SftpFileSystem: Send + Sync + 'static {
     fn rename(&self, _from: &SftpPath, _to: &SftpPath) -> impl Future<Output = Result<(), FsError>> + Send {
         async { Err(FsError::PermissionDenied) }
     }
+
+    /// Renames `from` to `to`, replacing a file at `to` (POSIX rename(2),
+    /// as `posix-rename@openssh.com` asks). None: not offered.
+    fn rename_replacing(
+        &self,
+        _from: &SftpPath,
+        _to: &SftpPath,
+    ) -> impl Future<Output = Option<Result<(), FsError>>> + Send {
+        async { None }
+    }
 }

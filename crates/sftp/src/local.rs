@@ -262,7 +262,9 @@ impl Rules {
         fs::remove_dir(entry).map_err(|err| FsError::from_io(&err))
     }
 
-    fn rename(&self, from: &SftpPath, to: &SftpPath) -> Result<(), FsError> {
+    /// SFTP v3's rename never replaces; POSIX's (`replace`) replaces a
+    /// file, as rename(2) does.
+    fn rename(&self, from: &SftpPath, to: &SftpPath, replace: bool) -> Result<(), FsError> {
         if from.is_root() || to.is_root() {
             return Err(FsError::PermissionDenied);
         }
@@ -272,9 +274,10 @@ impl Rules {
         };
         self.check_names([name])?;
         let target = self.resolve(&parent)?.join(name);
-        // SFTP v3 rename never replaces; racy, but only against local users.
-        if fs::symlink_metadata(&target).is_ok() {
-            return Err(FsError::Failure("already exists".to_owned()));
+        // Racy, but only against local users.
+        match fs::symlink_metadata(&target) {
+            Ok(existing) if !replace || existing.is_dir() => return Err(FsError::Failure("already exists".to_owned())),
+            _ => {}
         }
         fs::rename(source, target).map_err(|err| FsError::from_io(&err))
     }
@@ -381,7 +384,15 @@ impl SftpFileSystem for LocalFolder {
             return Err(FsError::PermissionDenied);
         }
         let (from, to) = (from.clone(), to.clone());
-        self.blocking(move |rules| rules.rename(&from, &to)).await
+        self.blocking(move |rules| rules.rename(&from, &to, false)).await
+    }
+
+    async fn rename_replacing(&self, from: &SftpPath, to: &SftpPath) -> Option<Result<(), FsError>> {
+        if !self.rules.writable {
+            return Some(Err(FsError::PermissionDenied));
+        }
+        let (from, to) = (from.clone(), to.clone());
+        Some(self.blocking(move |rules| rules.rename(&from, &to, true)).await)
     }
 }
 
@@ -556,6 +567,12 @@ mod tests {
         folder.mkdir(&path("/made")).await.expect("mkdir");
         folder.rename(&path("/sub/new.txt"), &path("/made/moved.txt")).await.expect("rename");
         assert!(matches!(folder.rename(&path("/hello.txt"), &path("/made/moved.txt")).await, Err(FsError::Failure(_))));
+        // posix-rename replaces a file, never a folder.
+        let replaced = folder.rename_replacing(&path("/hello.txt"), &path("/made/moved.txt")).await;
+        replaced.expect("offered").expect("replaces");
+        assert_eq!(fs::read(base.path().join("share/made/moved.txt")).expect("moved"), b"hello");
+        let onto_folder = folder.rename_replacing(&path("/made/moved.txt"), &path("/sub")).await;
+        assert!(matches!(onto_folder, Some(Err(FsError::Failure(_)))));
         folder.remove_file(&path("/made/moved.txt")).await.expect("rm");
         folder.remove_dir(&path("/made")).await.expect("rmdir");
         assert!(matches!(folder.remove_dir(&SftpPath::root()).await, Err(FsError::PermissionDenied)));

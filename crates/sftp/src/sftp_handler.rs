@@ -152,6 +152,7 @@ impl<F: SftpFileSystem> russh_sftp::server::Handler for SftpHandler<F> {
         let mut reply = Version::new();
         // Announcing limits lets OpenSSH use 255 KiB reads instead of 32 KiB.
         reply.extensions.insert(extensions::LIMITS.to_owned(), "1".to_owned());
+        reply.extensions.insert(POSIX_RENAME.to_owned(), "1".to_owned());
         Ok(reply)
     }
 
@@ -335,7 +336,10 @@ impl<F: SftpFileSystem> russh_sftp::server::Handler for SftpHandler<F> {
         Err(StatusCode::OpUnsupported.with_message("symlinks cannot be created"))
     }
 
-    async fn extended(&mut self, id: u32, request: String, _data: Vec<u8>) -> Result<Packet, Self::Error> {
+    async fn extended(&mut self, id: u32, request: String, data: Vec<u8>) -> Result<Packet, Self::Error> {
+        if request == POSIX_RENAME {
+            return self.posix_rename(id, &data).await.map(Packet::Status);
+        }
         if request != extensions::LIMITS {
             return Err(StatusCode::OpUnsupported.into());
         }
@@ -347,6 +351,37 @@ impl<F: SftpFileSystem> russh_sftp::server::Handler for SftpHandler<F> {
         };
         let data = russh_sftp::ser::to_bytes(&limits).map_err(|_| StatusReply::from(StatusCode::Failure))?;
         Ok(Packet::ExtendedReply(ExtendedReply { id, data: data.to_vec() }))
+    }
+}
+
+/// OpenSSH's rename that replaces an existing file; its `rename` command
+/// uses it whenever the server offers it.
+const POSIX_RENAME: &str = "posix-rename@openssh.com";
+
+/// The SSH strings at the start of `data` (u32 length, then the bytes).
+fn ssh_strings<const N: usize>(mut data: &[u8]) -> Option<[String; N]> {
+    let mut strings: [String; N] = std::array::from_fn(|_| String::new());
+    for string in &mut strings {
+        let len = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
+        let bytes = data.get(4..4 + len)?;
+        *string = String::from_utf8(bytes.to_vec()).ok()?;
+        data = &data[4 + len..];
+    }
+    Some(strings)
+}
+
+impl<F: SftpFileSystem> SftpHandler<F> {
+    async fn posix_rename(&mut self, id: u32, data: &[u8]) -> Result<Status, StatusReply> {
+        let Some([oldpath, newpath]) = ssh_strings::<2>(data) else {
+            return Err(StatusCode::BadMessage.with_message("posix-rename needs two paths"));
+        };
+        let (from, to) = (SftpPath::normalize(&oldpath), SftpPath::normalize(&newpath));
+        self.require_writable("rename", from.as_str())?;
+        let renamed = self.fs.rename_replacing(&from, &to).await;
+        let Some(renamed) = renamed else { return Err(StatusCode::OpUnsupported.into()) };
+        renamed.map_err(status)?;
+        tracing::info!(user = %self.user, from = %from, to = %to, "renamed (replacing)");
+        Ok(ok(id))
     }
 }
 
@@ -364,6 +399,19 @@ mod tests {
 
     fn metadata(kind: FileKind, permissions: u32) -> Metadata {
         Metadata { kind, size: 5, permissions, modified: Some(UNIX_EPOCH), accessed: None }
+    }
+
+    #[test]
+    fn posix_rename_paths_are_read_and_checked() {
+        let mut data = Vec::new();
+        for path in ["/a b", "/ü"] {
+            data.extend_from_slice(&(path.len() as u32).to_be_bytes());
+            data.extend_from_slice(path.as_bytes());
+        }
+        assert_eq!(ssh_strings::<2>(&data), Some(["/a b".to_owned(), "/ü".to_owned()]));
+        assert_eq!(ssh_strings::<2>(&data[..data.len() - 1]), None);
+        assert_eq!(ssh_strings::<2>(&[0, 0, 0]), None);
+        assert_eq!(ssh_strings::<1>(&[0xff, 0xff, 0xff, 0xff, b'a']), None);
     }
 
     #[test]

@@ -7,6 +7,8 @@ use tonic::Status;
 
 use crate::db::credentials::{AppPasswordRow, SshKeyRow};
 use crate::db::entries::SortBy;
+use crate::db::locks::LockView;
+use crate::db::properties::PropertyRow;
 use crate::db::users::UserRow;
 use crate::services::access::{AccessLevel, ShareLevel};
 use crate::services::quotas::QuotaReport;
@@ -84,6 +86,28 @@ pub fn app_password(row: &AppPasswordRow) -> pb::AppPassword {
         label: row.label.clone(),
         created_at_ms: row.created_at_ms,
         last_used_at_ms: row.last_used_at_ms.unwrap_or(0),
+    }
+}
+
+pub fn property(row: PropertyRow) -> pb::Property {
+    pb::Property { namespace: row.namespace, name: row.name, value: row.value.into() }
+}
+
+pub fn property_row(property: pb::Property) -> PropertyRow {
+    PropertyRow { namespace: property.namespace, name: property.name, value: property.value.into() }
+}
+
+pub fn lock(view: LockView) -> pb::Lock {
+    let row = view.row;
+    pb::Lock {
+        token: row.token,
+        path: row.path,
+        owner_username: view.owner,
+        owner_xml: row.owner_xml,
+        shared: row.shared,
+        deep: row.deep,
+        expires_at_ms: row.expires_at_ms,
+        timeout_seconds: row.timeout_seconds,
     }
 }
 

@@ -14,6 +14,7 @@ use super::status::{ApiResult, caller};
 use crate::services::access::Caller;
 use crate::services::events::{ChangeEvent, ChangeKind, Events};
 use crate::services::folders::Folders;
+use crate::services::properties::Properties;
 use crate::services::revocation::{Revocations, revoked};
 use crate::services::sharing::{Sharing, Transfer, TransferTerms};
 use crate::services::thumbnails::Thumbnails;
@@ -28,6 +29,7 @@ pub struct FileApi {
     pub events: Events,
     pub revocations: Revocations,
     pub thumbnails: Thumbnails,
+    pub properties: Properties,
 }
 
 type WatchStream = Pin<Box<dyn Stream<Item = Result<pb::WatchResponse, Status>> + Send>>;
@@ -352,5 +354,26 @@ impl FileService for FileApi {
             width: thumbnail.width as u32,
             height: thumbnail.height as u32,
         }))
+    }
+
+    async fn set_properties(
+        &self,
+        request: Request<pb::SetPropertiesRequest>,
+    ) -> Result<Response<pb::SetPropertiesResponse>, Status> {
+        let caller = caller(&request)?;
+        let body = request.into_inner();
+        let set = body.set.into_iter().map(convert::property_row).collect();
+        let remove = body.remove.into_iter().map(|name| (name.namespace, name.name)).collect();
+        self.properties.change(&caller, &body.path, set, remove).await.api()?;
+        Ok(Response::new(pb::SetPropertiesResponse {}))
+    }
+
+    async fn get_properties(
+        &self,
+        request: Request<pb::GetPropertiesRequest>,
+    ) -> Result<Response<pb::GetPropertiesResponse>, Status> {
+        let caller = caller(&request)?;
+        let rows = self.properties.get(&caller, &request.get_ref().path).await.api()?;
+        Ok(Response::new(pb::GetPropertiesResponse { properties: rows.into_iter().map(convert::property).collect() }))
     }
 }

@@ -6,6 +6,7 @@ pub mod authn;
 pub mod convert;
 pub mod file;
 pub mod link;
+pub mod lock;
 pub mod package;
 pub mod status;
 pub mod transfer;

@@ -194,11 +194,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     crate::data_dir::create_private_dir(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let services = Services::build(&config).await?;
-    let app = router::router(&services, &config).await?;
-
     let listener =
         TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let app = router::router(&services, &config, addr.port()).await?;
     let (stop, stopped) = oneshot::channel::<()>();
     let serve = tokio::spawn(crate::listener::serve(listener, app, config.listener, async {
         let _ = stopped.await;

@@ -7,6 +7,7 @@ use cordvault_proto::v1::admin_service_server::AdminServiceServer;
 use cordvault_proto::v1::auth_service_server::AuthServiceServer;
 use cordvault_proto::v1::file_service_server::FileServiceServer;
 use cordvault_proto::v1::link_service_server::LinkServiceServer;
+use cordvault_proto::v1::lock_service_server::LockServiceServer;
 use cordvault_proto::v1::package_service_server::PackageServiceServer;
 use cordvault_proto::v1::transfer_service_server::TransferServiceServer;
 use cordvault_proto::v1::worker_service_server::WorkerServiceServer;
@@ -19,6 +20,7 @@ use crate::api::auth::AuthApi;
 use crate::api::authn;
 use crate::api::file::FileApi;
 use crate::api::link::LinkApi;
+use crate::api::lock::LockApi;
 use crate::api::package::PackageApi;
 use crate::api::transfer::TransferApi;
 use crate::api::worker::WorkerApi;
@@ -26,9 +28,11 @@ use crate::api::worker_link::WorkerLinkApi;
 use crate::http::HttpState;
 use crate::services::admin::Admin;
 use crate::services::folders::Folders;
+use crate::services::locks::Locks;
+use crate::services::properties::Properties;
 use crate::services::sharing::Sharing;
 
-pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow::Result<axum::Router> {
+pub(super) async fn router(services: &Services, config: &ServerConfig, own_port: u16) -> anyhow::Result<axum::Router> {
     let Services { accounts, tree, thumbnails, uploads, reads, revocations, quotas, .. } = services;
     let admin_api = AdminApi {
         admin: Admin::new(
@@ -47,7 +51,9 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
         events: services.events.clone(),
         revocations: revocations.clone(),
         thumbnails: thumbnails.clone(),
+        properties: Properties::new(tree.clone()),
     };
+    let lock_api = LockApi { locks: Locks::new(tree.clone()) };
     let transfer_api = TransferApi { uploads: uploads.clone(), reads: reads.clone(), revocations: revocations.clone() };
     let max_message = max_message(config.chunk_size);
 
@@ -56,6 +62,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
     health.set_serving::<AdminServiceServer<AdminApi>>().await;
     health.set_serving::<FileServiceServer<FileApi>>().await;
     health.set_serving::<LinkServiceServer<LinkApi>>().await;
+    health.set_serving::<LockServiceServer<LockApi>>().await;
     health.set_serving::<TransferServiceServer<TransferApi>>().await;
     health.set_serving::<WorkerServiceServer<WorkerApi>>().await;
     health.set_serving::<PackageServiceServer<PackageApi>>().await;
@@ -79,6 +86,7 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
         .add_service(AdminServiceServer::new(admin_api))
         .add_service(FileServiceServer::new(file_api))
         .add_service(LinkServiceServer::new(LinkApi { links: services.links.clone() }))
+        .add_service(LockServiceServer::new(lock_api))
         .add_service(
             TransferServiceServer::new(transfer_api)
                 .max_decoding_message_size(max_message)
@@ -108,11 +116,21 @@ pub(super) async fn router(services: &Services, config: &ServerConfig) -> anyhow
         lookups: services.lookups.clone(),
         stall_timeout: config.download_stall_timeout,
     });
+    // WebDAV is the gateway's, a client of this manager's own API like a
+    // standalone gateway.
+    let dav = cordvault_gateway::dav_routes(cordvault_gateway::DavGatewayConfig {
+        manager: format!("http://127.0.0.1:{own_port}"),
+        staging_dir: config.data_dir.join("gateway/dav-staging"),
+        max_staged_bytes: 64 << 30,
+    })?;
     Ok(axum::Router::new()
         .route("/health", axum::routing::get(|| async { "ok\n" }))
         .merge(http)
         .merge(crate::http::web::routes(config.web_ui.clone()))
         .merge(grpc)
         .layer(cordvault_proto::browser_cors())
+        // Outside the CORS layer, which answers every OPTIONS itself: a
+        // WebDAV client's OPTIONS must reach dav-server (its DAV header).
+        .merge(dav)
         .layer(axum::middleware::from_fn(crate::trace::trace_request)))
 }

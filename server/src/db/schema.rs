@@ -238,6 +238,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entry_properties (entry_id, namespace, name) {
+        entry_id -> BigInt,
+        namespace -> Text,
+        name -> Text,
+        value -> Binary,
+    }
+}
+
+diesel::table! {
+    locks (id) {
+        id -> BigInt,
+        token -> Text,
+        path -> Text,
+        owner_id -> BigInt,
+        owner_xml -> Text,
+        shared -> Bool,
+        deep -> Bool,
+        timeout_seconds -> BigInt,
+        expires_at_ms -> BigInt,
+        created_at_ms -> BigInt,
+    }
+}
+
 diesel::joinable!(entries -> contents (content_id));
 diesel::joinable!(upload_sessions -> contents (content_id));
 diesel::joinable!(shares -> users (user_id));
@@ -245,6 +269,8 @@ diesel::joinable!(shares -> entries (entry_id));
 diesel::joinable!(links -> entries (entry_id));
 diesel::joinable!(ssh_keys -> users (user_id));
 diesel::joinable!(app_passwords -> users (user_id));
+diesel::joinable!(entry_properties -> entries (entry_id));
+diesel::joinable!(locks -> users (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -269,4 +295,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     discord_lookups,
     ssh_keys,
     app_passwords,
+    entry_properties,
+    locks,
 );

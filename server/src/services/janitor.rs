@@ -1,5 +1,5 @@
-//! Background clean-up: idle upload sessions expire, and contents nobody
-//! uses any more lose their chunks in the store.
+//! Background clean-up: idle upload sessions and WebDAV locks expire, and
+//! contents nobody uses any more lose their chunks in the store.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -38,7 +38,12 @@ impl Janitor {
     /// One pass: expire idle sessions and old trash, purge unused contents and orphan copies.
     pub async fn sweep(&self) -> Result<()> {
         self.trash.purge_expired().await?;
-        for upload_id in self.db.expired_uploads(self.uploads.clock().now_ms()).await? {
+        let now = self.uploads.clock().now_ms();
+        let expired_locks = self.db.delete_expired_locks(now).await?;
+        if expired_locks > 0 {
+            tracing::debug!(expired_locks, "expired locks deleted");
+        }
+        for upload_id in self.db.expired_uploads(now).await? {
             if self.db.drop_upload(&upload_id).await? {
                 self.uploads.forget(&upload_id);
                 tracing::info!(%upload_id, "idle upload session expired");

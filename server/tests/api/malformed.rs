@@ -9,6 +9,7 @@ use cordvault_client::proto::admin_service_client::AdminServiceClient;
 use cordvault_client::proto::auth_service_client::AuthServiceClient;
 use cordvault_client::proto::file_service_client::FileServiceClient;
 use cordvault_client::proto::link_service_client::LinkServiceClient;
+use cordvault_client::proto::lock_service_client::LockServiceClient;
 use cordvault_client::proto::transfer_service_client::TransferServiceClient;
 use cordvault_client::proto::*;
 use cordvault_test_support::{Backend, TestServer, authed, backend_tests, channel, random_bytes};
@@ -88,6 +89,8 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
     let transfer_c = || transfer.clone();
     let admin_c = || AdminServiceClient::new(channel.clone());
     let links_c = || LinkServiceClient::new(channel.clone());
+    let locks_c = || LockServiceClient::new(channel.clone());
+    let property = |name: &str| Property { namespace: "DAV:".into(), name: name.into(), value: vec![1].into() };
     let register =
         |username: &str, password: &str| RegisterRequest { username: username.into(), password: password.into() };
     let cases = vec![
@@ -873,6 +876,124 @@ async fn malformed_requests_get_precise_errors(backend: Backend) {
             "link list all: not admin",
             PermissionDenied,
             links_c().list_links(authed(ListLinksRequest { all: true }, &b()))
+        ),
+        // FileService: dead properties
+        case!(
+            "properties set: empty path",
+            InvalidArgument,
+            files_c().set_properties(authed(SetPropertiesRequest::default(), &a()))
+        ),
+        case!(
+            "properties set: NUL in a name",
+            InvalidArgument,
+            files_c().set_properties(authed(
+                SetPropertiesRequest { path: "/folder".into(), set: vec![property("a\0b")], remove: vec![] },
+                &a()
+            ))
+        ),
+        case!(
+            "properties set: name too long",
+            InvalidArgument,
+            files_c().set_properties(authed(
+                SetPropertiesRequest { path: "/folder".into(), set: vec![property(&huge)], remove: vec![] },
+                &a()
+            ))
+        ),
+        case!(
+            "properties set: other's file",
+            PermissionDenied,
+            files_c().set_properties(authed(
+                SetPropertiesRequest { path: "/folder/file.bin".into(), set: vec![property("a")], remove: vec![] },
+                &b()
+            ))
+        ),
+        case!(
+            "properties get: missing entry",
+            NotFound,
+            files_c().get_properties(authed(GetPropertiesRequest { path: "/no/such/entry".into() }, &a()))
+        ),
+        case!(
+            "properties get: other's file",
+            PermissionDenied,
+            files_c().get_properties(authed(GetPropertiesRequest { path: "/folder/file.bin".into() }, &b()))
+        ),
+        case!(
+            "properties get: no token",
+            Unauthenticated,
+            files_c().get_properties(GetPropertiesRequest { path: "/folder".into() })
+        ),
+        // LockService
+        case!(
+            "lock create: empty path",
+            InvalidArgument,
+            locks_c().create_lock(authed(CreateLockRequest::default(), &a()))
+        ),
+        case!(
+            "lock create: negative timeout",
+            InvalidArgument,
+            locks_c().create_lock(authed(
+                CreateLockRequest { path: "/folder".into(), timeout_seconds: -1, ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "lock create: owner over 4 KiB",
+            InvalidArgument,
+            locks_c().create_lock(authed(
+                CreateLockRequest { path: "/folder".into(), owner_xml: huge.clone(), ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "lock create: the root",
+            PermissionDenied,
+            locks_c().create_lock(authed(CreateLockRequest { path: "/".into(), ..Default::default() }, &a()))
+        ),
+        case!(
+            "lock create: other's folder",
+            PermissionDenied,
+            locks_c().create_lock(authed(CreateLockRequest { path: "/folder/x".into(), ..Default::default() }, &b()))
+        ),
+        case!(
+            "lock release: unknown token",
+            NotFound,
+            locks_c().release_lock(authed(ReleaseLockRequest { path: "/folder".into(), token: huge.clone() }, &a()))
+        ),
+        case!(
+            "lock refresh: malformed token",
+            NotFound,
+            locks_c().refresh_lock(authed(
+                RefreshLockRequest { path: "/folder".into(), token: "opaquelocktoken:\0".into(), timeout_seconds: 5 },
+                &a()
+            ))
+        ),
+        case!(
+            "lock check: relative path",
+            InvalidArgument,
+            locks_c().check_locks(authed(CheckLocksRequest { path: "folder".into(), ..Default::default() }, &a()))
+        ),
+        case!(
+            "lock check: too many tokens",
+            InvalidArgument,
+            locks_c().check_locks(authed(
+                CheckLocksRequest { path: "/folder".into(), tokens: vec![String::new(); 1001], ..Default::default() },
+                &a()
+            ))
+        ),
+        case!(
+            "locks list: unreadable",
+            PermissionDenied,
+            locks_c().list_locks(authed(ListLocksRequest { path: "/folder/file.bin".into() }, &b()))
+        ),
+        case!(
+            "locks list: no token",
+            Unauthenticated,
+            locks_c().list_locks(ListLocksRequest { path: "/folder".into() })
+        ),
+        case!(
+            "locks delete: other's folder",
+            PermissionDenied,
+            locks_c().delete_locks(authed(DeleteLocksRequest { path: "/folder".into() }, &b()))
         ),
     ];
 

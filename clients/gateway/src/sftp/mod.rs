@@ -10,7 +10,8 @@ use std::sync::Arc;
 use cordvault_sftp::{Gatekeeper, PublicKey};
 
 use crate::logins::Logins;
-pub use file::{ApiFile, StagingArea};
+use crate::staging::StagingArea;
+pub use file::ApiFile;
 pub use tree::ApiTree;
 
 /// Decides SFTP logins by asking the manager.

@@ -6,9 +6,11 @@ use cordvault_client::proto as pb;
 use cordvault_client::{Client, ConflictPolicy, ListOptions};
 use cordvault_sftp::{DirEntry, FsError, Metadata, SftpFileSystem, SftpPath, WriteMode};
 
-use super::file::{ApiFile, StagingArea};
+use super::file::ApiFile;
 use super::metadata::metadata;
 use crate::errors::sftp_status;
+use crate::staging::StagingArea;
+use crate::tree_ops;
 
 /// The tree as the signed-in user sees it; every call is an API call with
 /// their token, so the manager decides what they may read and write.
@@ -119,22 +121,23 @@ impl SftpFileSystem for ApiTree {
         Ok(())
     }
 
-    /// SFTP v3: fails if `to` exists. A move to another folder and a new
-    /// name are two API calls.
+    /// SFTP v3: fails if `to` exists.
     async fn rename(&self, from: &SftpPath, to: &SftpPath) -> Result<(), FsError> {
-        let (from_parent, from_name) = split(from)?;
-        let (to_parent, to_name) = split(to)?;
+        split(from)?;
+        split(to)?;
         if self.existing(to).await?.is_some() {
             return Err(FsError::Failure("already exists".to_owned()));
         }
-        let mut current = from.clone();
-        if from_parent != to_parent {
-            let moved = self.client.move_entry(from.as_str(), to_parent.as_str(), ConflictPolicy::Fail).await;
-            current = SftpPath::normalize(&moved.map_err(sftp_status)?.path);
+        tree_ops::move_to(&self.client, from.as_str(), to.as_str(), ConflictPolicy::Fail).await.map_err(sftp_status)
+    }
+
+    /// OpenSSH's `rename` (posix-rename): a file at `to` is replaced, in
+    /// one step at the manager.
+    async fn rename_replacing(&self, from: &SftpPath, to: &SftpPath) -> Option<Result<(), FsError>> {
+        if let Err(err) = split(from).and_then(|_| split(to)) {
+            return Some(Err(err));
         }
-        if from_name != to_name {
-            self.client.rename(current.as_str(), to_name, ConflictPolicy::Fail).await.map_err(sftp_status)?;
-        }
-        Ok(())
+        let moved = tree_ops::move_to(&self.client, from.as_str(), to.as_str(), ConflictPolicy::Overwrite).await;
+        Some(moved.map_err(sftp_status))
     }
 }

@@ -162,6 +162,10 @@ requests! {
     pb::SearchUsersRequest => |m| { let _ = m.query.chars().count(); },
     pb::WatchRequest => |m| { optional_path(&m.path); },
     pb::GetThumbnailRequest => |m| { path(&m.path); },
+    // Names, namespaces and values are checked by the manager's properties
+    // service against its limits.
+    pb::SetPropertiesRequest => |m| { path(&m.path); let _ = (m.set.len(), m.remove.len()); },
+    pb::GetPropertiesRequest => |m| { path(&m.path); },
     // TransferService
     pb::StartUploadRequest => |m| {
         path(&m.path);
@@ -180,6 +184,14 @@ requests! {
     pb::CreateLinkRequest => |m| { path(&m.path); let _ = m.password.chars().count(); },
     pb::ListLinksRequest => |m| { let _ = m.all; },
     pb::RevokeLinkRequest => |m| { let _ = LinkId::parse(&m.id); },
+    // LockService: owner elements and timeouts are checked by the manager's
+    // lock service; tokens are only compared.
+    pb::CreateLockRequest => |m| { path(&m.path); let _ = (m.owner_xml.len(), m.timeout_seconds); },
+    pb::ReleaseLockRequest => |m| { path(&m.path); let _ = m.token.len(); },
+    pb::RefreshLockRequest => |m| { path(&m.path); let _ = (m.token.len(), m.timeout_seconds); },
+    pb::CheckLocksRequest => |m| { path(&m.path); let _ = m.tokens.len(); },
+    pb::ListLocksRequest => |m| { path(&m.path); },
+    pb::DeleteLocksRequest => |m| { path(&m.path); },
     // AdminService
     pb::ListUsersRequest => |m| { let _ = m; },
     pb::CreateUserRequest => |m| { username(&m.username); password(&m.password); },

@@ -415,3 +415,47 @@ class GetThumbnailResponse(_message.Message):
     width: int
     height: int
     def __init__(self, mime_type: _Optional[str] = ..., data: _Optional[bytes] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
+
+class Property(_message.Message):
+    __slots__ = ("namespace", "name", "value")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    value: bytes
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., value: _Optional[bytes] = ...) -> None: ...
+
+class PropertyName(_message.Message):
+    __slots__ = ("namespace", "name")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    name: str
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class SetPropertiesRequest(_message.Message):
+    __slots__ = ("path", "set", "remove")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    SET_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    set: _containers.RepeatedCompositeFieldContainer[Property]
+    remove: _containers.RepeatedCompositeFieldContainer[PropertyName]
+    def __init__(self, path: _Optional[str] = ..., set: _Optional[_Iterable[_Union[Property, _Mapping]]] = ..., remove: _Optional[_Iterable[_Union[PropertyName, _Mapping]]] = ...) -> None: ...
+
+class SetPropertiesResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetPropertiesRequest(_message.Message):
+    __slots__ = ("path",)
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    def __init__(self, path: _Optional[str] = ...) -> None: ...
+
+class GetPropertiesResponse(_message.Message):
+    __slots__ = ("properties",)
+    PROPERTIES_FIELD_NUMBER: _ClassVar[int]
+    properties: _containers.RepeatedCompositeFieldContainer[Property]
+    def __init__(self, properties: _Optional[_Iterable[_Union[Property, _Mapping]]] = ...) -> None: ...

@@ -140,6 +140,16 @@ class FileServiceStub:
                 request_serializer=cordvault_dot_v1_dot_file__pb2.GetThumbnailRequest.SerializeToString,
                 response_deserializer=cordvault_dot_v1_dot_file__pb2.GetThumbnailResponse.FromString,
                 _registered_method=True)
+        self.SetProperties = channel.unary_unary(
+                '/cordvault.v1.FileService/SetProperties',
+                request_serializer=cordvault_dot_v1_dot_file__pb2.SetPropertiesRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_file__pb2.SetPropertiesResponse.FromString,
+                _registered_method=True)
+        self.GetProperties = channel.unary_unary(
+                '/cordvault.v1.FileService/GetProperties',
+                request_serializer=cordvault_dot_v1_dot_file__pb2.GetPropertiesRequest.SerializeToString,
+                response_deserializer=cordvault_dot_v1_dot_file__pb2.GetPropertiesResponse.FromString,
+                _registered_method=True)
 
 
 class FileServiceServicer:
@@ -294,6 +304,26 @@ class FileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetProperties(self, request, context):
+        """Sets and removes dead properties of an entry (WebDAV PROPPATCH), all or
+        nothing: when one change breaks a limit, none applies. Needs write
+        access to the entry itself, as renaming it does (for a folder, not to
+        what is inside). Limits: a name is 1 to 256 bytes, a namespace at most
+        1024, a value at most 64 KiB; an entry has at most 100 properties and
+        256 KiB of values, counted after the change. INVALID_ARGUMENT otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProperties(self, request, context):
+        """An entry's dead properties, sorted by namespace, then name (by bytes).
+        Needs read access.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -401,6 +431,16 @@ def add_FileServiceServicer_to_server(servicer, server):
                     servicer.GetThumbnail,
                     request_deserializer=cordvault_dot_v1_dot_file__pb2.GetThumbnailRequest.FromString,
                     response_serializer=cordvault_dot_v1_dot_file__pb2.GetThumbnailResponse.SerializeToString,
+            ),
+            'SetProperties': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProperties,
+                    request_deserializer=cordvault_dot_v1_dot_file__pb2.SetPropertiesRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_file__pb2.SetPropertiesResponse.SerializeToString,
+            ),
+            'GetProperties': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProperties,
+                    request_deserializer=cordvault_dot_v1_dot_file__pb2.GetPropertiesRequest.FromString,
+                    response_serializer=cordvault_dot_v1_dot_file__pb2.GetPropertiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -971,6 +1011,60 @@ class FileService:
             '/cordvault.v1.FileService/GetThumbnail',
             cordvault_dot_v1_dot_file__pb2.GetThumbnailRequest.SerializeToString,
             cordvault_dot_v1_dot_file__pb2.GetThumbnailResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProperties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.FileService/SetProperties',
+            cordvault_dot_v1_dot_file__pb2.SetPropertiesRequest.SerializeToString,
+            cordvault_dot_v1_dot_file__pb2.SetPropertiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProperties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cordvault.v1.FileService/GetProperties',
+            cordvault_dot_v1_dot_file__pb2.GetPropertiesRequest.SerializeToString,
+            cordvault_dot_v1_dot_file__pb2.GetPropertiesResponse.FromString,
             options,
             channel_credentials,
             insecure,
